@@ -1,0 +1,57 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Every environment variable the product reads, with its default. `.env.example`, the README and
+ * docker-compose.yml list the same names; test/unit/compose.test.ts checks that they agree.
+ */
+export const EnvSchema = Type.Object({
+  DATABASE_URL: Type.String({ default: 'postgres://ua_export:ua_export@127.0.0.1:55432/ua_export', pattern: '^postgres(ql)?://' }),
+  TEMPORAL_ADDRESS: Type.String({ default: '127.0.0.1:7233', minLength: 1 }),
+  TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
+  TEMPORAL_UI_URL: Type.String({ default: 'http://127.0.0.1:8233', pattern: '^https?://' }),
+  TEMPORAL_TASK_QUEUE: Type.String({ default: 'ua-export', minLength: 1 }),
+  ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  ENCRYPTION_KEYS_PREVIOUS: Type.String({ default: '' }),
+  LOCAL_S3_ENDPOINT: Type.String({ default: 'http://127.0.0.1:8333', pattern: '^https?://' }),
+  LOCAL_S3_ACCESS_KEY_ID: Type.String({ default: 'ua-export-local', minLength: 1 }),
+  LOCAL_S3_SECRET_ACCESS_KEY: Type.String({ default: 'ua-export-local-secret', minLength: 1 }),
+  LOCAL_S3_BUCKET: Type.String({ default: 'ua-export-demo', minLength: 3 }),
+  PART_SIZE_MIB: Type.Integer({ default: 16, minimum: 5, maximum: 5120 }),
+  API_HOST: Type.String({ default: '127.0.0.1' }),
+  API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  API_TOKENS: Type.String({ default: '' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { field: string; rule: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.field} ${p.rule}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; a bad value fails start-up naming the variable and the rule. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const known = Object.keys(EnvSchema.properties);
+  const picked: Record<string, unknown> = {};
+  for (const name of known) {
+    const v = source[name];
+    if (v !== undefined && v !== '') picked[name] = v;
+  }
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked));
+  const errors = [...Value.Errors(EnvSchema, withDefaults)];
+  if (errors.length > 0) {
+    throw new ConfigError(errors.map((e) => ({ field: e.path.replace(/^\//, ''), rule: e.message })));
+  }
+  return withDefaults as Env;
+}
+
+export function partSizeBytes(env: Pick<Env, 'PART_SIZE_MIB'>): number {
+  return env.PART_SIZE_MIB * 1024 * 1024;
+}

@@ -1,0 +1,82 @@
+import type { TableName } from './tables.js';
+
+/**
+ * Where a day's files go. The integration's `bucket` field may carry folders
+ * ("adapty-ua-events/com.sample-app"): the first segment is the bucket, the rest a key prefix.
+ */
+export interface BucketLocation {
+  bucket: string;
+  prefix: string;
+}
+
+export interface Problem {
+  field: string;
+  rule: string;
+}
+
+/** S3 bucket naming rules (the strictest common set: AWS general purpose buckets). */
+export function bucketNameProblems(name: string, field = 'bucket'): Problem[] {
+  const problems: Problem[] = [];
+  const add = (rule: string) => problems.push({ field, rule });
+  if (name.length < 3 || name.length > 63) add('bucket name must be 3 to 63 characters long');
+  if (!/^[a-z0-9.-]*$/.test(name)) add('bucket name may contain only lowercase letters, digits, dots and hyphens');
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) add('bucket name must begin and end with a letter or digit');
+  if (name.includes('..')) add('bucket name must not contain two adjacent dots');
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) add('bucket name must not be formatted as an IP address');
+  if (name.startsWith('xn--') || name.startsWith('sthree-')) add('bucket name must not start with "xn--" or "sthree-"');
+  if (name.endsWith('-s3alias') || name.endsWith('--ol-s3')) add('bucket name must not end with "-s3alias" or "--ol-s3"');
+  return problems;
+}
+
+function segmentProblems(path: string, field: string): Problem[] {
+  const segments = path.split('/').filter((s) => s !== '');
+  const problems: Problem[] = [];
+  for (const s of segments) {
+    if (s === '.' || s === '..') problems.push({ field, rule: 'folder segments must not be "." or ".."' });
+    if (/[\u0000-\u001f\u007f\\]/.test(s)) problems.push({ field, rule: 'folder must not contain control characters or backslashes' });
+  }
+  if (path.length > 512) problems.push({ field, rule: 'folder path must be at most 512 characters' });
+  return problems;
+}
+
+export function folderProblems(folder: string, field = 'folder'): Problem[] {
+  return segmentProblems(folder, field);
+}
+
+export function parseBucket(value: string): BucketLocation {
+  const segments = value.split('/').filter((s) => s !== '');
+  const [bucket = '', ...rest] = segments;
+  return { bucket, prefix: rest.join('/') };
+}
+
+export function bucketProblems(value: string, field = 'bucket'): Problem[] {
+  const { bucket, prefix } = parseBucket(value);
+  return [...bucketNameProblems(bucket, field), ...segmentProblems(prefix, field)];
+}
+
+/** Joins key segments, dropping empty ones and stray slashes, so no key ever has `//` or a leading `/`. */
+export function joinKey(...parts: string[]): string {
+  return parts
+    .flatMap((p) => p.split('/'))
+    .filter((s) => s !== '')
+    .join('/');
+}
+
+export interface ObjectKeys {
+  bucket: string;
+  /** Folder that holds the day's file and manifest: `<prefix>/<folder>/<table>/dt=<day>`. */
+  dir: string;
+  dataKey: string;
+  manifestKey: string;
+}
+
+export function objectKeys(bucketField: string, folder: string, table: TableName, day: string): ObjectKeys {
+  const { bucket, prefix } = parseBucket(bucketField);
+  const dir = joinKey(prefix, folder, table, `dt=${day}`);
+  return {
+    bucket,
+    dir,
+    dataKey: `${dir}/${table}_${day}.csv`,
+    manifestKey: `${dir}/_manifest.json`,
+  };
+}

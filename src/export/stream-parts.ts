@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
+import type { RowKey } from './query.js';
+import { CsvRowFramer } from './row-framer.js';
+
+export interface UploadedPart {
+  PartNumber: number;
+  ETag: string;
+  size: number;
+}
+
+/** Progress that survives a crash: everything needed to carry on from the next part. */
+export interface Checkpoint {
+  parts: UploadedPart[];
+  next: Cursor;
+  bytes: number;
+  /** sha256 of the whole file can only be computed in one pass; null once a resume broke the pass. */
+  continuousHash: boolean;
+}
+
+export interface StreamPartsInput {
+  source: AsyncIterable<Buffer>;
+  keyColumns: number;
+  keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey;
+  /** Header row, emitted when starting from the top of the file. */
+  header: Buffer;
+  partSize: number;
+  resume: Checkpoint | null;
+  uploadPart: (partNumber: number, body: Buffer) => Promise<string>;
+  onCheckpoint: (checkpoint: Checkpoint, part: BuiltPart) => void;
+  /** Parts uploading while the next one is built: enough to overlap S3 with Postgres, bounded for memory. */
+  maxInFlight?: number;
+}
+
+export interface StreamPartsResult {
+  parts: UploadedPart[];
+  rows: number;
+  bytes: number;
+  /** Hex sha256 of the whole file, or null when this attempt resumed mid-file. */
+  sha256: string | null;
+}
+
+export async function streamParts(input: StreamPartsInput): Promise<StreamPartsResult> {
+  const resume = input.resume;
+  const start = resume?.next ?? { rows: 0, after: null, skip: 0 };
+  const parts: UploadedPart[] = resume ? [...resume.parts] : [];
+  let bytes = resume?.bytes ?? 0;
+  const hash = resume ? null : createHash('sha256');
+  const framer = new CsvRowFramer(input.keyColumns);
+  const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf);
+  const maxInFlight = input.maxInFlight ?? 2;
+  const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
+  let rows = 0;
+
+  // Parts complete in order so each checkpoint covers a contiguous prefix of the file.
+  const settleOldest = async () => {
+    const head = inFlight.shift();
+    if (!head) return;
+    const etag = await head.done;
+    parts.push({ PartNumber: head.part.partNumber, ETag: etag, size: head.part.body.length });
+    bytes += head.part.body.length;
+    if (head.part.next) {
+      input.onCheckpoint({ parts: [...parts], next: head.part.next, bytes, continuousHash: hash !== null }, head.part);
+    }
+  };
+  const launch = async (part: BuiltPart) => {
+    hash?.update(part.body);
+    const done = input.uploadPart(part.partNumber, part.body);
+    // A rejection is observed when the part is settled; don't let it surface as unhandled before then.
+    done.catch(() => undefined);
+    inFlight.push({ part, done });
+    while (inFlight.length >= maxInFlight) await settleOldest();
+  };
+
+  try {
+    if (start.after === null) assembler.data(input.header);
+    for await (const chunk of input.source) {
+      framer.push(chunk, assembler);
+      for (const part of assembler.take()) await launch(part);
+    }
+    framer.end();
+    const final = assembler.finish();
+    rows = final.rows;
+    await launch(final);
+    while (inFlight.length > 0) await settleOldest();
+  } catch (err) {
+    // Let uploads already on the wire finish or fail before the caller aborts the multipart upload.
+    await Promise.allSettled(inFlight.map((f) => f.done));
+    throw err;
+  }
+  return { parts, rows, bytes, sha256: hash ? hash.digest('hex') : null };
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { open, seal, type Keyring } from '../crypto/secrets.js';
+import type { Pool } from '../db/pool.js';
+import { normalizeSettings, type ExportSettings } from '../export/settings.js';
+import type { StorageConfig } from '../s3/client.js';
+
+/** An integration as the rest of the product sees it: never the secret, not even encrypted. */
+export interface Integration {
+  id: string;
+  appId: string;
+  endpointUrl: string;
+  region: string;
+  bucket: string;
+  folder: string;
+  accessKeyId: string;
+  forcePathStyle: boolean;
+  settings: ExportSettings;
+  /** Postgres text (UTC, microseconds): compared in SQL, so never round-tripped through a JS Date. */
+  historicalCutoff: string;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  lastStatus: string | null;
+  lastError: string | null;
+  lastStatusAt: string | null;
+}
+
+export interface NewIntegration {
+  id?: string;
+  appId: string;
+  endpointUrl: string;
+  region?: string;
+  bucket: string;
+  folder?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle?: boolean;
+  enabled?: boolean;
+  settings?: Partial<ExportSettings>;
+  historicalCutoff?: string;
+}
+
+export type IntegrationPatch = Partial<Omit<NewIntegration, 'id'>>;
+
+const COLUMNS = `id, app_id, endpoint_url, region, bucket, folder, access_key_id, force_path_style, settings,
+  historical_cutoff::text AS historical_cutoff, enabled, created_at, updated_at, last_status, last_error, last_status_at`;
+
+interface Row {
+  id: string;
+  app_id: string;
+  endpoint_url: string;
+  region: string;
+  bucket: string;
+  folder: string;
+  access_key_id: string;
+  force_path_style: boolean;
+  settings: Partial<ExportSettings>;
+  historical_cutoff: string;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+  last_status: string | null;
+  last_error: string | null;
+  last_status_at: Date | null;
+}
+
+function fromRow(r: Row): Integration {
+  return {
+    id: r.id,
+    appId: r.app_id,
+    endpointUrl: r.endpoint_url,
+    region: r.region,
+    bucket: r.bucket,
+    folder: r.folder,
+    accessKeyId: r.access_key_id,
+    forcePathStyle: r.force_path_style,
+    settings: normalizeSettings(r.settings),
+    historicalCutoff: r.historical_cutoff,
+    enabled: r.enabled,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    lastStatusAt: r.last_status_at ? r.last_status_at.toISOString() : null,
+  };
+}
+
+export class IntegrationNotFound extends Error {
+  override name = 'IntegrationNotFound';
+  constructor(readonly id: string) {
+    super(`integration ${id} does not exist`);
+  }
+}
+
+export async function createIntegration(pool: Pool, keyring: Keyring, input: NewIntegration): Promise<Integration> {
+  const id = input.id ?? randomUUID();
+  const sealed = seal(keyring, input.secretAccessKey, id);
+  const { rows } = await pool.query<Row>(
+    `INSERT INTO integrations (id, app_id, endpoint_url, region, bucket, folder, access_key_id, secret_access_key_enc,
+       secret_key_id, force_path_style, settings, enabled, historical_cutoff)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()))
+     RETURNING ${COLUMNS}`,
+    [
+      id,
+      input.appId,
+      input.endpointUrl,
+      input.region || 'us-east-1',
+      input.bucket,
+      input.folder ?? '',
+      input.accessKeyId,
+      sealed.ciphertext,
+      sealed.keyId,
+      input.forcePathStyle ?? true,
+      JSON.stringify(normalizeSettings(input.settings)),
+      input.enabled ?? true,
+      input.historicalCutoff ?? null,
+    ],
+  );
+  return fromRow(rows[0]!);
+}
+
+export async function getIntegration(pool: Pool, id: string): Promise<Integration> {
+  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM integrations WHERE id = $1`, [id]);
+  if (!rows[0]) throw new IntegrationNotFound(id);
+  return fromRow(rows[0]);
+}
+
+export async function findIntegration(pool: Pool, id: string): Promise<Integration | null> {
+  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM integrations WHERE id = $1`, [id]);
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function listIntegrations(pool: Pool): Promise<Integration[]> {
+  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM integrations ORDER BY created_at, id`);
+  return rows.map(fromRow);
+}
+
+export async function updateIntegration(pool: Pool, keyring: Keyring, id: string, patch: IntegrationPatch): Promise<Integration> {
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  const set = (column: string, value: unknown, cast = '') => {
+    values.push(value);
+    sets.push(`${column} = $${values.length}${cast}`);
+  };
+  if (patch.appId !== undefined) set('app_id', patch.appId);
+  if (patch.endpointUrl !== undefined) set('endpoint_url', patch.endpointUrl);
+  if (patch.region !== undefined) set('region', patch.region || 'us-east-1');
+  if (patch.bucket !== undefined) set('bucket', patch.bucket);
+  if (patch.folder !== undefined) set('folder', patch.folder);
+  if (patch.accessKeyId !== undefined) set('access_key_id', patch.accessKeyId);
+  if (patch.secretAccessKey !== undefined) {
+    const sealed = seal(keyring, patch.secretAccessKey, id);
+    set('secret_access_key_enc', sealed.ciphertext);
+    set('secret_key_id', sealed.keyId);
+  }
+  if (patch.forcePathStyle !== undefined) set('force_path_style', patch.forcePathStyle);
+  if (patch.enabled !== undefined) set('enabled', patch.enabled);
+  if (patch.historicalCutoff !== undefined) set('historical_cutoff', patch.historicalCutoff, '::timestamptz');
+  if (patch.settings !== undefined) {
+    const current = await getIntegration(pool, id);
+    set('settings', JSON.stringify(normalizeSettings({ ...current.settings, ...patch.settings })));
+  }
+  if (sets.length === 0) return getIntegration(pool, id);
+  values.push(id);
+  const { rows } = await pool.query<Row>(
+    `UPDATE integrations SET ${sets.join(', ')}, updated_at = now() WHERE id = $${values.length} RETURNING ${COLUMNS}`,
+    values,
+  );
+  if (!rows[0]) throw new IntegrationNotFound(id);
+  return fromRow(rows[0]);
+}
+
+export async function deleteIntegration(pool: Pool, id: string): Promise<boolean> {
+  const { rowCount } = await pool.query('DELETE FROM integrations WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** The only place a secret is decrypted: activities call it right before talking to storage. */
+export async function loadStorageConfig(pool: Pool, keyring: Keyring, id: string): Promise<{ integration: Integration; storage: StorageConfig }> {
+  const { rows } = await pool.query<Row & { secret_access_key_enc: string; secret_key_id: string }>(
+    `SELECT ${COLUMNS}, secret_access_key_enc, secret_key_id FROM integrations WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw new IntegrationNotFound(id);
+  const secretAccessKey = open(keyring, { keyId: row.secret_key_id, ciphertext: row.secret_access_key_enc }, id);
+  const integration = fromRow(row);
+  return {
+    integration,
+    storage: {
+      endpoint: integration.endpointUrl,
+      region: integration.region,
+      forcePathStyle: integration.forcePathStyle,
+      accessKeyId: integration.accessKeyId,
+      secretAccessKey,
+    },
+  };
+}
+
+export async function setLastStatus(pool: Pool, id: string, status: string, error: string | null): Promise<void> {
+  await pool.query('UPDATE integrations SET last_status = $2, last_error = $3, last_status_at = now() WHERE id = $1', [id, status, error]);
+}

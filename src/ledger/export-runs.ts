@@ -1,0 +1,119 @@
+import type { Pool } from '../db/pool.js';
+import type { TableName } from '../export/tables.js';
+
+/** The ledger: one row per attempt (workflow run) per integration, table and day. */
+
+export type RunKind = 'scheduled' | 'backfill' | 'manual';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunIdentity {
+  integrationId: string;
+  table: TableName;
+  day: string;
+  workflowId: string;
+  runId: string;
+}
+
+export async function recordRunStart(
+  pool: Pool,
+  run: RunIdentity & { kind: RunKind; objectKey: string; manifestKey: string },
+): Promise<void> {
+  // Idempotent per (workflow run, table): an activity retried after a lost response changes nothing.
+  await pool.query(
+    `INSERT INTO export_runs (integration_id, table_name, day, workflow_id, run_id, kind, status, object_key, manifest_key)
+     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8)
+     ON CONFLICT (workflow_id, run_id, table_name) DO NOTHING`,
+    [run.integrationId, run.table, run.day, run.workflowId, run.runId, run.kind, run.objectKey, run.manifestKey],
+  );
+}
+
+export async function recordUploadId(pool: Pool, run: RunIdentity, uploadId: string): Promise<void> {
+  await pool.query(
+    `UPDATE export_runs SET upload_id = $4 WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3`,
+    [run.workflowId, run.runId, run.table, uploadId],
+  );
+}
+
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'running'>;
+  rows?: number;
+  bytes?: number;
+  parts?: number;
+  sha256?: string;
+  error?: string;
+}
+
+export async function recordRunFinish(pool: Pool, run: RunIdentity, outcome: RunOutcome): Promise<void> {
+  await pool.query(
+    `UPDATE export_runs SET status = $4, rows = $5, bytes = $6, parts = $7, sha256 = $8, error = $9, finished_at = now()
+     WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3`,
+    [run.workflowId, run.runId, run.table, outcome.status, outcome.rows ?? null, outcome.bytes ?? null, outcome.parts ?? null, outcome.sha256 ?? null, outcome.error ?? null],
+  );
+}
+
+export interface LedgerEntry {
+  day: string;
+  table: TableName;
+  status: RunStatus | 'missing';
+  rows: number | null;
+  bytes: number | null;
+  key: string | null;
+  sha256: string | null;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  workflowId: string | null;
+  runId: string | null;
+  attempts: number;
+}
+
+/**
+ * The latest attempt per day and table over [from, to], with a `missing` entry for every day never
+ * exported, so gaps show up instead of silently not being there.
+ */
+export async function ledgerForRange(pool: Pool, integrationId: string, from: string, to: string, tables: readonly TableName[]): Promise<LedgerEntry[]> {
+  const { rows } = await pool.query<{
+    day: string;
+    table_name: TableName;
+    status: RunStatus | null;
+    rows: string | null;
+    bytes: string | null;
+    object_key: string | null;
+    sha256: string | null;
+    error: string | null;
+    started_at: Date | null;
+    finished_at: Date | null;
+    workflow_id: string | null;
+    run_id: string | null;
+    attempts: string;
+  }>(
+    `WITH days AS (
+       SELECT d::date AS day, t AS table_name
+       FROM generate_series($2::date, $3::date, interval '1 day') d, unnest($4::text[]) t
+     ), latest AS (
+       SELECT DISTINCT ON (day, table_name) *, count(*) OVER (PARTITION BY day, table_name) AS attempts
+       FROM export_runs WHERE integration_id = $1 AND day BETWEEN $2 AND $3
+       ORDER BY day, table_name, id DESC
+     )
+     SELECT days.day::text AS day, days.table_name, l.status, l.rows, l.bytes, l.object_key, l.sha256, l.error,
+            l.started_at, l.finished_at, l.workflow_id, l.run_id, COALESCE(l.attempts, 0) AS attempts
+     FROM days LEFT JOIN latest l ON l.day = days.day AND l.table_name = days.table_name
+     ORDER BY days.day, days.table_name`,
+    [integrationId, from, to, tables],
+  );
+  return rows.map((r) => ({
+    day: r.day,
+    table: r.table_name,
+    status: r.status ?? 'missing',
+    rows: r.rows === null ? null : Number(r.rows),
+    bytes: r.bytes === null ? null : Number(r.bytes),
+    key: r.object_key,
+    sha256: r.sha256,
+    error: r.error,
+    startedAt: r.started_at ? r.started_at.toISOString() : null,
+    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    workflowId: r.workflow_id,
+    runId: r.run_id,
+    attempts: Number(r.attempts),
+  }));
+}

@@ -1,0 +1,29 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface StorageConfig {
+  endpoint: string;
+  region: string;
+  forcePathStyle: boolean;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/**
+ * One client per storage config, set up for the strictest S3-compatible providers: checksum headers
+ * only when an operation requires them (R2, B2 and others reject the SDK's default CRC32), explicit
+ * path-style, and bounded connect / idle timeouts so a dead endpoint fails an attempt instead of
+ * hanging it.
+ */
+export function createS3Client(cfg: StorageConfig): S3Client {
+  return new S3Client({
+    endpoint: cfg.endpoint,
+    region: cfg.region || 'us-east-1',
+    forcePathStyle: cfg.forcePathStyle,
+    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Temporal owns retries with backoff; the SDK's own retries stay short so heartbeats keep flowing.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+  });
+}

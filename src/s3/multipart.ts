@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+
+/** Thin adapter over the multipart calls the export makes, with the idempotency rules they need. */
+
+export async function createUpload(s3: S3Client, bucket: string, key: string, contentType: string): Promise<string> {
+  const out = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+  if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+  return out.UploadId;
+}
+
+export async function uploadPart(
+  s3: S3Client,
+  args: { bucket: string; key: string; uploadId: string; partNumber: number; body: Buffer; abortSignal?: AbortSignal },
+): Promise<string> {
+  // Content-MD5 lets the provider reject a part damaged in transit; it is cheap next to the upload.
+  const md5 = createHash('md5').update(args.body).digest('base64');
+  const out = await s3.send(
+    new UploadPartCommand({
+      Bucket: args.bucket,
+      Key: args.key,
+      UploadId: args.uploadId,
+      PartNumber: args.partNumber,
+      Body: args.body,
+      ContentLength: args.body.length,
+      ContentMD5: md5,
+    }),
+    args.abortSignal ? { abortSignal: args.abortSignal } : {},
+  );
+  if (!out.ETag) throw new Error(`UploadPart ${args.partNumber} returned no ETag`);
+  return out.ETag;
+}
+
+/** The ETag S3 gives a multipart object: md5 of the parts' binary md5s, then "-<count>". */
+export function multipartEtag(partEtags: string[]): string | null {
+  const raw = partEtags.map((e) => e.replace(/"/g, ''));
+  if (!raw.every((e) => /^[0-9a-f]{32}$/i.test(e))) return null;
+  const md5 = createHash('md5');
+  for (const e of raw) md5.update(Buffer.from(e, 'hex'));
+  return `${md5.digest('hex')}-${raw.length}`;
+}
+
+export interface CompletedObject {
+  etag: string;
+  /** True when the upload had already been completed by an attempt whose response was lost. */
+  alreadyCompleted: boolean;
+}
+
+export async function completeUpload(
+  s3: S3Client,
+  args: { bucket: string; key: string; uploadId: string; parts: { PartNumber: number; ETag: string }[]; bytes: number; startedAt: Date },
+): Promise<CompletedObject> {
+  try {
+    const out = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: args.bucket,
+        Key: args.key,
+        UploadId: args.uploadId,
+        MultipartUpload: { Parts: args.parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })) },
+      }),
+    );
+    return { etag: (out.ETag ?? '').replace(/"/g, ''), alreadyCompleted: false };
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
+    // The upload id is gone: either a previous attempt completed it and its response was lost, or it
+    // was aborted. Only an object that matches what we uploaded counts as the former.
+    const head = await s3.send(new HeadObjectCommand({ Bucket: args.bucket, Key: args.key })).catch(() => null);
+    if (head) {
+      const etag = (head.ETag ?? '').replace(/"/g, '');
+      const expected = multipartEtag(args.parts.map((p) => p.ETag));
+      const sizeMatches = head.ContentLength === args.bytes;
+      const fresh = head.LastModified ? head.LastModified.getTime() >= args.startedAt.getTime() - 5 * 60_000 : false;
+      if (sizeMatches && (expected ? etag === expected : fresh)) return { etag, alreadyCompleted: true };
+    }
+    throw err;
+  }
+}
+
+export async function abortUpload(s3: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
+  try {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+  } catch (err) {
+    // Already aborted or completed: the goal (nothing left open) holds.
+    if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
+  }
+}
+
+/** Open multipart uploads for exactly this key (a prefix listing also matches longer keys). */
+export async function openUploads(s3: S3Client, bucket: string, key: string): Promise<string[]> {
+  const ids: string[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const out = await s3.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+    );
+    for (const u of out.Uploads ?? []) if (u.Key === key && u.UploadId) ids.push(u.UploadId);
+    if (!out.IsTruncated) return ids;
+    keyMarker = out.NextKeyMarker;
+    uploadIdMarker = out.NextUploadIdMarker;
+  }
+}
+
+/** Aborts every open upload for `key` except `keep`; returns how many it aborted. */
+export async function abortOtherUploads(s3: S3Client, bucket: string, key: string, keep?: string): Promise<number> {
+  const ids = (await openUploads(s3, bucket, key)).filter((id) => id !== keep);
+  for (const id of ids) await abortUpload(s3, bucket, key, id);
+  return ids.length;
+}
+
+export async function sha256OfObject(s3: S3Client, bucket: string, key: string): Promise<{ sha256: string; bytes: number }> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of out.Body as Readable) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  const body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: 'application/json',
+      ContentMD5: createHash('md5').update(body).digest('base64'),
+    }),
+  );
+}
+
+export async function deleteObject(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}

@@ -1,0 +1,91 @@
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
+import type { Integration } from '../integrations/repo.js';
+import { SCHEDULE_ID_PREFIX, scheduleId, scheduledWorkflowIdBase } from './ids.js';
+import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
+
+/**
+ * Each integration's daily schedule, kept in step with its row. Runs fire at 04:00 UTC; BUFFER_ALL
+ * with a long catch-up window means an outage of the worker or server delays days but never skips
+ * them: Temporal replays every missed firing, each exporting its own (scheduled) day.
+ */
+export const SCHEDULE_HOUR_UTC = 4;
+export const CATCHUP_WINDOW = '30 days';
+
+export interface ScheduleSettings {
+  taskQueue: string;
+  partSize?: number;
+}
+
+function scheduleOptions(integration: Integration, s: ScheduleSettings, note: string): ScheduleOptions {
+  return {
+    scheduleId: scheduleId(integration.id),
+    spec: { calendars: [{ hour: SCHEDULE_HOUR_UTC, minute: 0 }], timezone: 'UTC' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledExportWorkflow',
+      workflowId: scheduledWorkflowIdBase(integration.id),
+      taskQueue: s.taskQueue,
+      args: [{ integrationId: integration.id, ...(s.partSize ? { partSize: s.partSize } : {}) }],
+      typedSearchAttributes: [
+        { key: SA_INTEGRATION_ID, value: integration.id },
+        { key: SA_RUN_KIND, value: 'scheduled' },
+      ],
+      staticSummary: `Daily export trigger for integration ${integration.id} (app ${integration.appId})`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: false },
+    state: { paused: !integration.enabled, note },
+    memo: { integrationId: integration.id, appId: integration.appId },
+  };
+}
+
+/**
+ * Creates or updates the schedule so it matches the integration. A disabled integration's schedule is
+ * always paused; an enabled one's pause belongs to the operator (POST …/schedule/pause), so it is only
+ * lifted when `resume` says the integration was just enabled.
+ */
+export async function syncSchedule(client: Client, integration: Integration, s: ScheduleSettings, note?: string, resume = false): Promise<void> {
+  const defaultNote = integration.enabled ? 'enabled' : 'integration disabled';
+  const handle = client.schedule.getHandle(scheduleId(integration.id));
+  let current: ScheduleDescription | null = null;
+  try {
+    current = await handle.describe();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  const opts = scheduleOptions(integration, s, note ?? defaultNote);
+  if (!current) {
+    await client.schedule.create(opts);
+    return;
+  }
+  await handle.update((prev) => ({ ...prev, spec: opts.spec, action: opts.action, policies: opts.policies }));
+  if (current.state.paused && integration.enabled && resume) await handle.unpause(note ?? 'integration enabled');
+  if (!current.state.paused && !integration.enabled) await handle.pause(note ?? 'integration disabled');
+}
+
+export async function deleteSchedule(client: Client, integrationId: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(scheduleId(integrationId)).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+/** Repairs drift on worker start: every integration has its schedule, no schedule outlives its integration. */
+export async function reconcileSchedules(client: Client, integrations: Integration[], s: ScheduleSettings): Promise<{ synced: number; deleted: number }> {
+  const known = new Set(integrations.map((i) => scheduleId(i.id)));
+  for (const integration of integrations) await syncSchedule(client, integration, s);
+  let deleted = 0;
+  for await (const summary of client.schedule.list()) {
+    if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && !known.has(summary.scheduleId)) {
+      await deleteSchedule(client, summary.scheduleId.slice(SCHEDULE_ID_PREFIX.length));
+      deleted++;
+    }
+  }
+  return { synced: integrations.length, deleted };
+}

@@ -1,0 +1,34 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadEnv } from '../config/env.js';
+import { keyringFromEnv } from '../config/keyring.js';
+import { createPool } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { listIntegrations } from '../integrations/repo.js';
+import { connectClient } from '../temporal/connection.js';
+import { reconcileSchedules } from '../temporal/schedules.js';
+import { createLogger } from '../logging.js';
+import { partSizeBytes } from '../config/env.js';
+import { createExportWorker } from './worker.js';
+
+/** The worker process: migrates, repairs schedule drift, then polls the task queue until SIGINT/SIGTERM. */
+const env = loadEnv();
+const log = createLogger(env.LOG_LEVEL).child({ component: 'worker' });
+const pool = createPool(env.DATABASE_URL);
+const keyring = keyringFromEnv(env);
+await migrate(env.DATABASE_URL, (m) => log.debug(m));
+
+const client = await connectClient(env);
+const reconciled = await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE, partSize: partSizeBytes(env) });
+log.info(reconciled, 'schedules reconciled');
+
+const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+const partDelayMs = Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined;
+const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs });
+log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
+// Parent processes (tests, npm start) wait for this line.
+if (process.send) process.send({ ready: true });
+await worker.run();
+await connection.close();
+await client.connection.close();
+await pool.end();
+log.info('worker stopped');

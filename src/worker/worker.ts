@@ -1,0 +1,44 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import type { Keyring } from '../crypto/secrets.js';
+import type { Pool } from '../db/pool.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Workflow code is bundled by the worker from source; both the .ts (dev) and built .js layouts work. */
+export const WORKFLOWS_PATH = (() => {
+  const require = createRequire(import.meta.url);
+  for (const candidate of ['../../workflows/index.ts', '../../workflows/index.js']) {
+    try {
+      return require.resolve(path.resolve(here, candidate));
+    } catch {
+      /* try the next layout */
+    }
+  }
+  throw new Error('workflows/index not found');
+})();
+
+export interface ExportWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  pool: Pool;
+  keyring: Keyring;
+  partDelayMs?: number;
+  extra?: Partial<WorkerOptions>;
+}
+
+export async function createExportWorker(opts: ExportWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partDelayMs: opts.partDelayMs }),
+    // Each uploadParts holds up to ~3 parts in memory: bound how many run at once per worker.
+    maxConcurrentActivityTaskExecutions: 8,
+    ...opts.extra,
+  });
+}

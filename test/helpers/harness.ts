@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { loadEnv, type Env } from '../../src/config/env.js';
+import { keyringFromEnv } from '../../src/config/keyring.js';
+import type { Keyring } from '../../src/crypto/secrets.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
+import { createIntegration, type Integration, type NewIntegration } from '../../src/integrations/repo.js';
+import { createS3Client } from '../../src/s3/client.js';
+import { createExportWorker } from '../../src/worker/worker.js';
+
+/**
+ * Real services for integration tests: the Temporal dev server, the Postgres cluster and SeaweedFS
+ * that scripts/services.sh started. Each test file gets its own database schema state (a shared test
+ * database, fresh app ids per test), its own task queue and its own bucket.
+ */
+export interface Harness {
+  env: Env;
+  databaseUrl: string;
+  pool: Pool;
+  keyring: Keyring;
+  testEnv: TestWorkflowEnvironment;
+  taskQueue: string;
+  bucket: string;
+  s3: S3Client;
+  startWorker(extra?: { partDelayMs?: number }): Promise<RunningWorker>;
+  integration(overrides?: Partial<NewIntegration>): Promise<Integration>;
+  getText(key: string): Promise<string>;
+  getBytes(key: string): Promise<Buffer>;
+  listKeys(prefix?: string): Promise<string[]>;
+  openUploads(prefix?: string): Promise<{ key: string; uploadId: string }[]>;
+  close(): Promise<void>;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export const TEST_DB_NAME = 'ua_export_test';
+
+export function testDatabaseUrl(env: Env): string {
+  const url = new URL(process.env.TEST_DATABASE_URL ?? env.DATABASE_URL);
+  if (!process.env.TEST_DATABASE_URL) url.pathname = `/${TEST_DB_NAME}`;
+  return url.toString();
+}
+
+async function ensureDatabase(adminUrl: string, testUrl: string): Promise<void> {
+  const name = new URL(testUrl).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    // Serialise concurrent creators (CI runs one file at a time, but a developer may not).
+    await admin.query('SELECT pg_advisory_lock(774411)');
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+    await admin.query('SELECT pg_advisory_unlock(774411)');
+  } finally {
+    await admin.end();
+  }
+}
+
+export function adminS3(env: Env): S3Client {
+  return createS3Client({
+    endpoint: env.LOCAL_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+    secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+  });
+}
+
+export async function setupHarness(name: string): Promise<Harness> {
+  const env = loadEnv();
+  const databaseUrl = testDatabaseUrl(env);
+  await ensureDatabase(env.DATABASE_URL, databaseUrl);
+  await migrate(databaseUrl);
+  const pool = createPool(databaseUrl);
+  const keyring = keyringFromEnv(env);
+  const testEnv = await TestWorkflowEnvironment.createFromExistingServer({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+  const suffix = randomUUID().slice(0, 8);
+  const taskQueue = `test-${name}-${suffix}`;
+  const bucket = `t-${name}-${suffix}`.toLowerCase().slice(0, 63);
+  const s3 = adminS3(env);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const workers: RunningWorker[] = [];
+
+  const h: Harness = {
+    env,
+    databaseUrl,
+    pool,
+    keyring,
+    testEnv,
+    taskQueue,
+    bucket,
+    s3,
+    async startWorker(extra = {}) {
+      const worker = await createExportWorker({
+        connection: testEnv.nativeConnection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        taskQueue,
+        pool,
+        keyring,
+        partDelayMs: extra.partDelayMs,
+      });
+      const running = worker.run();
+      const handle: RunningWorker = {
+        worker,
+        async stop() {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running;
+        },
+      };
+      workers.push(handle);
+      return handle;
+    },
+    integration(overrides = {}) {
+      return createIntegration(pool, keyring, {
+        appId: randomUUID(),
+        endpointUrl: env.LOCAL_S3_ENDPOINT,
+        region: 'us-east-1',
+        bucket,
+        folder: `it-${randomUUID().slice(0, 8)}`,
+        accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+        secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+        forcePathStyle: true,
+        ...overrides,
+      });
+    },
+    async getBytes(key) {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    },
+    async getText(key) {
+      return (await h.getBytes(key)).toString('utf8');
+    },
+    async listKeys(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        keys.push(...(out.Contents ?? []).map((c) => c.Key!));
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
+    },
+    async openUploads(prefix) {
+      const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+      return (out.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
+    },
+    async close() {
+      for (const w of workers) await w.stop();
+      await testEnv.teardown();
+      await pool.end();
+      s3.destroy();
+    },
+  };
+  return h;
+}
+
+/** Every string in a workflow history, payloads decoded: for scanning it for secrets or messages. */
+export function historyText(history: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (v == null) return;
+    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
+    else if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (typeof v === 'object') Object.values(v as object).forEach(walk);
+  };
+  walk(history);
+  return out.join('\n');
+}
+
+/** The failure a workflow ended with; fails the test if it succeeded. */
+export async function failureOf(p: Promise<unknown>): Promise<WorkflowFailedError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) return err;
+    throw err;
+  }
+  throw new Error('expected the workflow to fail, but it succeeded');
+}

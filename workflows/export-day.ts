@@ -1,0 +1,180 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, FilePlan } from '../activities/index.js';
+import type { TableName } from '../src/export/tables.js';
+import type { RunKind } from '../src/ledger/export-runs.js';
+import { SA_APP_ID } from '../src/temporal/search-attributes.js';
+import { formatBytes, formatCount } from '../src/temporal/format.js';
+
+export interface ExportDayInput {
+  integrationId: string;
+  day: string;
+  tables?: TableName[];
+  kind: RunKind;
+  /** Bytes per multipart part; the worker's PART_SIZE_MIB when absent. */
+  partSize?: number;
+}
+
+export type FileState = 'pending' | 'uploading' | 'completing' | 'exported' | 'failed' | 'cancelled';
+
+export interface FileProgress {
+  table: TableName;
+  key: string;
+  state: FileState;
+  rows: number | null;
+  bytes: number | null;
+  parts: number | null;
+  sha256: string | null;
+  error: string | null;
+}
+
+export interface ExportDayResult {
+  integrationId: string;
+  day: string;
+  files: FileProgress[];
+}
+
+export const exportProgressQuery = defineQuery<FileProgress[]>('exportProgress');
+
+const short = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '2 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+});
+
+// A killed worker is noticed by the missed heartbeat, and the next attempt resumes from the last
+// checkpoint: 20 s of heartbeat timeout plus backoff keeps that well under a minute.
+const long = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  scheduleToCloseTimeout: '12 hours',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+});
+
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+
+function messageOf(err: unknown): string {
+  let e: unknown = err;
+  // ActivityFailure wraps the activity's own ApplicationFailure: the inner message says what to fix.
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
+}
+
+function isPermanentConfigError(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== 'SizeMismatch';
+}
+
+/** Exports one day of one integration: each table to one CSV file plus its manifest. */
+export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDayResult> {
+  const { workflowId, runId } = workflowInfo();
+  const tables = input.tables ?? ['ua_events', 'campaign_metrics'];
+  const partSize = input.partSize ?? DEFAULT_PART_SIZE;
+  const run = { integrationId: input.integrationId, day: input.day, workflowId, runId, kind: input.kind };
+
+  const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [
+    { integrationId: input.integrationId, day: input.day, tables },
+  ]);
+  upsertSearchAttributes([{ key: SA_APP_ID, value: plan.appId }]);
+
+  const files: FileProgress[] = plan.files.map((f) => ({ table: f.table, key: `${f.bucket}/${f.key}`, state: 'pending', rows: null, bytes: null, parts: null, sha256: null, error: null }));
+  setHandler(exportProgressQuery, () => files);
+  const describe = () =>
+    files
+      .map((f) => `${f.table}: ${f.state}${f.rows !== null ? ` · ${formatCount(f.rows)} rows · ${formatBytes(f.bytes ?? 0)}` : ''}${f.error ? ` · ${f.error}` : ''}`)
+      .join('\n');
+
+  let firstError: unknown = null;
+  for (const [i, file] of plan.files.entries()) {
+    const progress = files[i]!;
+    if (firstError !== null && isPermanentConfigError(firstError)) {
+      // Bad credentials or a missing bucket fail every table alike: don't hammer the endpoint again.
+      progress.state = 'failed';
+      progress.error = 'skipped: an earlier table failed with a configuration error';
+      continue;
+    }
+    try {
+      await exportFile(plan, file, progress, partSize, run, () => setCurrentDetails(describe()));
+    } catch (err) {
+      firstError ??= err;
+      if (isCancellation(err)) throw err;
+    }
+    setCurrentDetails(describe());
+  }
+
+  await CancellationScope.nonCancellable(() =>
+    short.recordIntegrationStatus({
+      integrationId: input.integrationId,
+      status: firstError ? 'failed' : 'succeeded',
+      error: firstError ? `${input.day}: ${messageOf(firstError)}` : null,
+    }),
+  );
+  if (firstError) {
+    const failed = files.filter((f) => f.state === 'failed');
+    throw ApplicationFailure.nonRetryable(
+      `export of ${input.day} failed for ${failed.map((f) => f.table).join(', ')}: ${messageOf(firstError)}`,
+      isPermanentConfigError(firstError) ? 'ConfigurationError' : 'ExportFailed',
+    );
+  }
+  return { integrationId: input.integrationId, day: input.day, files };
+}
+
+async function exportFile(
+  plan: Awaited<ReturnType<Activities['planExport']>>,
+  file: FilePlan,
+  progress: FileProgress,
+  partSize: number,
+  run: { integrationId: string; day: string; workflowId: string; runId: string; kind: RunKind },
+  onChange: () => void,
+): Promise<void> {
+  const fileRun = { ...run, table: file.table };
+  let uploadId: string | null = null;
+  try {
+    progress.state = 'uploading';
+    onChange();
+    const started = await short.startFile.executeWithOptions({ summary: `${file.table} · open multipart upload` }, [
+      { ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey },
+    ]);
+    uploadId = started.uploadId;
+    const up = await long.uploadParts.executeWithOptions(
+      { summary: `${file.table} · stream rows into ${formatBytes(partSize)} parts` },
+      [{ ...fileRun, bucket: file.bucket, key: file.key, uploadId, partSize }],
+    );
+    progress.state = 'completing';
+    progress.rows = up.rows;
+    progress.bytes = up.bytes;
+    progress.parts = up.parts.length;
+    onChange();
+    const done = await short.completeFile.executeWithOptions(
+      { summary: `${file.table} · complete ${up.parts.length} part(s), ${formatBytes(up.bytes)}`, startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds' },
+      [{ ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey, uploadId, parts: up.parts, bytes: up.bytes, sha256: up.sha256, startedAt: started.startedAt }],
+    );
+    await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
+      { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize, sha256: done.sha256, etag: done.etag },
+    ]);
+    await short.recordFileExported({ ...fileRun, rows: up.rows, bytes: up.bytes, parts: up.parts.length, sha256: done.sha256 });
+    progress.state = 'exported';
+    progress.sha256 = done.sha256;
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    progress.state = cancelled ? 'cancelled' : 'failed';
+    progress.error = messageOf(err);
+    // Runs even when the workflow is being cancelled: no multipart upload may be left open.
+    await CancellationScope.nonCancellable(() =>
+      short.abandonFile.executeWithOptions({ summary: `${file.table} · abort upload` }, [
+        { ...fileRun, bucket: file.bucket, key: file.key, uploadId, error: progress.error ?? 'failed', cancelled },
+      ]),
+    );
+    throw err;
+  }
+}
