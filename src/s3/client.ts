@@ -1,5 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
+// Node 20 is this project's chosen runtime; the SDK's notice about its future Node 22 floor is noise in
+// every log. Users can still opt back in by setting the variable to "false".
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface StorageConfig {
   endpoint: string;
   region: string;

@@ -40,7 +40,8 @@ function scheduleOptions(integration: Integration, s: ScheduleSettings, note: st
     },
     policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: false },
     state: { paused: !integration.enabled, note },
-    memo: { integrationId: integration.id, appId: integration.appId },
+    // The task queue in the memo scopes reconcile: a worker only prunes schedules that target its own queue.
+    memo: { integrationId: integration.id, appId: integration.appId, taskQueue: s.taskQueue },
   };
 }
 
@@ -76,13 +77,17 @@ export async function deleteSchedule(client: Client, integrationId: string): Pro
   }
 }
 
-/** Repairs drift on worker start: every integration has its schedule, no schedule outlives its integration. */
+/**
+ * Repairs drift on worker start: every integration has its schedule, and no schedule of this task queue
+ * outlives its integration.
+ */
 export async function reconcileSchedules(client: Client, integrations: Integration[], s: ScheduleSettings): Promise<{ synced: number; deleted: number }> {
   const known = new Set(integrations.map((i) => scheduleId(i.id)));
   for (const integration of integrations) await syncSchedule(client, integration, s);
   let deleted = 0;
   for await (const summary of client.schedule.list()) {
-    if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && !known.has(summary.scheduleId)) {
+    const ownQueue = summary.memo?.taskQueue === s.taskQueue;
+    if (ownQueue && summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && !known.has(summary.scheduleId)) {
       await deleteSchedule(client, summary.scheduleId.slice(SCHEDULE_ID_PREFIX.length));
       deleted++;
     }

@@ -39,6 +39,9 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partDelayMs: opts.partDelayMs }),
     // Each uploadParts holds up to ~3 parts in memory: bound how many run at once per worker.
     maxConcurrentActivityTaskExecutions: 8,
+    // Checkpoints ride on heartbeats: send them at least every 3 s (the SDK default waits up to 80% of
+    // the heartbeat timeout), so a crash replays at most a few seconds of parts.
+    maxHeartbeatThrottleInterval: '3 seconds',
     ...opts.extra,
   });
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Export benchmark: COPY baseline vs. the real worker exporting one app-day to the local S3.
+#
+#   npm run bench                                   # 1,000,000 rows
+#   npm run bench -- --rows 200000                  # one size
+#   npm run bench -- --rows 200000,1000000,2000000  # several sizes (RSS flatness)
+#   npm run bench -- --write-doc                    # also rewrite the results section of docs/BENCHMARKS.md
+#
+# Uses its own database (ua_export_bench), bucket and Temporal namespace on the local services;
+# see docs/BENCHMARKS.md and `npx tsx bench/export-bench.ts --help`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+bash scripts/services.sh up
+eval "$(bash scripts/services.sh env)"
+
+exec npx tsx bench/export-bench.ts "$@"

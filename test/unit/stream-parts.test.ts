@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { eventKey, type BuiltPart } from '../../src/export/part-assembler.js';
+import type { RowKey } from '../../src/export/query.js';
+import { streamParts, type Checkpoint, type StreamPartsInput } from '../../src/export/stream-parts.js';
+
+/* Fake ua_events source: COPY output with the (id, created_at) key columns, replayable after a key. */
+
+const HEADER = Buffer.from('profile_id,event_type,payload\n'); // 30 bytes: the first parts fall inside it
+const ROWS = Array.from({ length: 12 }, (_, i) => {
+  const id = String(i + 1);
+  const createdAt = `2026-11-28 00:00:${String(i).padStart(2, '0')}.5+00`;
+  const payload = i % 3 === 0 ? `"line\nbreak, ""quoted"" ${'x'.repeat(i)}"` : i % 3 === 1 ? '' : `plain-${i}-é`;
+  const data = `p${i},install,${payload}\n`;
+  return { id, createdAt, copyLine: Buffer.from(`${id},${createdAt},${data}`), data: Buffer.from(data) };
+});
+const EXPECTED_FILE = Buffer.concat([HEADER, ...ROWS.map((r) => r.data)]);
+const PART_SIZE = 16;
+const N_PARTS = Math.ceil(EXPECTED_FILE.length / PART_SIZE);
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The COPY stream for rows after `after`, cut into small chunks that ignore row boundaries. */
+async function* copySource(after: RowKey | null, chunk = 5, failAfterChunks = Infinity): AsyncGenerator<Buffer> {
+  if (after !== null && !('id' in after)) throw new Error('test source expects event keys');
+  const rows = after === null ? ROWS : ROWS.filter((r) => Number(r.id) > Number(after.id));
+  const bytes = Buffer.concat(rows.map((r) => r.copyLine));
+  let sent = 0;
+  for (let pos = 0; pos < bytes.length; pos += chunk) {
+    if (sent++ >= failAfterChunks) throw new Error('connection to Postgres lost');
+    await Promise.resolve();
+    yield bytes.subarray(pos, pos + chunk);
+  }
+}
+
+interface FakeS3 {
+  uploads: { partNumber: number; body: Buffer; etag: string }[];
+  started: number[];
+  inFlight: number;
+  maxInFlight: number;
+  uploadPart: StreamPartsInput['uploadPart'];
+}
+
+function fakeS3(opts: { tag: string; failOn?: number; delayMs?: (partNumber: number) => number }): FakeS3 {
+  const s3: FakeS3 = {
+    uploads: [],
+    started: [],
+    inFlight: 0,
+    maxInFlight: 0,
+    async uploadPart(partNumber, body) {
+      s3.started.push(partNumber);
+      s3.inFlight++;
+      s3.maxInFlight = Math.max(s3.maxInFlight, s3.inFlight);
+      try {
+        const ms = opts.delayMs?.(partNumber) ?? 0;
+        await new Promise((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
+        if (partNumber === opts.failOn) throw new Error(`S3 refused part ${partNumber}`);
+        const etag = `"${opts.tag}-${partNumber}"`;
+        s3.uploads.push({ partNumber, body: Buffer.from(body), etag });
+        return etag;
+      } finally {
+        s3.inFlight--;
+      }
+    },
+  };
+  return s3;
+}
+
+function input(s3: FakeS3, resume: Checkpoint | null, checkpoints: [Checkpoint, BuiltPart][], over: Partial<StreamPartsInput> = {}): StreamPartsInput {
+  return {
+    source: copySource(resume?.next.after ?? null),
+    keyColumns: 2,
+    keyOf: eventKey,
+    header: HEADER,
+    partSize: PART_SIZE,
+    resume,
+    uploadPart: s3.uploadPart,
+    onCheckpoint: (c, p) => checkpoints.push([structuredClone(c), p]),
+    ...over,
+  };
+}
+
+describe('streamParts: one uninterrupted pass', () => {
+  it('uploads every part in order and returns the whole file\'s sha256', async () => {
+    expect(N_PARTS).toBeGreaterThan(8);
+    const s3 = fakeS3({ tag: 'a' });
+    const checkpoints: [Checkpoint, BuiltPart][] = [];
+    const result = await streamParts(input(s3, null, checkpoints));
+
+    expect(s3.started).toEqual(Array.from({ length: N_PARTS }, (_, i) => i + 1));
+    expect(Buffer.concat(s3.uploads.map((u) => u.body)).equals(EXPECTED_FILE)).toBe(true);
+    s3.uploads.slice(0, -1).forEach((u) => expect(u.body.length).toBe(PART_SIZE));
+    expect(result.parts).toEqual(s3.uploads.map((u) => ({ PartNumber: u.partNumber, ETag: u.etag, size: u.body.length })));
+    expect(result.bytes).toBe(EXPECTED_FILE.length);
+    expect(result.rows).toBe(ROWS.length);
+    expect(result.sha256).toBe(sha256(EXPECTED_FILE));
+  });
+
+  it('emits a checkpoint after each non-final part, with a growing list of parts', async () => {
+    const s3 = fakeS3({ tag: 'a' });
+    const checkpoints: [Checkpoint, BuiltPart][] = [];
+    await streamParts(input(s3, null, checkpoints));
+
+    expect(checkpoints).toHaveLength(N_PARTS - 1);
+    checkpoints.forEach(([c, part], i) => {
+      expect(part.partNumber).toBe(i + 1);
+      expect(c.parts.map((p) => p.PartNumber)).toEqual(Array.from({ length: i + 1 }, (_, j) => j + 1));
+      expect(c.parts.map((p) => p.ETag)).toEqual(Array.from({ length: i + 1 }, (_, j) => `"a-${j + 1}"`));
+      expect(c.bytes).toBe((i + 1) * PART_SIZE);
+      expect(c.continuousHash).toBe(true);
+      expect(c.next).toEqual(part.next);
+    });
+    // The first parts lie inside the header, so their cursor starts from the top of the file.
+    expect(checkpoints[0]![0].next).toEqual({ rows: 0, after: null, skip: 16 });
+  });
+
+  it('a single-part file uploads one part and emits no checkpoint', async () => {
+    const s3 = fakeS3({ tag: 'a' });
+    const checkpoints: [Checkpoint, BuiltPart][] = [];
+    const result = await streamParts(input(s3, null, checkpoints, { partSize: EXPECTED_FILE.length }));
+    expect(s3.started).toEqual([1]);
+    expect(checkpoints).toEqual([]);
+    expect(result.parts).toEqual([{ PartNumber: 1, ETag: '"a-1"', size: EXPECTED_FILE.length }]);
+    expect(result.sha256).toBe(sha256(EXPECTED_FILE));
+  });
+
+  it('an empty day is a header-only file', async () => {
+    const s3 = fakeS3({ tag: 'a' });
+    const empty = (async function* () {})();
+    const result = await streamParts(input(s3, null, [], { source: empty, partSize: 1024 }));
+    expect(Buffer.concat(s3.uploads.map((u) => u.body)).equals(HEADER)).toBe(true);
+    expect(result).toMatchObject({ rows: 0, bytes: HEADER.length, sha256: sha256(HEADER) });
+  });
+});
+
+describe('streamParts: crash and resume', () => {
+  // Every failure point: inside the header (cursor after=null), mid-row and on the last part.
+  it.each(Array.from({ length: N_PARTS }, (_, i) => i + 1))('upload fails at part %i, then a resumed attempt completes the file', async (failAt) => {
+    const first = fakeS3({ tag: 'first', failOn: failAt });
+    const firstCheckpoints: [Checkpoint, BuiltPart][] = [];
+    await expect(streamParts(input(first, null, firstCheckpoints))).rejects.toThrow(`S3 refused part ${failAt}`);
+
+    // Checkpoints cover exactly the contiguous prefix before the failed part.
+    expect(firstCheckpoints.map(([, p]) => p.partNumber)).toEqual(Array.from({ length: failAt - 1 }, (_, i) => i + 1));
+    const resume = firstCheckpoints.at(-1)?.[0] ?? null;
+
+    const second = fakeS3({ tag: 'second' });
+    const secondCheckpoints: [Checkpoint, BuiltPart][] = [];
+    const result = await streamParts(input(second, resume, secondCheckpoints));
+
+    // Only the remaining parts are uploaded, with their original numbers.
+    expect(second.started).toEqual(Array.from({ length: N_PARTS - failAt + 1 }, (_, i) => failAt + i));
+    // The object S3 assembles from the listed parts (the latest upload of each number wins) is the file.
+    const latest = new Map<number, Buffer>();
+    for (const u of [...first.uploads, ...second.uploads]) latest.set(u.partNumber, u.body);
+    const assembled = Buffer.concat(result.parts.map((p) => latest.get(p.PartNumber)!));
+    expect(assembled.equals(EXPECTED_FILE)).toBe(true);
+
+    expect(result.parts.map((p) => p.PartNumber)).toEqual(Array.from({ length: N_PARTS }, (_, i) => i + 1));
+    expect(result.parts.map((p) => p.ETag)).toEqual(
+      Array.from({ length: N_PARTS }, (_, i) => (i + 1 < failAt ? `"first-${i + 1}"` : `"second-${i + 1}"`)),
+    );
+    expect(result.bytes).toBe(EXPECTED_FILE.length);
+    expect(result.rows).toBe(ROWS.length);
+    expect(result.sha256).toBe(resume ? null : sha256(EXPECTED_FILE));
+    for (const [c] of secondCheckpoints) expect(c.continuousHash).toBe(resume === null);
+  });
+
+  it('a resume from part 3 re-sends the header to satisfy a skip inside it', async () => {
+    const first = fakeS3({ tag: 'first', failOn: 3 });
+    const checkpoints: [Checkpoint, BuiltPart][] = [];
+    await expect(streamParts(input(first, null, checkpoints))).rejects.toThrow();
+    const resume = checkpoints.at(-1)![0];
+    expect(resume.next).toEqual({ rows: 0, after: null, skip: 32 });
+    expect(resume.parts.map((p) => p.PartNumber)).toEqual([1, 2]);
+
+    const second = fakeS3({ tag: 'second' });
+    const result = await streamParts(input(second, resume, []));
+    expect(second.uploads[0]!.partNumber).toBe(3);
+    expect(second.uploads[0]!.body.equals(EXPECTED_FILE.subarray(32, 48))).toBe(true);
+    expect(result.sha256).toBeNull();
+  });
+});
+
+describe('streamParts: errors', () => {
+  it('propagates a source failure after the uploads on the wire have settled', async () => {
+    const s3 = fakeS3({ tag: 'a', delayMs: () => 5 });
+    const run = streamParts(input(s3, null, [], { source: copySource(null, 5, 20) }));
+    await expect(run).rejects.toThrow('connection to Postgres lost');
+    expect(s3.started.length).toBeGreaterThan(0);
+    expect(s3.inFlight).toBe(0);
+  });
+
+  it('rejects a COPY stream that stops mid-row and never uploads a final part for it', async () => {
+    const truncated = (async function* () {
+      yield Buffer.concat(ROWS.map((r) => r.copyLine)).subarray(0, 70);
+    })();
+    const s3 = fakeS3({ tag: 'a' });
+    await expect(streamParts(input(s3, null, [], { source: truncated }))).rejects.toThrow(/middle of a row/);
+    const uploadedBytes = s3.uploads.reduce((n, u) => n + u.body.length, 0);
+    expect(uploadedBytes % PART_SIZE).toBe(0); // only full parts, never a short "last" one
+  });
+
+  it('waits for in-flight uploads before rethrowing an upload failure', async () => {
+    // Part 2 fails fast while parts 3.. are still slow on the wire.
+    const s3 = fakeS3({ tag: 'a', failOn: 2, delayMs: (n) => (n === 2 ? 1 : 20) });
+    await expect(streamParts(input(s3, null, [], { maxInFlight: 4 }))).rejects.toThrow('S3 refused part 2');
+    expect(s3.inFlight).toBe(0);
+  });
+});
+
+describe('streamParts: concurrency', () => {
+  it.each([1, 2, 3, 5])('maxInFlight %i bounds concurrent uploads (and is reached)', async (maxInFlight) => {
+    // Later parts finish first, so out-of-order completion is exercised too.
+    const s3 = fakeS3({ tag: 'a', delayMs: (n) => 2 + ((N_PARTS - n) % 4) * 2 });
+    const checkpoints: [Checkpoint, BuiltPart][] = [];
+    const result = await streamParts(input(s3, null, checkpoints, { maxInFlight }));
+    expect(s3.maxInFlight).toBe(maxInFlight);
+    expect(result.parts.map((p) => p.PartNumber)).toEqual(Array.from({ length: N_PARTS }, (_, i) => i + 1));
+    expect(checkpoints.map(([c]) => c.parts.length)).toEqual(Array.from({ length: N_PARTS - 1 }, (_, i) => i + 1));
+    const byNumber = [...s3.uploads].sort((a, b) => a.partNumber - b.partNumber);
+    expect(Buffer.concat(byNumber.map((u) => u.body)).equals(EXPECTED_FILE)).toBe(true);
+  });
+
+  it('defaults to 2 uploads in flight', async () => {
+    const s3 = fakeS3({ tag: 'a', delayMs: () => 2 });
+    await streamParts(input(s3, null, []));
+    expect(s3.maxInFlight).toBe(2);
+  });
+});
