@@ -276,7 +276,7 @@ temporal_up() {
       --ui-disable-news-fetch \
       --log-level warn \
       "${sa_flags[@]}"
-  ) </dev/null >>"$TEMPORAL_LOG" 2>&1 &
+  ) </dev/null >>"$TEMPORAL_LOG" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$(pidfile temporal)"
   wait_until temporal "$TEMPORAL_LOG" temporal_ready "$pid"
@@ -376,7 +376,7 @@ seaweedfs_up() {
       -s3.autoCreateBucket=false \
       -s3.port.iceberg=0 -s3.port.lance=0 \
       -s3.localSocket="$sock_dir/seaweedfs-s3-$S3_PORT.sock"
-  ) </dev/null >>"$WEED_LOG" 2>&1 &
+  ) </dev/null >>"$WEED_LOG" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$(pidfile seaweedfs)"
   wait_until seaweedfs "$WEED_LOG" weed_ready "$pid"
@@ -502,7 +502,7 @@ postgres_up() {
     pg_write_conf
     log "postgres: starting on $LOOPBACK:$PG_PORT"
     printf '\n=== %s starting postgres ===\n' "$(date -Is)" >>"$PG_LOG"
-    as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$READY_TIMEOUT" -s </dev/null \
+    as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$READY_TIMEOUT" -s </dev/null 9>&- \
       || { tail -n 25 "$PG_LOG" >&2; die "postgres failed to start (log: $PG_LOG)"; }
   fi
   wait_until postgres "$PG_LOG" pg_ready
@@ -554,10 +554,13 @@ select_services() { # args -> SELECTED array
 }
 
 lock() {
+  # serialises concurrent up/down; fd 9 is closed in every daemon we start
   ensure_dirs
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$RUN_DIR/services.lock"
-    flock -w 600 9 || die "another services.sh is still running (lock $RUN_DIR/services.lock)"
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$RUN_DIR/lock"
+  if ! flock -n 9; then
+    log "waiting for another services.sh up/down to finish (lock $(rel "$RUN_DIR/lock"))"
+    flock -w 300 9 || die "another services.sh still holds $RUN_DIR/lock after 300s"
   fi
 }
 
@@ -565,7 +568,14 @@ cmd_up() {
   select_services "$@"
   lock
   ensure_dev_key
-  local s
+  local s need=()
+  for s in "${SELECTED[@]}"; do
+    case "$s" in
+      temporal) ((TEMPORAL_EXTERNAL)) || need+=(temporal) ;;
+      seaweedfs) ((S3_EXTERNAL)) || need+=(seaweedfs) ;;
+    esac
+  done
+  ensure_binaries "${need[@]+"${need[@]}"}"
   for s in "${SELECTED[@]}"; do "${s}_up"; done
   log "logs: $LOG_DIR/{postgres,temporal,seaweedfs}.log"
   log "env:  eval \"\$(scripts/services.sh env)\""

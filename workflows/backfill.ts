@@ -50,6 +50,8 @@ export interface BackfillInput {
   tables: TableName[];
   concurrency: number;
   partSize?: number;
+  /** Days per run before continuing as new (default DAYS_PER_RUN). */
+  daysPerRun?: number;
   /** Carried across continue-as-new. */
   carried?: { progress: BackfillProgress; nextIndex: number };
 }
@@ -98,7 +100,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
   describe();
 
   let nextIndex = input.carried?.nextIndex ?? 0;
-  const runLimit = Math.min(totalDays, nextIndex + DAYS_PER_RUN);
+  const runLimit = Math.min(totalDays, nextIndex + (input.daysPerRun ?? DAYS_PER_RUN));
   const inFlight = new Map<string, ChildWorkflowHandle<typeof exportDayWorkflow>>();
   let stopError: string | null = null;
 

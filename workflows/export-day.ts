@@ -13,7 +13,7 @@ import {
 import type { Activities, FilePlan } from '../activities/index.js';
 import type { TableName } from '../src/export/tables.js';
 import type { RunKind } from '../src/ledger/export-runs.js';
-import { SA_APP_ID } from '../src/temporal/search-attributes.js';
+import { SA_APP_ID, SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/search-attributes.js';
 import { formatBytes, formatCount } from '../src/temporal/format.js';
 
 export interface ExportDayInput {
@@ -85,7 +85,13 @@ export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDa
   const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [
     { integrationId: input.integrationId, day: input.day, tables },
   ]);
-  upsertSearchAttributes([{ key: SA_APP_ID, value: plan.appId }]);
+  // Also set by whoever starts the run; upserting here keeps a directly started run searchable too.
+  upsertSearchAttributes([
+    { key: SA_INTEGRATION_ID, value: input.integrationId },
+    { key: SA_APP_ID, value: plan.appId },
+    { key: SA_EXPORT_DAY, value: new Date(`${input.day}T00:00:00Z`) },
+    { key: SA_RUN_KIND, value: input.kind },
+  ]);
 
   const files: FileProgress[] = plan.files.map((f) => ({ table: f.table, key: `${f.bucket}/${f.key}`, state: 'pending', rows: null, bytes: null, parts: null, sha256: null, error: null }));
   setHandler(exportProgressQuery, () => files);

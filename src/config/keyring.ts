@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../paths.js';
 import { buildKeyring, type Keyring } from '../crypto/secrets.js';
 import type { Env } from './env.js';
 
-export const DEV_KEY_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.local/dev-encryption-key');
+export const DEV_KEY_FILE = path.join(PROJECT_ROOT, '.local', 'dev-encryption-key');
 
 /**
  * ENCRYPTION_KEY from the environment; outside production, the key scripts/services.sh generated for

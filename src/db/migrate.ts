@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
+import { PROJECT_ROOT } from '../paths.js';
 
-const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 
 /** Applies pending migrations under node-pg-migrate's advisory lock, so concurrent starters are safe. */
 export async function migrate(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<void> {

