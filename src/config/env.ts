@@ -38,17 +38,22 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment; a bad value fails start-up naming the variable and the rule. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const known = Object.keys(EnvSchema.properties);
+  const known = Object.keys(EnvSchema.properties) as (keyof typeof EnvSchema.properties)[];
   const picked: Record<string, unknown> = {};
+  const problems: { field: string; rule: string }[] = [];
   for (const name of known) {
     const v = source[name];
-    if (v !== undefined && v !== '') picked[name] = v;
+    if (v === undefined || v === '') continue;
+    // Convert would quietly turn "16.5" or "0x10" into 16: integers must be written as plain digits.
+    if (EnvSchema.properties[name].type === 'integer' && !/^\d+$/.test(v.trim())) {
+      problems.push({ field: name, rule: `must be a whole number written in digits, got ${JSON.stringify(v)}` });
+      continue;
+    }
+    picked[name] = v;
   }
   const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked));
-  const errors = [...Value.Errors(EnvSchema, withDefaults)];
-  if (errors.length > 0) {
-    throw new ConfigError(errors.map((e) => ({ field: e.path.replace(/^\//, ''), rule: e.message })));
-  }
+  for (const e of Value.Errors(EnvSchema, withDefaults)) problems.push({ field: e.path.replace(/^\//, ''), rule: e.message });
+  if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as Env;
 }
 

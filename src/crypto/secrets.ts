@@ -66,7 +66,9 @@ export function open(keyring: Keyring, sealed: Sealed, aad: string): string {
     );
   }
   const raw = Buffer.from(sealed.ciphertext, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  // iv (12) + a full 16-byte tag, at least: a truncated tag would make forgery far cheaper.
+  if (raw.length < 28) throw new SecretError(`secret sealed with key ${sealed.keyId} is truncated`);
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12), { authTagLength: 16 });
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(raw.subarray(12, 28));
   try {

@@ -23,8 +23,10 @@ export function bucketNameProblems(name: string, field = 'bucket'): Problem[] {
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) add('bucket name must begin and end with a letter or digit');
   if (name.includes('..')) add('bucket name must not contain two adjacent dots');
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) add('bucket name must not be formatted as an IP address');
-  if (name.startsWith('xn--') || name.startsWith('sthree-')) add('bucket name must not start with "xn--" or "sthree-"');
-  if (name.endsWith('-s3alias') || name.endsWith('--ol-s3')) add('bucket name must not end with "-s3alias" or "--ol-s3"');
+  if (['xn--', 'sthree-', 'amzn-s3-demo-'].some((p) => name.startsWith(p))) add('bucket name must not start with "xn--", "sthree-" or "amzn-s3-demo-"');
+  if (['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'].some((p) => name.endsWith(p))) {
+    add('bucket name must not end with "-s3alias", "--ol-s3", ".mrap", "--x-s3" or "--table-s3"');
+  }
   return problems;
 }
 

@@ -57,7 +57,8 @@ export function buildSelect(input: QueryInput): string {
   if (table === 'campaign_metrics') {
     const after = input.after;
     if (after && !('ordinal' in after)) throw new RangeError('campaign_metrics cursor must be an ordinal');
-    const offset = after ? ` OFFSET ${Math.trunc(after.ordinal)}` : '';
+    if (after && !(Number.isSafeInteger(after.ordinal) && after.ordinal >= 0)) throw new RangeError(`cursor ordinal must be a non-negative integer, got ${after.ordinal}`);
+    const offset = after ? ` OFFSET ${after.ordinal}` : '';
     return (
       `SELECT ${cols} FROM campaign_metrics t` +
       ` WHERE t.app_id = ${appId} AND t.date = ${sqlLiteral(dayWindow(input.day).day)}::date` +

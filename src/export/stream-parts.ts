@@ -49,6 +49,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
   const framer = new CsvRowFramer(input.keyColumns);
   const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf);
   const maxInFlight = input.maxInFlight ?? 2;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
   const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
   let rows = 0;
 

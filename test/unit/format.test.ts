@@ -40,3 +40,12 @@ describe('formatCount', () => {
     expect(formatCount(n)).toBe(text);
   });
 });
+
+describe('rounding at unit boundaries', () => {
+  it('steps up a unit instead of printing 1024 of the smaller one', () => {
+    expect(formatBytes(1048575)).toBe('1.0 MiB');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatCount(999_999)).toBe('1.0 M');
+    expect(formatCount(999_499)).toBe('999 k');
+  });
+});

@@ -228,3 +228,24 @@ describe('streamParts: concurrency', () => {
     expect(s3.maxInFlight).toBe(2);
   });
 });
+
+describe('streamParts: arguments', () => {
+  it.each([0, -1, 1.5])('rejects maxInFlight %s instead of looping forever', async (maxInFlight) => {
+    async function* source() {
+      yield Buffer.from('1,2026-01-01 00:00:00+00,a\n');
+    }
+    await expect(
+      streamParts({
+        source: source(),
+        keyColumns: 2,
+        keyOf: eventKey,
+        header: Buffer.from('c\n'),
+        partSize: 16,
+        resume: null,
+        uploadPart: async () => '"e"',
+        onCheckpoint: () => undefined,
+        maxInFlight,
+      }),
+    ).rejects.toThrow(/maxInFlight must be a positive integer/);
+  });
+});

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# npm start: install deps if needed, start the local services, run the demo
+# (src/dev/start.ts: seeds demo data, starts worker + API, runs exports).
+# Ctrl-C stops the demo, then the services that this script started.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/_lib.sh
+. scripts/_lib.sh
+
+ensure_node_modules
+
+BEFORE="$(running_services)"
+NODE_PID=""
+
+stop_node() {
+  [[ -n "$NODE_PID" ]] || return 0
+  local i
+  # Ctrl-C already reached node through the terminal; give it a moment first
+  for i in $(seq 1 10); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$NODE_PID" 2>/dev/null; then
+    kill -TERM "$NODE_PID" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$NODE_PID" 2>/dev/null; then
+      echo "[start] node did not exit after SIGTERM; killing it" >&2
+      kill -KILL "$NODE_PID" 2>/dev/null || true
+    fi
+  fi
+  wait "$NODE_PID" 2>/dev/null || true
+  NODE_PID=""
+}
+
+cleanup() {
+  local rc=$? started
+  trap - EXIT INT TERM
+  stop_node
+  started="$(services_started_since "$BEFORE" | tr '\n' ' ')"
+  if [[ -n "${started// /}" && "${KEEP_SERVICES:-}" != 1 ]]; then
+    echo "[start] stopping services started by npm start: $started" >&2
+    # shellcheck disable=SC2086
+    bash scripts/services.sh down $started || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/services.sh up
+eval "$(bash scripts/services.sh env)"
+
+# Run in the background and wait, so that SIGINT/SIGTERM reach this script's
+# traps at once (cleanup then stops node before the services).
+if [[ -x node_modules/.bin/tsx ]]; then
+  node_modules/.bin/tsx src/dev/start.ts "$@" &
+else
+  npx tsx src/dev/start.ts "$@" &
+fi
+NODE_PID=$!
+set +e
+wait "$NODE_PID"
+rc=$?
+set -e
+NODE_PID=""
+exit "$rc"

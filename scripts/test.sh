@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# npm test: install deps if needed, start the local services, run vitest.
+# Services that were already running are left running; those started here are
+# stopped again on exit. Extra arguments go to `vitest run`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/_lib.sh
+. scripts/_lib.sh
+
+ensure_node_modules
+
+BEFORE="$(running_services)"
+cleanup() {
+  local rc=$? started
+  trap - EXIT INT TERM
+  started="$(services_started_since "$BEFORE" | tr '\n' ' ')"
+  if [[ -n "${started// /}" && "${KEEP_SERVICES:-}" != 1 ]]; then
+    echo "[test] stopping services started by this run: $started" >&2
+    # shellcheck disable=SC2086
+    bash scripts/services.sh down $started || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/services.sh up
+eval "$(bash scripts/services.sh env)"
+
+set +e
+npx vitest run "$@"
+rc=$?
+set -e
+exit "$rc"
