@@ -17,6 +17,9 @@ export const EnvSchema = Type.Object({
   LOCAL_S3_ACCESS_KEY_ID: Type.String({ default: 'ua-export-local', minLength: 1 }),
   LOCAL_S3_SECRET_ACCESS_KEY: Type.String({ default: 'ua-export-local-secret', minLength: 1 }),
   LOCAL_S3_BUCKET: Type.String({ default: 'ua-export-demo', minLength: 3 }),
+  // A second local identity that may only read and list: tests use it to provoke AccessDenied.
+  LOCAL_S3_READONLY_ACCESS_KEY_ID: Type.String({ default: 'ua-export-readonly', minLength: 1 }),
+  LOCAL_S3_READONLY_SECRET_ACCESS_KEY: Type.String({ default: 'ua-export-readonly-secret', minLength: 1 }),
   PART_SIZE_MIB: Type.Integer({ default: 16, minimum: 5, maximum: 5120 }),
   API_HOST: Type.String({ default: '127.0.0.1' }),
   API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),

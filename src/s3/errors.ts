@@ -78,7 +78,7 @@ export function classifyStorageError(err: unknown, ctx: StorageContext): Classif
     case 'Forbidden':
     case 'AllAccessDisabled':
     case 'AccountProblem':
-      return permanent('AccessDenied', `access denied on ${where}: grant these credentials s3:PutObject, s3:AbortMultipartUpload, s3:ListBucketMultipartUploads and s3:GetObject on the bucket`);
+      return permanent('AccessDenied', `access denied on ${where}: grant these credentials s3:PutObject, s3:GetObject, s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucketMultipartUploads on the bucket`);
     case 'NoSuchBucket':
       return permanent(code, `${where} does not exist: create it or fix the integration's bucket`);
     case 'InvalidBucketName':

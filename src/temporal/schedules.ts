@@ -64,9 +64,13 @@ export async function syncSchedule(client: Client, integration: Integration, s: 
     await client.schedule.create(opts);
     return;
   }
-  await handle.update((prev) => ({ ...prev, spec: opts.spec, action: opts.action, policies: opts.policies }));
-  if (current.state.paused && integration.enabled && resume) await handle.unpause(note ?? 'integration enabled');
-  if (!current.state.paused && !integration.enabled) await handle.pause(note ?? 'integration disabled');
+  // The pause state rides in the same update: a separate pause/unpause patch may be applied before the
+  // update, whose copy of the old state would then undo it.
+  await handle.update((prev) => {
+    const paused = !integration.enabled || (prev.state.paused && !resume);
+    const state = paused === prev.state.paused ? prev.state : { ...prev.state, paused, note: note ?? (paused ? 'integration disabled' : 'integration enabled') };
+    return { ...prev, spec: opts.spec, action: opts.action, policies: opts.policies, state };
+  });
 }
 
 export async function deleteSchedule(client: Client, integrationId: string): Promise<void> {

@@ -278,7 +278,7 @@ describe('failures', () => {
   });
 
   it('reports access denied for credentials that may only read', async () => {
-    const readOnly = await h.integration({ accessKeyId: 'ua-export-readonly', secretAccessKey: 'ua-export-readonly-secret' });
+    const readOnly = await h.integration({ accessKeyId: h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID, secretAccessKey: h.env.LOCAL_S3_READONLY_SECRET_ACCESS_KEY });
     const err = await failureOf(runExport(readOnly, DAY, ['ua_events']));
     expect(String(err.cause?.message)).toMatch(/access denied/i);
   });
