@@ -17,6 +17,7 @@ import { createS3Client } from '../src/s3/client.js';
 import { classifyStorageError } from '../src/s3/errors.js';
 import { abortOtherUploads, abortUpload, completeUpload, createUpload, deleteObject, putJson, sha256OfObject, uploadPart } from '../src/s3/multipart.js';
 import { SecretError } from '../src/crypto/secrets.js';
+import { bytesExported, exportDurationSeconds, exportFailures, partUploadSeconds, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
 
 /**
  * Activities: the only code that touches Postgres and the customer's storage. They take and return
@@ -203,8 +204,10 @@ export function createActivities(deps: ActivityDeps) {
           partSize: input.partSize,
           resume,
           uploadPart: async (partNumber, body) => {
+            const timer = partUploadSeconds.startTimer({ table: input.table });
             try {
               const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, abortSignal: abort.signal });
+              timer();
               if (deps.partDelayMs) await new Promise((r) => setTimeout(r, deps.partDelayMs));
               return etag;
             } catch (err) {
@@ -294,12 +297,17 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    async recordFileExported(input: FileRun & { rows: number; bytes: number; parts: number; sha256: string }): Promise<void> {
+    async recordFileExported(input: FileRun & { rows: number; bytes: number; parts: number; sha256: string; startedAt: string; scheduledAt?: string }): Promise<void> {
       await recordRunFinish(pool, identity(input), { status: 'succeeded', rows: input.rows, bytes: input.bytes, parts: input.parts, sha256: input.sha256 });
+      const now = Date.now();
+      rowsExported.inc({ table: input.table }, input.rows);
+      bytesExported.inc({ table: input.table }, input.bytes);
+      exportDurationSeconds.observe({ table: input.table, kind: input.kind }, (now - Date.parse(input.startedAt)) / 1000);
+      if (input.scheduledAt) scheduleLagSeconds.observe({ table: input.table }, (now - Date.parse(input.scheduledAt)) / 1000);
     },
 
     /** Aborts the open upload (so no partial file can ever appear) and records why the file failed. */
-    async abandonFile(input: FileRun & { bucket: string; key: string; uploadId: string | null; error: string; cancelled: boolean }): Promise<void> {
+    async abandonFile(input: FileRun & { bucket: string; key: string; uploadId: string | null; error: string; reason: string; cancelled: boolean }): Promise<void> {
       if (input.uploadId) {
         const { s3 } = await storageFor(input.integrationId, input.bucket).catch(() => ({ s3: null }));
         if (s3) {
@@ -311,6 +319,7 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       await recordRunFinish(pool, identity(input), { status: input.cancelled ? 'cancelled' : 'failed', error: input.error });
+      exportFailures.inc({ table: input.table, reason: input.cancelled ? 'Cancelled' : input.reason });
     },
 
     async recordIntegrationStatus(input: { integrationId: string; status: string; error: string | null }): Promise<void> {

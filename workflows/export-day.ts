@@ -23,6 +23,8 @@ export interface ExportDayInput {
   kind: RunKind;
   /** Bytes per multipart part; the worker's PART_SIZE_MIB when absent. */
   partSize?: number;
+  /** For scheduled runs: the schedule's scheduled time (ISO), to measure schedule lag. */
+  scheduledAt?: string;
 }
 
 export type FileState = 'pending' | 'uploading' | 'completing' | 'exported' | 'failed' | 'cancelled';
@@ -70,6 +72,14 @@ function messageOf(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
+/** The failure's type (e.g. SignatureDoesNotMatch, AccessDenied): a metrics label and a search term. */
+function reasonOf(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure && e.type) return e.type;
+  return e instanceof Error ? e.name : 'Unknown';
+}
+
 function isPermanentConfigError(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== 'SizeMismatch';
@@ -80,7 +90,7 @@ export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDa
   const { workflowId, runId } = workflowInfo();
   const tables = input.tables ?? ['ua_events', 'campaign_metrics'];
   const partSize = input.partSize ?? DEFAULT_PART_SIZE;
-  const run = { integrationId: input.integrationId, day: input.day, workflowId, runId, kind: input.kind };
+  const run = { integrationId: input.integrationId, day: input.day, workflowId, runId, kind: input.kind, ...(input.scheduledAt ? { scheduledAt: input.scheduledAt } : {}) };
 
   const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [
     { integrationId: input.integrationId, day: input.day, tables },
@@ -140,10 +150,11 @@ async function exportFile(
   file: FilePlan,
   progress: FileProgress,
   partSize: number,
-  run: { integrationId: string; day: string; workflowId: string; runId: string; kind: RunKind },
+  run: { integrationId: string; day: string; workflowId: string; runId: string; kind: RunKind; scheduledAt?: string },
   onChange: () => void,
 ): Promise<void> {
-  const fileRun = { ...run, table: file.table };
+  const { scheduledAt, ...runIds } = run;
+  const fileRun = { ...runIds, table: file.table };
   let uploadId: string | null = null;
   try {
     progress.state = 'uploading';
@@ -168,7 +179,15 @@ async function exportFile(
     await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
       { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize, sha256: done.sha256, etag: done.etag },
     ]);
-    await short.recordFileExported({ ...fileRun, rows: up.rows, bytes: up.bytes, parts: up.parts.length, sha256: done.sha256 });
+    await short.recordFileExported({
+      ...fileRun,
+      rows: up.rows,
+      bytes: up.bytes,
+      parts: up.parts.length,
+      sha256: done.sha256,
+      startedAt: started.startedAt,
+      ...(scheduledAt ? { scheduledAt } : {}),
+    });
     progress.state = 'exported';
     progress.sha256 = done.sha256;
   } catch (err) {
@@ -178,7 +197,7 @@ async function exportFile(
     // Runs even when the workflow is being cancelled: no multipart upload may be left open.
     await CancellationScope.nonCancellable(() =>
       short.abandonFile.executeWithOptions({ summary: `${file.table} · abort upload` }, [
-        { ...fileRun, bucket: file.bucket, key: file.key, uploadId, error: progress.error ?? 'failed', cancelled },
+        { ...fileRun, bucket: file.bucket, key: file.key, uploadId, error: progress.error ?? 'failed', reason: reasonOf(err), cancelled },
       ]),
     );
     throw err;

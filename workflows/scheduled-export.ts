@@ -28,7 +28,7 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
   try {
     const result = await executeChild(exportDayWorkflow, {
       workflowId,
-      args: [{ integrationId: input.integrationId, day, kind: 'scheduled', ...(input.partSize ? { partSize: input.partSize } : {}) }],
+      args: [{ integrationId: input.integrationId, day, kind: 'scheduled', scheduledAt: scheduledAt.toISOString(), ...(input.partSize ? { partSize: input.partSize } : {}) }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
         { key: SA_INTEGRATION_ID, value: input.integrationId },

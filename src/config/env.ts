@@ -24,6 +24,11 @@ export const EnvSchema = Type.Object({
   API_HOST: Type.String({ default: '127.0.0.1' }),
   API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   API_TOKENS: Type.String({ default: '' }),
+  // Worker's Prometheus endpoint (product metrics + Temporal SDK runtime metrics); 0 turns it off.
+  WORKER_METRICS_HOST: Type.String({ default: '127.0.0.1' }),
+  WORKER_METRICS_PORT: Type.Integer({ default: 9464, minimum: 0, maximum: 65535 }),
+  // Where the Temporal SDK's own Prometheus exporter listens (scraped through WORKER_METRICS_PORT).
+  TEMPORAL_SDK_METRICS_ADDRESS: Type.String({ default: '127.0.0.1:9465' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

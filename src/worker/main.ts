@@ -1,4 +1,5 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startMetricsServer } from '../metrics/server.js';
 import { loadEnv } from '../config/env.js';
 import { keyringFromEnv } from '../config/keyring.js';
 import { createPool } from '../db/pool.js';
@@ -13,6 +14,15 @@ import { createExportWorker } from './worker.js';
 /** The worker process: migrates, repairs schedule drift, then polls the task queue until SIGINT/SIGTERM. */
 const env = loadEnv();
 const log = createLogger(env.LOG_LEVEL).child({ component: 'worker' });
+// The SDK's runtime metrics (task latencies, slots, polls…) go to a local Prometheus exporter that the
+// worker's /metrics endpoint appends to the product's own metrics.
+Runtime.install({
+  logger: new DefaultLogger(env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO'),
+  telemetryOptions: { metrics: { prometheus: { bindAddress: env.TEMPORAL_SDK_METRICS_ADDRESS } } },
+});
+const metricsServer =
+  env.WORKER_METRICS_PORT > 0 ? await startMetricsServer(env.WORKER_METRICS_HOST, env.WORKER_METRICS_PORT, env.TEMPORAL_SDK_METRICS_ADDRESS) : null;
+if (metricsServer) log.info({ url: `http://${env.WORKER_METRICS_HOST}:${env.WORKER_METRICS_PORT}/metrics` }, 'metrics endpoint');
 const pool = createPool(env.DATABASE_URL);
 const keyring = keyringFromEnv(env);
 await migrate(env.DATABASE_URL, (m) => log.debug(m));
@@ -31,4 +41,5 @@ await worker.run();
 await connection.close();
 await client.connection.close();
 await pool.end();
+metricsServer?.close();
 log.info('worker stopped');

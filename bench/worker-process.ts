@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { childPids, cmdline, exePath, memStatus, type MemStatus } from './proc.js';
+
+/**
+ * The real worker (src/worker/main.ts) as a child process. It is spawned as `node --import tsx …`
+ * rather than through `npx tsx`, so the child's pid is the node process that runs the worker and
+ * its /proc/<pid>/status is the worker's memory (no wrapper process in between).
+ */
+export interface WorkerProcess {
+  pid: number;
+  child: ChildProcess;
+  logFile: string;
+  /** ms from spawn to the worker's `{ ready: true }`. */
+  readyMs: number;
+  atReady: MemStatus;
+  /** What was checked to make sure `pid` is the worker itself. */
+  identity: string;
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface SpawnWorkerOptions {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/x']. */
+  nodeFlags?: string[];
+  readyTimeoutMs?: number;
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProcess> {
+  const entry = path.join('src', 'worker', 'main.ts');
+  const fd = openSync(opts.logFile, 'a');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', entry], {
+    cwd: opts.root,
+    env: opts.env,
+    stdio: ['ignore', fd, fd, 'ipc'],
+  });
+  closeSync(fd);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker not ready after ${opts.readyTimeoutMs ?? 180_000} ms; log ${opts.logFile}:\n${tail(opts.logFile)}`));
+    }, opts.readyTimeoutMs ?? 180_000);
+    child.on('message', (m: unknown) => {
+      if (m && typeof m === 'object' && (m as { ready?: unknown }).ready === true) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited before ready (code ${code}, signal ${signal}); log ${opts.logFile}:\n${tail(opts.logFile)}`));
+    });
+  });
+  const readyMs = performance.now() - t0;
+  const pid = child.pid!;
+
+  // Make sure the pid we sample is the process running the worker, not a launcher.
+  const exe = exePath(pid);
+  const argv = cmdline(pid);
+  const kids = childPids(pid);
+  if (!exe || path.basename(exe) !== path.basename(process.execPath)) throw new Error(`worker pid ${pid} runs ${exe}, not node`);
+  if (!argv.some((a) => a.endsWith(entry))) throw new Error(`worker pid ${pid} command line is ${argv.join(' ')}`);
+  if (kids.length > 0) throw new Error(`worker pid ${pid} has child processes ${kids.join(', ')}: RSS would miss them`);
+  const atReady = memStatus(pid);
+  if (!atReady) throw new Error(`worker pid ${pid} vanished`);
+  const identity = `pid ${pid} = ${path.basename(exe)} ${argv.slice(1).join(' ')}; holds the IPC channel that sent ready; no child processes; ${atReady.threads} threads`;
+
+  let stopping: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
+  return {
+    pid,
+    child,
+    logFile: opts.logFile,
+    readyMs,
+    atReady,
+    identity,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          // The Temporal worker shuts down gracefully on SIGTERM; main.ts then closes its pool and exits
+          // (and a --cpu-prof profile is written on that exit).
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          const r = await exited;
+          clearTimeout(timer);
+          return r;
+        }
+        return exited;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Samples VmRSS / VmHWM of one pid every `intervalMs`. */
+export class RssSampler {
+  private timer: NodeJS.Timeout | null = null;
+  samples = 0;
+  maxRss = 0;
+  lastHwm = 0;
+  series: { t: number; rss: number }[] = [];
+  private t0 = 0;
+
+  constructor(private readonly pid: number) {}
+
+  start(intervalMs = 100): void {
+    this.t0 = performance.now();
+    this.read();
+    this.timer = setInterval(() => this.read(), intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.read();
+  }
+
+  private read(): void {
+    const s = memStatus(this.pid);
+    if (!s) return;
+    this.samples++;
+    this.maxRss = Math.max(this.maxRss, s.rss);
+    this.lastHwm = Math.max(this.lastHwm, s.hwm);
+    this.series.push({ t: performance.now() - this.t0, rss: s.rss });
+  }
+}

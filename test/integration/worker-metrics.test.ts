@@ -1,0 +1,93 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportDayWorkflow } from '../../workflows/index.js';
+import { eventsForDay, insertEvents } from '../../src/dev/generate.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
+import { createIntegration } from '../../src/integrations/repo.js';
+import { exportWorkflowId, scheduleId } from '../../src/temporal/ids.js';
+import { deleteSchedule } from '../../src/temporal/schedules.js';
+import { setupHarness, type Harness } from '../helpers/harness.js';
+
+/**
+ * The real worker process (src/worker/main.ts) on its own empty database: it migrates, reconciles the
+ * schedule of the one integration there, exports, and serves product + Temporal SDK metrics.
+ */
+let h: Harness;
+let child: ChildProcess | undefined;
+let pool: Pool;
+const METRICS_PORT = 19464;
+
+beforeAll(async () => {
+  h = await setupHarness('metrics');
+  const url = new URL(h.databaseUrl);
+  url.pathname = '/ua_export_test_worker_main';
+  const admin = new pg.Client({ connectionString: h.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS ua_export_test_worker_main WITH (FORCE)');
+  await admin.query('CREATE DATABASE ua_export_test_worker_main');
+  await admin.end();
+  await migrate(url.toString());
+  pool = createPool(url.toString());
+  process.env.WORKER_MAIN_TEST_DB = url.toString();
+});
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+  }
+  await pool?.end();
+  await h?.close();
+});
+
+describe('the worker process', () => {
+  it('reconciles schedules on start, exports, and serves product and SDK metrics on /metrics', async () => {
+    const integration = await createIntegration(pool, h.keyring, {
+      appId: '11111111-2222-4333-8444-555555555555',
+      endpointUrl: h.env.LOCAL_S3_ENDPOINT,
+      bucket: h.bucket,
+      folder: 'metrics',
+      accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID,
+      secretAccessKey: h.env.LOCAL_S3_SECRET_ACCESS_KEY,
+      settings: { includeEventsWithoutProfile: true },
+    });
+    await insertEvents(pool, eventsForDay(integration.appId, '2026-05-05', 123, 9));
+
+    child = fork(path.resolve('src/worker/main.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: {
+        ...process.env,
+        DATABASE_URL: process.env.WORKER_MAIN_TEST_DB!,
+        TEMPORAL_TASK_QUEUE: h.taskQueue,
+        WORKER_METRICS_PORT: String(METRICS_PORT),
+        TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:19465',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child!.once('message', () => resolve());
+      child!.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    });
+
+    const schedule = await h.testEnv.client.schedule.getHandle(scheduleId(integration.id)).describe();
+    expect(schedule.state.paused).toBe(false);
+
+    await h.testEnv.client.workflow.execute(exportDayWorkflow, {
+      taskQueue: h.taskQueue,
+      workflowId: exportWorkflowId(integration.id, '2026-05-05'),
+      args: [{ integrationId: integration.id, day: '2026-05-05', kind: 'manual', tables: ['ua_events'] }],
+    });
+
+    const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+    expect(text).toMatch(/^ua_export_rows_exported_total\{table="ua_events"\} 123$/m);
+    expect(text).toMatch(/^ua_export_bytes_exported_total\{table="ua_events"\} \d{4,}$/m);
+    expect(text).toMatch(/^ua_export_part_upload_seconds_count\{table="ua_events"\} 1$/m);
+    expect(text).toMatch(/^ua_export_file_duration_seconds_count\{table="ua_events",kind="manual"\} 1$/m);
+    // The Temporal SDK's runtime metrics come through the same endpoint.
+    expect(text).toMatch(/^temporal_\w+/m);
+    await deleteSchedule(h.testEnv.client, integration.id);
+  });
+});
