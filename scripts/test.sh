@@ -9,6 +9,8 @@ cd "$ROOT"
 . scripts/_lib.sh
 
 ensure_node_modules
+# The browser tests (test/browser/) drive Debian's chromium: install it when missing.
+bash scripts/ensure-chromium.sh
 
 BEFORE="$(running_services)"
 cleanup() {

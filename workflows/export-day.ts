@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -57,6 +58,9 @@ const short = proxyActivities<Activities>({
 // A killed worker is noticed by the missed heartbeat, and the next attempt resumes from the last
 // checkpoint: 20 s of heartbeat timeout plus backoff keeps that well under a minute.
 const long = proxyActivities<Activities>({
+  // On cancellation, wait until the activity has stopped its in-flight UploadPart calls, so the abort
+  // that follows cannot race a part landing after it.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   startToCloseTimeout: '6 hours',
   scheduleToCloseTimeout: '12 hours',
   heartbeatTimeout: '20 seconds',
