@@ -20,12 +20,24 @@ export async function recordRunStart(
 ): Promise<void> {
   // Idempotent per (workflow run, table): an activity retried after a lost response changes nothing.
   await pool.query(
-    `INSERT INTO export_runs (integration_id, table_name, day, workflow_id, run_id, kind, status, object_key, manifest_key)
-     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8)
-     ON CONFLICT (workflow_id, run_id, table_name) DO NOTHING`,
+    `WITH ins AS (
+       INSERT INTO export_runs (integration_id, table_name, day, workflow_id, run_id, kind, status, object_key, manifest_key)
+       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8)
+       ON CONFLICT (workflow_id, run_id, table_name) DO NOTHING
+       RETURNING id, integration_id, table_name, day, status, rows, bytes
+     )
+     ${UPSERT_DAY_STATE}`,
     [run.integrationId, run.table, run.day, run.workflowId, run.runId, run.kind, run.objectKey, run.manifestKey],
   );
 }
+
+/** Moves the day's state to the attempt in `ins`, unless a newer attempt already owns it. */
+const UPSERT_DAY_STATE = `
+  INSERT INTO export_day_state (integration_id, table_name, day, run_row_id, status, rows, bytes, updated_at)
+  SELECT integration_id, table_name, day, id, status, rows, bytes, now() FROM ins
+  ON CONFLICT (integration_id, day, table_name) DO UPDATE
+    SET run_row_id = EXCLUDED.run_row_id, status = EXCLUDED.status, rows = EXCLUDED.rows, bytes = EXCLUDED.bytes, updated_at = now()
+    WHERE export_day_state.run_row_id <= EXCLUDED.run_row_id`;
 
 export async function recordUploadId(pool: Pool, run: RunIdentity, uploadId: string): Promise<void> {
   await pool.query(
@@ -45,8 +57,12 @@ export interface RunOutcome {
 
 export async function recordRunFinish(pool: Pool, run: RunIdentity, outcome: RunOutcome): Promise<void> {
   await pool.query(
-    `UPDATE export_runs SET status = $4, rows = $5, bytes = $6, parts = $7, sha256 = $8, error = $9, finished_at = now()
-     WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3`,
+    `WITH ins AS (
+       UPDATE export_runs SET status = $4, rows = $5, bytes = $6, parts = $7, sha256 = $8, error = $9, finished_at = now()
+       WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3
+       RETURNING id, integration_id, table_name, day, status, rows, bytes
+     )
+     ${UPSERT_DAY_STATE}`,
     [run.workflowId, run.runId, run.table, outcome.status, outcome.rows ?? null, outcome.bytes ?? null, outcome.parts ?? null, outcome.sha256 ?? null, outcome.error ?? null],
   );
 }
@@ -116,4 +132,34 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
     runId: r.run_id,
     attempts: Number(r.attempts),
   }));
+}
+
+/**
+ * One character per day and integration, for the export calendar: `x` exported, `e` exported but
+ * empty, `f` failed, `r` running, `m` missing (never exported, cancelled, or only some tables).
+ * Built in one query over export_day_state, so two years × hundreds of integrations stays cheap.
+ */
+export type DayCode = 'x' | 'e' | 'f' | 'r' | 'm';
+
+export async function calendarCodes(pool: Pool, from: string, to: string, tables: readonly TableName[]): Promise<Map<string, string>> {
+  const { rows } = await pool.query<{ id: string; codes: string }>(
+    `WITH codes AS (
+       SELECT integration_id, day,
+         CASE WHEN bool_or(status = 'running') THEN 'r'
+              WHEN bool_or(status = 'failed') THEN 'f'
+              WHEN count(*) FILTER (WHERE status = 'succeeded') < cardinality($3::text[]) THEN 'm'
+              WHEN sum(rows) = 0 THEN 'e'
+              ELSE 'x' END AS code
+       FROM export_day_state
+       WHERE day BETWEEN $1 AND $2 AND table_name = ANY($3::text[])
+       GROUP BY integration_id, day
+     )
+     SELECT i.id, string_agg(COALESCE(c.code, 'm'), '' ORDER BY d.day) AS codes
+     FROM integrations i
+     CROSS JOIN generate_series($1::date, $2::date, interval '1 day') AS d(day)
+     LEFT JOIN codes c ON c.integration_id = i.id AND c.day = d.day::date
+     GROUP BY i.id`,
+    [from, to, tables],
+  );
+  return new Map(rows.map((r) => [r.id, r.codes]));
 }
