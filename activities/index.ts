@@ -308,14 +308,20 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Aborts the open upload (so no partial file can ever appear) and records why the file failed. */
     async abandonFile(input: FileRun & { bucket: string; key: string; uploadId: string | null; error: string; reason: string; cancelled: boolean }): Promise<void> {
-      if (input.uploadId) {
-        const { s3 } = await storageFor(input.integrationId, input.bucket).catch(() => ({ s3: null }));
-        if (s3) {
-          try {
-            await abortUpload(s3, input.bucket, input.key, input.uploadId);
-          } finally {
-            s3.destroy();
-          }
+      // Abort every open upload of the key, not only ours: a start that was cancelled mid-call may have
+      // opened one whose id never reached the workflow. The day's workflow id is exclusive, so no other
+      // live export owns an upload of this key.
+      const storage = await storageFor(input.integrationId, input.bucket).catch(() => null);
+      if (storage) {
+        try {
+          if (input.uploadId) await abortUpload(storage.s3, input.bucket, input.key, input.uploadId);
+          await abortOtherUploads(storage.s3, input.bucket, input.key);
+        } catch (err) {
+          // Bad credentials can't abort anything; anything else is worth a retry.
+          const c = classifyStorageError(err, { endpoint: '', bucket: input.bucket });
+          if (c.kind === 'transient') throw err;
+        } finally {
+          storage.s3.destroy();
         }
       }
       await recordRunFinish(pool, identity(input), { status: input.cancelled ? 'cancelled' : 'failed', error: input.error });
