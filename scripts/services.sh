@@ -87,8 +87,9 @@ LOCAL_S3_READONLY_SECRET_ACCESS_KEY="${LOCAL_S3_READONLY_SECRET_ACCESS_KEY:-ua-e
 DEV_KEY_FILE="$LOCAL/dev-encryption-key"
 
 # ---------------------------------------------------------------- helpers
-log() { printf '[services] %s\n' "$*" >&2; }
-die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
+# (a closed stderr, e.g. `npm start | tee` after Ctrl-C, must not abort a shutdown)
+log() { printf '[services] %s\n' "$*" >&2 2>/dev/null || true; }
+die() { printf '[services] error: %s\n' "$*" >&2 2>/dev/null || true; exit 1; }
 rel() { local p="$1"; printf '%s' "${p#"$ROOT"/}"; }
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
@@ -99,6 +100,15 @@ port_open() { # HOST PORT
 
 http_code() { # URL -> prints the HTTP status code (000 if nothing answers)
   curl -s -o /dev/null -m 3 -w '%{http_code}' "$1" 2>/dev/null || true
+}
+
+require_free_ports() { # LABEL PORT...
+  local label="$1" p
+  shift
+  for p in "$@"; do
+    port_open "$LOOPBACK" "$p" && die "$label needs $LOOPBACK:$p, which another process already uses (see: ss -ltnp | grep :$p)"
+  done
+  return 0
 }
 
 pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
@@ -112,7 +122,9 @@ managed_pid() { # NAME BINARY_BASENAME
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   if [[ -r "/proc/$pid/cmdline" ]]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2" || return 1
+    local cmd
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || true
+    [[ "$cmd" == *"$2"* ]] || return 1
   fi
   printf '%s' "$pid"
 }
@@ -165,7 +177,9 @@ bin_version_ok() { # PATH EXPECTED_VERSION ARGS...
   local bin="$1" want="$2"
   shift 2
   [[ -x "$bin" ]] || return 1
-  "$bin" "$@" 2>/dev/null | head -n1 | grep -qw -- "$want"
+  local out
+  out="$("$bin" "$@" 2>/dev/null)" || return 1
+  grep -qwF -- "$want" <<<"${out%%$'\n'*}"
 }
 
 pick_python() {
@@ -219,7 +233,9 @@ TBIN="$VENV/bin/temporal"
 temporal_cli() { "$TBIN" "$@" --address "$DEFAULT_TEMPORAL_ADDRESS" --color never; }
 temporal_healthy() {
   [[ -x "$TBIN" ]] || return 1
-  temporal_cli operator cluster health --command-timeout 3s 2>/dev/null | grep -q SERVING
+  local out
+  out="$(temporal_cli operator cluster health --command-timeout 3s 2>/dev/null)" || return 1
+  [[ "$out" == *SERVING* ]]
 }
 temporal_ready() {
   temporal_healthy && [[ "$(http_code "http://$LOOPBACK:$TEMPORAL_UI_PORT/")" == 200 ]]
@@ -261,6 +277,7 @@ temporal_up() {
     fi
     die "port $TEMPORAL_PORT is in use by something that is not a Temporal server"
   fi
+  require_free_ports temporal "$TEMPORAL_UI_PORT" "$TEMPORAL_HTTP_PORT" "$TEMPORAL_METRICS_PORT"
   mkdir -p "$TEMPORAL_DIR"
   local sa_flags=() sa
   for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do sa_flags+=(--search-attribute "$sa"); done
@@ -329,7 +346,9 @@ weed_ready() {
   code="$(http_code "http://$LOOPBACK:$S3_PORT/healthz")"
   [[ "$code" == 200 ]] || return 1
   # a volume server has registered with the master (otherwise first writes fail)
-  curl -s -m 3 "http://$LOOPBACK:$WEED_MASTER_PORT/dir/status" 2>/dev/null | grep -q "\"Url\":\"$LOOPBACK:$WEED_VOLUME_PORT\"" || return 1
+  local topo
+  topo="$(curl -s -m 3 "http://$LOOPBACK:$WEED_MASTER_PORT/dir/status" 2>/dev/null)" || return 1
+  [[ "$topo" == *"\"Url\":\"$LOOPBACK:$WEED_VOLUME_PORT\""* ]] || return 1
   [[ "$(http_code "$DEFAULT_LOCAL_S3_ENDPOINT/")" != 000 ]]
 }
 
@@ -353,6 +372,8 @@ seaweedfs_up() {
     fi
     die "port $S3_PORT is in use by something that is not an S3 endpoint"
   fi
+  require_free_ports seaweedfs "$WEED_MASTER_PORT" $((WEED_MASTER_PORT + 10000)) "$WEED_VOLUME_PORT" \
+    $((WEED_VOLUME_PORT + 10000)) "$WEED_FILER_PORT" $((WEED_FILER_PORT + 10000)) $((S3_PORT + 10000))
   weed_write_config
   local sock_dir="$RUN_DIR"
   ((${#sock_dir} > 80)) && sock_dir="/tmp"
@@ -360,12 +381,13 @@ seaweedfs_up() {
   printf '\n=== %s starting seaweedfs ===\n' "$(date -Is)" >>"$WEED_LOG"
   (
     cd "$WEED_DIR"
-    exec setsid "$WBIN" server \
+    exec setsid "$WBIN" -logtostderr server \
       -ip="$LOOPBACK" -ip.bind="$LOOPBACK" \
       -dir="$WEED_DIR/data" \
       -master.port="$WEED_MASTER_PORT" \
       -master.volumeSizeLimitMB=1024 \
       -master.telemetry=false \
+      -master.electionTimeout=1s \
       -volume.port="$WEED_VOLUME_PORT" \
       -volume.max=500 \
       -volume.preStopSeconds=1 \
@@ -610,7 +632,7 @@ cmd_status() {
   local pid
   # postgres
   if ((PG_EXTERNAL)); then
-    status_line postgres external "DATABASE_URL=${DATABASE_URL//:*@/:***@}"
+    status_line postgres external "DATABASE_URL=$(sed -E 's#(//[^:/@]*):[^@]*@#\1:***@#' <<<"$DATABASE_URL")"
   elif PG_BIN="$(pg_bindir 2>/dev/null)" && [[ -f "$PG_DATA/PG_VERSION" ]] && pg_running; then
     status_line postgres running "pid $(head -n1 "$PG_DATA/postmaster.pid") $LOOPBACK:$PG_PORT log $(rel "$PG_LOG")"
   elif port_open "$LOOPBACK" "$PG_PORT"; then

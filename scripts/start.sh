@@ -15,14 +15,14 @@ NODE_PID=""
 
 stop_node() {
   [[ -n "$NODE_PID" ]] || return 0
-  local i
+  local _
   # Ctrl-C already reached node through the terminal; give it a moment first
-  for i in $(seq 1 10); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
+  for _ in $(seq 1 10); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
   if kill -0 "$NODE_PID" 2>/dev/null; then
     kill -TERM "$NODE_PID" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 100); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$NODE_PID" 2>/dev/null; then
-      echo "[start] node did not exit after SIGTERM; killing it" >&2
+      echo "[start] node did not exit after SIGTERM; killing it" >&2 || true
       kill -KILL "$NODE_PID" 2>/dev/null || true
     fi
   fi
@@ -33,10 +33,11 @@ stop_node() {
 cleanup() {
   local rc=$? started
   trap - EXIT INT TERM
+  trap '' PIPE # output may go to a pipe that Ctrl-C already closed (npm start | tee)
   stop_node
   started="$(services_started_since "$BEFORE" | tr '\n' ' ')"
   if [[ -n "${started// /}" && "${KEEP_SERVICES:-}" != 1 ]]; then
-    echo "[start] stopping services started by npm start: $started" >&2
+    echo "[start] stopping services started by npm start: $started" >&2 || true
     # shellcheck disable=SC2086
     bash scripts/services.sh down $started || true
   fi
