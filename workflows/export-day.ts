@@ -163,7 +163,9 @@ async function exportFile(
   try {
     progress.state = 'uploading';
     onChange();
-    const started = await short.startFile.executeWithOptions({ summary: `${file.table} · open multipart upload` }, [
+    // On cancellation, wait for the open call to finish: otherwise it may still create an upload whose
+    // id this workflow never learns, and abandonFile below could not abort it.
+    const started = await short.startFile.executeWithOptions({ summary: `${file.table} · open multipart upload`, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }, [
       { ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey },
     ]);
     uploadId = started.uploadId;
@@ -176,21 +178,27 @@ async function exportFile(
     progress.bytes = up.bytes;
     progress.parts = up.parts.length;
     onChange();
-    const done = await short.completeFile.executeWithOptions(
-      { summary: `${file.table} · complete ${up.parts.length} part(s), ${formatBytes(up.bytes)}`, startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds' },
-      [{ ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey, uploadId, parts: up.parts, bytes: up.bytes, sha256: up.sha256, startedAt: started.startedAt }],
-    );
-    await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
-      { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize, sha256: done.sha256, etag: done.etag },
-    ]);
-    await short.recordFileExported({
-      ...fileRun,
-      rows: up.rows,
-      bytes: up.bytes,
-      parts: up.parts.length,
-      sha256: done.sha256,
-      startedAt: started.startedAt,
-      ...(scheduledAt ? { scheduledAt } : {}),
+    // Once completion starts the file may become visible: finish it, its manifest and its ledger entry
+    // even if a cancel arrives, so a visible file always has the manifest that vouches for it and the
+    // ledger never calls a delivered file cancelled.
+    const done = await CancellationScope.nonCancellable(async () => {
+      const done = await short.completeFile.executeWithOptions(
+        { summary: `${file.table} · complete ${up.parts.length} part(s), ${formatBytes(up.bytes)}`, startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds' },
+        [{ ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey, uploadId: started.uploadId, parts: up.parts, bytes: up.bytes, sha256: up.sha256, startedAt: started.startedAt }],
+      );
+      await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
+        { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize, sha256: done.sha256, etag: done.etag },
+      ]);
+      await short.recordFileExported({
+        ...fileRun,
+        rows: up.rows,
+        bytes: up.bytes,
+        parts: up.parts.length,
+        sha256: done.sha256,
+        startedAt: started.startedAt,
+        ...(scheduledAt ? { scheduledAt } : {}),
+      });
+      return done;
     });
     progress.state = 'exported';
     progress.sha256 = done.sha256;

@@ -24,6 +24,14 @@ export const EnvSchema = Type.Object({
   API_HOST: Type.String({ default: '127.0.0.1' }),
   API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   API_TOKENS: Type.String({ default: '' }),
+  API_BODY_LIMIT_BYTES: Type.Integer({ default: 65536, minimum: 1024, maximum: 10485760 }),
+  BACKFILL_MAX_DAYS: Type.Integer({ default: 731, minimum: 1, maximum: 36600 }),
+  BACKFILL_DEFAULT_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 256 }),
+  BACKFILL_MAX_CONCURRENCY: Type.Integer({ default: 16, minimum: 1, maximum: 256 }),
+  // Customer storage endpoints: both default to true outside production (the local SeaweedFS is plain
+  // http on loopback), false in production. Link-local and cloud-metadata addresses are always refused.
+  ALLOW_PLAIN_HTTP_ENDPOINTS: Type.Boolean(),
+  ALLOW_PRIVATE_ENDPOINTS: Type.Boolean(),
   // Worker's Prometheus endpoint (product metrics + Temporal SDK runtime metrics); 0 turns it off.
   WORKER_METRICS_HOST: Type.String({ default: '127.0.0.1' }),
   WORKER_METRICS_PORT: Type.Integer({ default: 9464, minimum: 0, maximum: 65535 }),
@@ -59,6 +67,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     }
     picked[name] = v;
   }
+  const dev = source.NODE_ENV !== 'production';
+  picked.ALLOW_PLAIN_HTTP_ENDPOINTS ??= dev;
+  picked.ALLOW_PRIVATE_ENDPOINTS ??= dev;
   const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked));
   for (const e of Value.Errors(EnvSchema, withDefaults)) problems.push({ field: e.path.replace(/^\//, ''), rule: e.message });
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,0 +1,209 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { BackfillNotFound, cancelBackfill, getBackfill, listBackfills, startBackfill, workflowUiUrl } from '../../../backfills/service.js';
+import { utcDayOf } from '../../../export/days.js';
+import { getIntegration } from '../../../integrations/repo.js';
+import { concurrencyProblems, dayRangeProblems } from '../../../integrations/validation.js';
+import { ApiError, conflict, validationFailed } from '../../errors.js';
+import { isTemporalUnavailable } from '../../plugins/error-handler.js';
+import { statusName } from '../../lib/views.js';
+import { errors, IntegrationParams, security } from '../../schemas/common.js';
+import { Backfill, BackfillList, BackfillListQuery, BackfillParams, BackfillStarted, CancelBackfillResponse, StartBackfillBody } from '../../schemas/backfills.js';
+
+const tags = ['backfills'];
+const ID_RE = /^ua-backfill-[0-9a-f-]{36}-(\d{4}-\d{2}-\d{2})-(\d{4}-\d{2}-\d{2})-/;
+
+function listStatus(temporalStatus: string): string {
+  switch (temporalStatus) {
+    case 'RUNNING':
+    case 'CONTINUED_AS_NEW':
+      return 'running';
+    case 'COMPLETED':
+      return 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'FAILED':
+    case 'TERMINATED':
+    case 'TIMED_OUT':
+      return 'failed';
+    default:
+      return statusName(temporalStatus);
+  }
+}
+
+const backfills: FastifyPluginAsyncTypebox = async (app) => {
+  const ua = app.ua;
+  const uiUrl = (workflowId: string) => workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, workflowId);
+
+  app.post(
+    '',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Backfill a range of past days',
+        description:
+          'Exports every day from `from` to `to` (inclusive, UTC) with the same per-day workflow as the daily schedule, one child workflow per day, `concurrency` at a time; a day that is being exported by another run waits for it. Starting the same range and tables again while it runs returns the running backfill. Progress: GET …/backfills/:backfillId, or the workflow in the Temporal UI (`uiUrl`).',
+        params: IntegrationParams,
+        body: StartBackfillBody,
+        response: { 202: BackfillStarted, ...errors(400, 404, 409, 413) },
+      },
+    },
+    async (req, reply) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      const { from, to, tables, concurrency } = req.body;
+      const problems = [
+        ...dayRangeProblems(from, to, { today: utcDayOf(ua.now()), maxDays: ua.env.BACKFILL_MAX_DAYS, completeDaysOnly: true }),
+        ...concurrencyProblems(concurrency, ua.env.BACKFILL_MAX_CONCURRENCY),
+      ];
+      if (problems.length > 0) throw validationFailed(problems);
+      if (!integration.enabled) throw conflict(`integration ${integration.id} is disabled: enable it (PATCH {"enabled": true}) before backfilling`);
+      const started = await ua.temporal(() =>
+        startBackfill(ua.client, {
+          integrationId: integration.id,
+          from,
+          to,
+          ...(tables ? { tables } : {}),
+          concurrency: concurrency ?? Math.min(ua.env.BACKFILL_DEFAULT_CONCURRENCY, ua.env.BACKFILL_MAX_CONCURRENCY),
+          taskQueue: ua.taskQueue,
+          partSize: ua.schedule.partSize,
+          uiUrl: ua.env.TEMPORAL_UI_URL,
+          namespace: ua.env.TEMPORAL_NAMESPACE,
+        }),
+      );
+      req.log.info({ integrationId: integration.id, backfillId: started.backfillId, runId: started.runId, from, to }, 'backfill started');
+      return reply.code(202).send(started);
+    },
+  );
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Recent backfills of an integration, newest first',
+        params: IntegrationParams,
+        querystring: BackfillListQuery,
+        response: { 200: BackfillList, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      const limit = req.query.limit ?? 20;
+      const runs = await ua.temporal(() => listBackfills(ua.client, integration.id, limit * 3));
+      // Continue-as-new makes one backfill several runs: show it once, with its newest run.
+      const byId = new Map<string, (typeof runs)[number] & { firstStartedAt: string }>();
+      for (const r of runs) {
+        const seen = byId.get(r.backfillId);
+        if (!seen) byId.set(r.backfillId, { ...r, firstStartedAt: r.startedAt });
+        else if (r.startedAt < seen.firstStartedAt) seen.firstStartedAt = r.startedAt;
+      }
+      const list = [...byId.values()]
+        .sort((a, b) => b.firstStartedAt.localeCompare(a.firstStartedAt))
+        .slice(0, limit)
+        .map((r) => {
+          const m = ID_RE.exec(r.backfillId);
+          return {
+            backfillId: r.backfillId,
+            runId: r.runId,
+            status: listStatus(r.status),
+            from: m ? m[1]! : null,
+            to: m ? m[2]! : null,
+            startedAt: r.firstStartedAt,
+            finishedAt: r.finishedAt,
+            uiUrl: uiUrl(r.backfillId),
+          };
+        });
+      return { backfills: list };
+    },
+  );
+
+  app.get(
+    '/:backfillId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'A backfill\'s progress, read live from its workflow',
+        params: BackfillParams,
+        response: { 200: Backfill, ...errors(404) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      const read = async () => {
+        try {
+          return await ua.temporal(() => getBackfill(ua.client, integration.id, req.params.backfillId));
+        } catch (err) {
+          // Progress is a query, answered by a worker: Temporal itself may be fine and the worker gone.
+          if (!isTemporalUnavailable(err)) throw err;
+          const reachable = await ua.temporal(() => ua.client.workflow.getHandle(req.params.backfillId).describe(), 2_000).then(() => true, () => false);
+          if (!reachable) throw err;
+          throw new ApiError(503, 'worker_unavailable', `Temporal is reachable but no worker answered the backfill's progress query: is a worker polling task queue "${ua.taskQueue}"?`);
+        }
+      };
+      let p = await read();
+      // Closed between the service's describe and its query: read again for the close time.
+      if (p.status !== 'running' && p.finishedAt === null) p = await read();
+      // A status is final only once the workflow has closed: a cancelled backfill first waits for its
+      // in-flight days to abort their uploads, and until then it is still running (cancelling).
+      const open = p.finishedAt === null;
+      return {
+        backfillId: p.workflowId,
+        workflowId: p.workflowId,
+        runId: p.runId,
+        status: open ? ('running' as const) : p.status,
+        cancelling: open && p.status === 'cancelled',
+        from: p.from,
+        to: p.to,
+        tables: p.tables,
+        concurrency: p.concurrency,
+        totalDays: p.totalDays,
+        completedDays: p.completedDays,
+        failedDays: p.failedDays,
+        inProgressDays: p.inProgressDays,
+        rows: p.rows,
+        bytes: p.bytes,
+        startedAt: p.startedAt,
+        finishedAt: p.finishedAt,
+        error: p.error,
+        uiUrl: uiUrl(p.workflowId),
+      };
+    },
+  );
+
+  app.delete(
+    '/:backfillId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel a backfill',
+        description:
+          'Requests cancellation and answers 202 at once. Days in flight are cancelled: their multipart uploads are aborted, so no partial file ever appears; files (and manifests) already completed stay. Poll GET …/backfills/:backfillId until `status` is `cancelled`. 409 when the backfill already finished.',
+        params: BackfillParams,
+        response: { 202: CancelBackfillResponse, ...errors(404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      const { backfillId } = req.params;
+      if (!backfillId.startsWith(`ua-backfill-${integration.id}-`)) throw new BackfillNotFound(`backfill ${backfillId} does not exist for integration ${integration.id}`);
+      const description = await ua.temporal(() => ua.client.workflow.getHandle(backfillId).describe()).catch((err) => {
+        if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
+        throw err;
+      });
+      if (description.status.name !== 'RUNNING') throw conflict(`backfill ${backfillId} already finished (${listStatus(description.status.name)})`);
+      await ua.temporal(() => cancelBackfill(ua.client, integration.id, backfillId));
+      req.log.info({ integrationId: integration.id, backfillId }, 'backfill cancellation requested');
+      return reply.code(202).send({
+        backfillId,
+        status: 'cancelling' as const,
+        message: 'cancellation requested: in-flight days abort their uploads; completed days stay. Poll GET …/backfills/:backfillId for status "cancelled".',
+      });
+    },
+  );
+};
+
+export default backfills;

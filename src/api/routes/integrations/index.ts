@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  createIntegration,
+  deleteIntegration,
+  getIntegration,
+  listIntegrations,
+  loadStorageConfig,
+  updateIntegration,
+  type Integration,
+} from '../../../integrations/repo.js';
+import { testConnection } from '../../../integrations/test-connection.js';
+import { endpointProblems, integrationFieldProblems, type Problem } from '../../../integrations/validation.js';
+import { deleteSchedule, syncSchedule } from '../../../temporal/schedules.js';
+import type { ApiContext } from '../../context.js';
+import { conflict, validationFailed } from '../../errors.js';
+import { inTransaction } from '../../lib/db.js';
+import { integrationView, mapLimit, readScheduleState } from '../../lib/views.js';
+import { errors, IntegrationParams, security } from '../../schemas/common.js';
+import {
+  CreateIntegrationBody,
+  DeleteIntegrationResponse,
+  Integration as IntegrationSchema,
+  IntegrationList,
+  PatchIntegrationBody,
+  TestConnectionResponse,
+} from '../../schemas/integrations.js';
+
+const tags = ['integrations'];
+
+async function checkInput(ua: ApiContext, input: { endpointUrl?: string; bucket?: string; folder?: string; settings?: CreateIntegrationBody['settings'] }): Promise<void> {
+  const problems: Problem[] = integrationFieldProblems({
+    ...(input.bucket !== undefined ? { bucket: input.bucket } : {}),
+    ...(input.folder !== undefined ? { folder: input.folder } : {}),
+    ...(input.settings !== undefined ? { settings: input.settings } : {}),
+  });
+  if (input.endpointUrl !== undefined) problems.push(...(await endpointProblems(input.endpointUrl, ua.endpointPolicy)));
+  if (problems.length > 0) throw validationFailed(problems);
+}
+
+/** Cancels every running workflow of the integration and waits for them to close; returns the ids it cancelled. */
+async function stopRunningWork(ua: ApiContext, integrationId: string): Promise<{ cancelled: string[]; stillRunning: string[] }> {
+  const cancelled = new Set<string>();
+  const deadline = Date.now() + ua.deleteWaitMs;
+  // integrationId is a validated uuid, so it is safe inside the visibility query.
+  const query = `UaIntegrationId = '${integrationId}' AND ExecutionStatus = 'Running'`;
+  const listRunning = () =>
+    ua.temporal(async () => {
+      const ids: string[] = [];
+      for await (const wf of ua.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return [...new Set(ids)];
+    });
+  for (;;) {
+    let running = await listRunning();
+    if (running.length === 0) {
+      // Visibility can lag a moment behind a workflow that just started: look once more before trusting "none".
+      await new Promise((r) => setTimeout(r, 1_000));
+      running = await listRunning();
+      if (running.length === 0) return { cancelled: [...cancelled], stillRunning: [] };
+    }
+    for (const id of running) {
+      if (cancelled.has(id)) continue;
+      await ua.temporal(() => ua.client.workflow.getHandle(id).cancel()).catch((err) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // closed in the meantime
+      });
+      cancelled.add(id);
+    }
+    if (Date.now() >= deadline) return { cancelled: [...cancelled], stillRunning: running };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const integrations: FastifyPluginAsyncTypebox = async (app) => {
+  const ua = app.ua;
+
+  app.post(
+    '',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Create an integration and its daily schedule',
+        description:
+          'Validates everything first (bucket naming, endpoint URL and the addresses it resolves to, event types), then stores the integration (secret encrypted) and creates its Temporal schedule, paused when `enabled` is false. If the schedule cannot be created nothing is stored (503).',
+        body: CreateIntegrationBody,
+        response: { 201: IntegrationSchema, ...errors(400, 413) },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      await checkInput(ua, body);
+      const id = randomUUID();
+      let scheduleTouched = false;
+      let created: Integration;
+      try {
+        created = await inTransaction(ua.pool, async (db) => {
+          const row = await createIntegration(db, ua.keyring, {
+            id,
+            appId: body.appId,
+            endpointUrl: body.endpointUrl,
+            bucket: body.bucket,
+            accessKeyId: body.accessKeyId,
+            secretAccessKey: body.secretAccessKey,
+            enabled: body.enabled ?? true,
+            ...(body.region !== undefined ? { region: body.region } : {}),
+            ...(body.folder !== undefined ? { folder: body.folder } : {}),
+            ...(body.forcePathStyle !== undefined ? { forcePathStyle: body.forcePathStyle } : {}),
+            ...(body.settings !== undefined ? { settings: body.settings } : {}),
+          });
+          scheduleTouched = true;
+          await ua.temporal(() => syncSchedule(ua.client, row, ua.schedule));
+          return row;
+        });
+      } catch (err) {
+        // The row was rolled back; a schedule that may have been created for it goes too (the worker's
+        // reconcile removes it otherwise).
+        if (scheduleTouched) await ua.temporal(() => deleteSchedule(ua.client, id)).catch(() => undefined);
+        throw err;
+      }
+      const schedule = await readScheduleState(ua, created.id, { bestEffort: true });
+      return reply.code(201).header('location', `/v1/integrations/${created.id}`).send(integrationView(created, schedule));
+    },
+  );
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'List integrations',
+        description: 'Each with its schedule state; `schedule` is null when Temporal cannot be reached (or the schedule is missing).',
+        response: { 200: IntegrationList, ...errors() },
+      },
+    },
+    async () => {
+      const all = await listIntegrations(ua.pool);
+      const views = await mapLimit(all, 8, async (i) => integrationView(i, await readScheduleState(ua, i.id, { bestEffort: true })));
+      return { integrations: views };
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Get an integration',
+        params: IntegrationParams,
+        response: { 200: IntegrationSchema, ...errors(404) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      return integrationView(integration, await readScheduleState(ua, integration.id, { bestEffort: true }));
+    },
+  );
+
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Change an integration',
+        description:
+          'Partial update: only the fields sent change (settings merge field by field). Credentials can be replaced. The schedule follows: disabling pauses it, enabling resumes it. The row and the schedule change together or not at all (503 when Temporal cannot be reached).',
+        params: IntegrationParams,
+        body: PatchIntegrationBody,
+        response: { 200: IntegrationSchema, ...errors(400, 404, 413) },
+      },
+    },
+    async (req) => {
+      const before = await getIntegration(ua.pool, req.params.id);
+      const body = req.body;
+      await checkInput(ua, body);
+      const updated = await inTransaction(ua.pool, async (db) => {
+        const row = await updateIntegration(db, ua.keyring, before.id, body);
+        const resume = !before.enabled && row.enabled;
+        await ua.temporal(() => syncSchedule(ua.client, row, ua.schedule, resume ? 'integration enabled' : undefined, resume));
+        return row;
+      });
+      return integrationView(updated, await readScheduleState(ua, updated.id, { bestEffort: true }));
+    },
+  );
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete an integration',
+        description: [
+          'Safe deletion, in this order:',
+          '1. the integration is disabled and its schedule paused, so nothing new starts;',
+          '2. every running export and backfill of the integration is cancelled, and the request waits for them to close: their in-flight multipart uploads are aborted (no partial file appears), files already completed stay in the bucket;',
+          '3. the schedule and the integration (with its encrypted secret) are deleted. The export ledger keeps its rows for audit.',
+          '',
+          'If exports are still closing after the wait, the answer is 409 `exports_still_running` with the integration left disabled: repeat the DELETE shortly.',
+        ].join('\n'),
+        params: IntegrationParams,
+        response: { 200: DeleteIntegrationResponse, ...errors(404, 409) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      if (integration.enabled) {
+        await inTransaction(ua.pool, async (db) => {
+          const row = await updateIntegration(db, ua.keyring, integration.id, { enabled: false });
+          await ua.temporal(() => syncSchedule(ua.client, row, ua.schedule, 'integration being deleted'));
+        });
+      } else {
+        await ua.temporal(() => syncSchedule(ua.client, integration, ua.schedule));
+      }
+      const { cancelled, stillRunning } = await stopRunningWork(ua, integration.id);
+      if (stillRunning.length > 0) {
+        throw conflict(
+          `cancellation was requested for ${stillRunning.join(', ')} but they have not closed yet (their uploads are being aborted); the integration is disabled; repeat the DELETE shortly`,
+          'exports_still_running',
+        );
+      }
+      await ua.temporal(() => deleteSchedule(ua.client, integration.id));
+      await deleteIntegration(ua.pool, integration.id);
+      req.log.info({ integrationId: integration.id, cancelled }, 'integration deleted');
+      return { id: integration.id, deleted: true as const, cancelledWorkflows: cancelled };
+    },
+  );
+
+  app.post(
+    '/:id/test-connection',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Test the storage connection with a small probe',
+        description:
+          'Runs the export\'s real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. Always 200; `ok` tells the outcome.',
+        params: IntegrationParams,
+        response: { 200: TestConnectionResponse, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const { integration, storage } = await loadStorageConfig(ua.pool, ua.keyring, req.params.id);
+      // The endpoint's addresses are checked again now: DNS may have changed since it was stored.
+      const problems = await endpointProblems(integration.endpointUrl, ua.endpointPolicy);
+      if (problems.length > 0) throw validationFailed(problems, `the integration's endpoint is not allowed: ${problems.map((p) => p.rule).join('; ')}`);
+      const result = await testConnection(storage, { bucket: integration.bucket, folder: integration.folder });
+      req.log.info({ integrationId: integration.id, ok: result.ok, failed: result.steps.filter((s) => !s.ok).map((s) => s.name) }, 'test-connection');
+      return { ok: result.ok, endpoint: integration.endpointUrl, bucket: result.bucket, probePrefix: result.probePrefix, steps: result.steps };
+    },
+  );
+};
+
+export default integrations;

@@ -1,0 +1,162 @@
+import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { workflowUiUrl } from '../../../backfills/service.js';
+import { addDays, dayToExport, utcDayOf } from '../../../export/days.js';
+import { getIntegration, type Integration } from '../../../integrations/repo.js';
+import { exportWorkflowId, scheduleId } from '../../../temporal/ids.js';
+import { syncSchedule } from '../../../temporal/schedules.js';
+import type { ApiContext } from '../../context.js';
+import { conflict } from '../../errors.js';
+import { mapLimit, scheduleUiUrl, statusName } from '../../lib/views.js';
+import { errors, IntegrationParams, security } from '../../schemas/common.js';
+import { EmptyBody, Schedule, ScheduleNoteBody, TriggerResponse } from '../../schemas/schedule.js';
+
+const tags = ['schedule'];
+
+/** The schedule's description; a schedule that drifted away (deleted by hand) is recreated first. */
+async function describeSchedule(ua: ApiContext, integration: Integration): Promise<ScheduleDescription> {
+  const handle = ua.client.schedule.getHandle(scheduleId(integration.id));
+  return ua.temporal(async () => {
+    try {
+      return await handle.describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      await syncSchedule(ua.client, integration, ua.schedule, 'recreated: the schedule was missing');
+      return handle.describe();
+    }
+  });
+}
+
+async function scheduleView(ua: ApiContext, integration: Integration, d: ScheduleDescription) {
+  const recent = [...d.info.recentActions].reverse().slice(0, 10);
+  const recentRuns = await mapLimit(recent, 5, async (a) => {
+    const wf = a.action.workflow;
+    const status = await ua
+      .temporal(() => ua.client.workflow.getHandle(wf.workflowId, wf.firstExecutionRunId).describe(), 2_000)
+      .then((x) => statusName(x.status.name))
+      .catch(() => 'unknown');
+    return {
+      scheduledAt: a.scheduledAt.toISOString(),
+      startedAt: a.takenAt.toISOString(),
+      day: dayToExport(a.scheduledAt),
+      workflowId: wf.workflowId,
+      runId: wf.firstExecutionRunId,
+      status,
+    };
+  });
+  return {
+    scheduleId: scheduleId(integration.id),
+    paused: d.state.paused,
+    note: d.state.note ?? null,
+    nextRunTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+    recentRuns,
+    uiUrl: scheduleUiUrl(ua, integration.id),
+  };
+}
+
+const schedule: FastifyPluginAsyncTypebox = async (app) => {
+  const ua = app.ua;
+
+  // pause / resume / trigger take an optional body: no body at all means `{}`.
+  app.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' && req.body === undefined) req.body = {};
+  });
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The daily schedule: paused or not, its note, next and recent runs',
+        description: 'Read from the Temporal schedule itself. Runs fire at 04:00 UTC and export the previous UTC day.',
+        params: IntegrationParams,
+        response: { 200: Schedule, ...errors(404) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      return scheduleView(ua, integration, await describeSchedule(ua, integration));
+    },
+  );
+
+  app.post(
+    '/pause',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Pause the daily schedule',
+        description: 'Pauses the Temporal schedule with `note` (shown in the Temporal UI). Runs already started continue; exports resume with the missed days when resumed (catch-up window 30 days).',
+        params: IntegrationParams,
+        body: ScheduleNoteBody,
+        response: { 200: Schedule, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      await describeSchedule(ua, integration);
+      const handle = ua.client.schedule.getHandle(scheduleId(integration.id));
+      await ua.temporal(() => handle.pause(req.body?.note ?? 'paused via API'));
+      req.log.info({ integrationId: integration.id }, 'schedule paused');
+      return scheduleView(ua, integration, await describeSchedule(ua, integration));
+    },
+  );
+
+  app.post(
+    '/resume',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Resume the daily schedule',
+        description: 'Unpauses the Temporal schedule with `note`. 409 when the integration is disabled (enable it with PATCH instead).',
+        params: IntegrationParams,
+        body: ScheduleNoteBody,
+        response: { 200: Schedule, ...errors(400, 404, 409) },
+      },
+    },
+    async (req) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      if (!integration.enabled) throw conflict(`integration ${integration.id} is disabled: enable it with PATCH {"enabled": true}, which also resumes the schedule`);
+      await describeSchedule(ua, integration);
+      const handle = ua.client.schedule.getHandle(scheduleId(integration.id));
+      await ua.temporal(() => handle.unpause(req.body?.note ?? 'resumed via API'));
+      req.log.info({ integrationId: integration.id }, 'schedule resumed');
+      return scheduleView(ua, integration, await describeSchedule(ua, integration));
+    },
+  );
+
+  app.post(
+    '/trigger',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Export the previous day now',
+        description:
+          'Triggers the schedule once, right now (also while it is paused): the run exports the previous UTC day, as a 04:00 run today would. If that day is being exported already, the run leaves it to the one in progress. 409 when the integration is disabled.',
+        params: IntegrationParams,
+        body: EmptyBody,
+        response: { 202: TriggerResponse, ...errors(400, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const integration = await getIntegration(ua.pool, req.params.id);
+      if (!integration.enabled) throw conflict(`integration ${integration.id} is disabled: enable it before triggering an export`);
+      await describeSchedule(ua, integration);
+      await ua.temporal(() => ua.client.schedule.getHandle(scheduleId(integration.id)).trigger());
+      const day = addDays(utcDayOf(ua.now()), -1);
+      const workflowId = exportWorkflowId(integration.id, day);
+      req.log.info({ integrationId: integration.id, day }, 'schedule triggered');
+      return reply.code(202).send({
+        scheduleId: scheduleId(integration.id),
+        day,
+        exportWorkflowId: workflowId,
+        uiUrl: workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, workflowId),
+      });
+    },
+  );
+};
+
+export default schedule;

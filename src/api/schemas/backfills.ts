@@ -1,0 +1,80 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { DateTime, Day, dayField, Nullable, TableName } from './common.js';
+
+export const BackfillStatus = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('completed'),
+  Type.Literal('completed_with_failures'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+]);
+
+export const StartBackfillBody = Type.Object(
+  {
+    from: Day,
+    to: dayField('Last day, inclusive; must be before today (UTC)'),
+    tables: Type.Optional(Type.Array(TableName, { minItems: 1, maxItems: 2, uniqueItems: true, description: 'Default: both tables' })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Days exported at once (default BACKFILL_DEFAULT_CONCURRENCY, at most BACKFILL_MAX_CONCURRENCY)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const BackfillStarted = Type.Object({
+  backfillId: Type.String(),
+  status: BackfillStatus,
+  totalDays: Type.Integer(),
+  workflowId: Type.String(),
+  runId: Type.String(),
+  uiUrl: Type.String({ description: 'The backfill workflow in the Temporal UI' }),
+});
+
+export const BackfillParams = Type.Object(
+  { id: Type.String({ format: 'uuid' }), backfillId: Type.String({ minLength: 1, maxLength: 300 }) },
+  { additionalProperties: false },
+);
+
+export const Backfill = Type.Object({
+  backfillId: Type.String(),
+  workflowId: Type.String(),
+  runId: Type.String(),
+  status: BackfillStatus,
+  cancelling: Type.Boolean({ description: 'Cancellation requested; in-flight days are aborting their uploads. The status turns `cancelled` once they have.' }),
+  from: Day,
+  to: Day,
+  tables: Type.Array(TableName),
+  concurrency: Type.Integer(),
+  totalDays: Type.Integer(),
+  completedDays: Type.Integer(),
+  failedDays: Type.Array(Type.Object({ day: Day, error: Type.String() })),
+  inProgressDays: Type.Array(Day),
+  rows: Type.Integer(),
+  bytes: Type.Integer(),
+  startedAt: DateTime,
+  finishedAt: Nullable(DateTime),
+  error: Nullable(Type.String({ description: 'Why a backfill stopped early (a configuration error that would fail every day)' })),
+  uiUrl: Type.String(),
+});
+
+export const BackfillSummary = Type.Object({
+  backfillId: Type.String(),
+  runId: Type.String(),
+  status: Type.String({ description: 'running, completed, failed, cancelled (read GET …/backfills/:backfillId for completed_with_failures and progress)' }),
+  from: Nullable(Day),
+  to: Nullable(Day),
+  startedAt: DateTime,
+  finishedAt: Nullable(DateTime),
+  uiUrl: Type.String(),
+});
+
+export const BackfillList = Type.Object({ backfills: Type.Array(BackfillSummary) });
+
+export const BackfillListQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) },
+  { additionalProperties: false },
+);
+
+export const CancelBackfillResponse = Type.Object({
+  backfillId: Type.String(),
+  status: Type.Literal('cancelling'),
+  message: Type.String(),
+});

@@ -1,0 +1,135 @@
+import { Type, type Static } from '@fastify/type-provider-typebox';
+import { DateTime, Nullable, Uuid } from './common.js';
+
+export const EventTypeList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  minItems: 1,
+  maxItems: 100,
+  description: 'Event types to export (see GET /v1/event-types); null or absent exports every type, including types added later',
+});
+
+export const SettingsInput = Type.Object(
+  {
+    excludeHistoricalEvents: Type.Optional(Type.Boolean({ description: 'Skip events created before the integration was (default false)' })),
+    includeEventsWithoutProfile: Type.Optional(Type.Boolean({ description: 'Also export events that have no profile (default false)' })),
+    sendUserAttributes: Type.Optional(Type.Boolean({ description: 'Add the user_attributes column to ua_events (default false)' })),
+    eventTypes: Type.Optional(Nullable(EventTypeList)),
+  },
+  { additionalProperties: false },
+);
+
+export const Settings = Type.Object({
+  excludeHistoricalEvents: Type.Boolean(),
+  includeEventsWithoutProfile: Type.Boolean(),
+  sendUserAttributes: Type.Boolean(),
+  eventTypes: Nullable(Type.Array(Type.String())),
+});
+
+const fields = {
+  appId: Type.String({ format: 'uuid', description: 'The app whose data is exported' }),
+  endpointUrl: Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    description: 'Absolute https URL of the S3-compatible endpoint, without credentials or query (e.g. https://s3.eu-central-1.amazonaws.com)',
+  }),
+  region: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Bucket region (default us-east-1; "auto" for R2)' }),
+  bucket: Type.String({ minLength: 3, maxLength: 1024, description: 'Bucket name, optionally followed by folders: "adapty-ua-events/com.sample-app"' }),
+  folder: Type.String({ maxLength: 512, description: 'Folder under the bucket (and its folders) for this integration\'s files' }),
+  accessKeyId: Type.String({ minLength: 1, maxLength: 256, pattern: '^\\S+$' }),
+  secretAccessKey: Type.String({ minLength: 1, maxLength: 256, writeOnly: true, description: 'Stored encrypted; never returned' }),
+  forcePathStyle: Type.Boolean({ description: 'Path-style requests (endpoint/bucket/key), needed by most non-AWS providers (default true)' }),
+  enabled: Type.Boolean({ description: 'A disabled integration\'s schedule is paused and it cannot be backfilled (default true)' }),
+};
+
+export const CreateIntegrationBody = Type.Object(
+  {
+    appId: fields.appId,
+    endpointUrl: fields.endpointUrl,
+    region: Type.Optional(fields.region),
+    bucket: fields.bucket,
+    folder: Type.Optional(fields.folder),
+    accessKeyId: fields.accessKeyId,
+    secretAccessKey: fields.secretAccessKey,
+    forcePathStyle: Type.Optional(fields.forcePathStyle),
+    enabled: Type.Optional(fields.enabled),
+    settings: Type.Optional(SettingsInput),
+  },
+  { additionalProperties: false },
+);
+export type CreateIntegrationBody = Static<typeof CreateIntegrationBody>;
+
+export const PatchIntegrationBody = Type.Object(
+  {
+    appId: Type.Optional(fields.appId),
+    endpointUrl: Type.Optional(fields.endpointUrl),
+    region: Type.Optional(fields.region),
+    bucket: Type.Optional(fields.bucket),
+    folder: Type.Optional(fields.folder),
+    accessKeyId: Type.Optional(fields.accessKeyId),
+    secretAccessKey: Type.Optional(fields.secretAccessKey),
+    forcePathStyle: Type.Optional(fields.forcePathStyle),
+    enabled: Type.Optional(fields.enabled),
+    settings: Type.Optional(SettingsInput),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PatchIntegrationBody = Static<typeof PatchIntegrationBody>;
+
+export const ScheduleState = Type.Object({
+  scheduleId: Type.String(),
+  paused: Type.Boolean(),
+  note: Nullable(Type.String()),
+  nextRunTimes: Type.Array(DateTime),
+  uiUrl: Type.String({ description: 'The schedule in the Temporal UI' }),
+});
+
+export const Integration = Type.Object({
+  id: Uuid,
+  appId: Uuid,
+  endpointUrl: Type.String(),
+  region: Type.String(),
+  bucket: Type.String(),
+  folder: Type.String(),
+  accessKeyId: Type.String({ description: 'Masked: **** and the last 4 characters' }),
+  forcePathStyle: Type.Boolean(),
+  enabled: Type.Boolean(),
+  settings: Settings,
+  historicalCutoff: Type.String({ description: 'Events created before this instant count as historical (excludeHistoricalEvents)' }),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  lastStatus: Nullable(Type.String()),
+  lastError: Nullable(Type.String()),
+  lastStatusAt: Nullable(DateTime),
+  schedule: Nullable(ScheduleState),
+});
+export type IntegrationView = Static<typeof Integration>;
+
+export const IntegrationList = Type.Object({ integrations: Type.Array(Integration) });
+
+export const DeleteIntegrationResponse = Type.Object({
+  id: Uuid,
+  deleted: Type.Literal(true),
+  cancelledWorkflows: Type.Array(Type.String(), { description: 'Running exports and backfills of this integration that were cancelled before deletion' }),
+});
+
+export const ProbeStep = Type.Object({
+  name: Type.Union([
+    Type.Literal('put_object'),
+    Type.Literal('create_multipart_upload'),
+    Type.Literal('upload_part'),
+    Type.Literal('complete_multipart_upload'),
+    Type.Literal('delete_objects'),
+    Type.Literal('abort_leftovers'),
+  ]),
+  ok: Type.Boolean(),
+  skipped: Type.Boolean(),
+  error: Nullable(Type.String({ description: 'What failed and what to fix' })),
+  durationMs: Type.Integer(),
+});
+
+export const TestConnectionResponse = Type.Object({
+  ok: Type.Boolean(),
+  endpoint: Type.String(),
+  bucket: Type.String(),
+  probePrefix: Type.String({ description: 'Where the probe objects were written (and removed from)' }),
+  steps: Type.Array(ProbeStep),
+});
