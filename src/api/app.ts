@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import { createLogger } from '../logging.js';
 import { buildContext, parseTokens, type ApiDeps } from './context.js';
 import auth from './plugins/auth.js';
@@ -11,6 +12,7 @@ import eventTypes from './routes/event-types/index.js';
 import exportsRoutes from './routes/exports/index.js';
 import health from './routes/health/index.js';
 import integrations from './routes/integrations/index.js';
+import metrics from './routes/metrics/index.js';
 import schedule from './routes/schedule/index.js';
 
 export type { ApiDeps } from './context.js';
@@ -52,6 +54,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(auth, { tokens: deps.apiTokens ?? parseTokens(deps.env.API_TOKENS) });
 
   await app.register(health);
+  await app.register(fastifyPlugin(metrics));
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', v1.authenticate);

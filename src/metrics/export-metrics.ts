@@ -5,7 +5,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  * Temporal SDK's runtime metrics (src/metrics/server.ts); the API serves it on its /metrics route.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'ua_export_process_' });
+collectDefaultMetrics({ register: registry, prefix: 'ua_export_' });
 
 export const rowsExported = new Counter({
   name: 'ua_export_rows_exported_total',
