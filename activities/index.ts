@@ -17,6 +17,7 @@ import { createS3Client } from '../src/s3/client.js';
 import { classifyStorageError } from '../src/s3/errors.js';
 import { abortOtherUploads, abortUpload, completeUpload, createUpload, deleteObject, putJson, sha256OfObject, uploadPart } from '../src/s3/multipart.js';
 import { SecretError } from '../src/crypto/secrets.js';
+import { createLogger, type Logger } from '../src/logging.js';
 import { bytesExported, exportDurationSeconds, exportFailures, partUploadSeconds, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
 
 /**
@@ -26,6 +27,8 @@ import { bytesExported, exportDurationSeconds, exportFailures, partUploadSeconds
 export interface ActivityDeps {
   pool: Pool;
   keyring: Keyring;
+  /** JSON log lines carry integration id, table, day and workflow id; never a credential. */
+  log?: Logger;
   /** Test-only: pause after each uploaded part, so a test can kill a worker mid-file. */
   partDelayMs?: number;
 }
@@ -104,6 +107,9 @@ const identity = (r: FileRun): RunIdentity => ({ integrationId: r.integrationId,
 
 export function createActivities(deps: ActivityDeps) {
   const { pool, keyring } = deps;
+  const baseLog = deps.log ?? createLogger('silent');
+  const logFor = (r: FileRun) =>
+    baseLog.child({ integrationId: r.integrationId, table: r.table, day: r.day, workflowId: r.workflowId, runId: r.runId, kind: r.kind });
 
   /** Storage client for one integration, plus the context its errors are explained with. */
   async function storageFor(integrationId: string, bucket: string): Promise<{ s3: S3Client; fail: (err: unknown) => never }> {
@@ -174,6 +180,8 @@ export function createActivities(deps: ActivityDeps) {
     async uploadParts(input: UploadPartsInput): Promise<UploadPartsResult> {
       const ctx = Context.current();
       const resume = (ctx.info.heartbeatDetails as Checkpoint | undefined) ?? null;
+      const log = logFor(input);
+      if (resume) log.info({ attempt: ctx.info.attempt, partsDone: resume.parts.length, bytesDone: resume.bytes }, 'resuming upload from checkpoint');
       const integration = await getIntegration(pool, input.integrationId);
       const { s3, fail } = await storageFor(input.integrationId, input.bucket);
       const sql = buildCopy({
@@ -222,6 +230,7 @@ export function createActivities(deps: ActivityDeps) {
         });
         client.release();
         released = true;
+        log.info({ parts: result.parts.length, rows: result.rows, bytes: result.bytes }, 'parts uploaded');
         return { ...result, resumed: resume !== null };
       } catch (err) {
         // A connection stopped mid-COPY is in an unknown state: discard it rather than pool it.
@@ -299,6 +308,7 @@ export function createActivities(deps: ActivityDeps) {
 
     async recordFileExported(input: FileRun & { rows: number; bytes: number; parts: number; sha256: string; startedAt: string; scheduledAt?: string }): Promise<void> {
       await recordRunFinish(pool, identity(input), { status: 'succeeded', rows: input.rows, bytes: input.bytes, parts: input.parts, sha256: input.sha256 });
+      logFor(input).info({ rows: input.rows, bytes: input.bytes, parts: input.parts, sha256: input.sha256 }, 'file exported');
       const now = Date.now();
       rowsExported.inc({ table: input.table }, input.rows);
       bytesExported.inc({ table: input.table }, input.bytes);
@@ -325,6 +335,7 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       await recordRunFinish(pool, identity(input), { status: input.cancelled ? 'cancelled' : 'failed', error: input.error });
+      logFor(input)[input.cancelled ? 'info' : 'warn']({ reason: input.cancelled ? 'Cancelled' : input.reason, error: input.error }, input.cancelled ? 'file cancelled' : 'file failed');
       exportFailures.inc({ table: input.table, reason: input.cancelled ? 'Cancelled' : input.reason });
     },
 

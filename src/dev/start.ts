@@ -82,7 +82,7 @@ const client = await connectClient(env);
 await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE, partSize: partSizeBytes(env) });
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring });
+const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, log: log.child({ component: 'worker' }) });
 const workerDone = worker.run();
 
 const api = await startApi({ env, pool, keyring, client, logger: log });

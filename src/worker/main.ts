@@ -33,7 +33,7 @@ log.info(reconciled, 'schedules reconciled');
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const partDelayMs = Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined;
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs });
+const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs, log });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });

@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../../activities/index.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
+import type { Logger } from '../logging.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Workflow code is bundled by the worker from source; both the .ts (dev) and built .js layouts work. */
@@ -27,6 +28,7 @@ export interface ExportWorkerOptions {
   pool: Pool;
   keyring: Keyring;
   partDelayMs?: number;
+  log?: Logger;
   extra?: Partial<WorkerOptions>;
 }
 
@@ -36,7 +38,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partDelayMs: opts.partDelayMs }),
+    activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partDelayMs: opts.partDelayMs, log: opts.log }),
     // Each uploadParts holds up to ~3 parts in memory: bound how many run at once per worker.
     maxConcurrentActivityTaskExecutions: 8,
     // Checkpoints ride on heartbeats: send them at least every 3 s (the SDK default waits up to 80% of

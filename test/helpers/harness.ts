@@ -12,6 +12,8 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { createIntegration, type Integration, type NewIntegration } from '../../src/integrations/repo.js';
 import { createS3Client } from '../../src/s3/client.js';
 import { createExportWorker } from '../../src/worker/worker.js';
+import { createLogger } from '../../src/logging.js';
+import { Writable } from 'node:stream';
 
 /**
  * Real services for integration tests: the Temporal dev server, the Postgres cluster and SeaweedFS
@@ -27,6 +29,8 @@ export interface Harness {
   taskQueue: string;
   bucket: string;
   s3: S3Client;
+  /** JSON log lines written by workers this harness started. */
+  workerLogs: string[];
   startWorker(extra?: { partDelayMs?: number }): Promise<RunningWorker>;
   integration(overrides?: Partial<NewIntegration>): Promise<Integration>;
   getText(key: string): Promise<string>;
@@ -88,6 +92,13 @@ export async function setupHarness(name: string): Promise<Harness> {
   const s3 = adminS3(env);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const workers: RunningWorker[] = [];
+  const workerLogs: string[] = [];
+  const logSink = new Writable({
+    write(chunk, _enc, cb) {
+      workerLogs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
 
   const h: Harness = {
     env,
@@ -98,6 +109,7 @@ export async function setupHarness(name: string): Promise<Harness> {
     taskQueue,
     bucket,
     s3,
+    workerLogs,
     async startWorker(extra = {}) {
       const worker = await createExportWorker({
         connection: testEnv.nativeConnection,
@@ -106,6 +118,7 @@ export async function setupHarness(name: string): Promise<Harness> {
         pool,
         keyring,
         partDelayMs: extra.partDelayMs,
+        log: createLogger('info', logSink),
       });
       const running = worker.run();
       const handle: RunningWorker = {

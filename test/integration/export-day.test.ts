@@ -90,6 +90,14 @@ describe('exporting one day', () => {
     ]);
     expect((await getIntegration(h.pool, integration.id)).lastStatus).toBe('succeeded');
     expect(await h.openUploads(integration.folder)).toEqual([]);
+
+    // JSON log lines name the integration, table, day and workflow; no credential appears in any.
+    const exported = h.workerLogs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'file exported' && l.integrationId === integration.id);
+    expect(exported.map((l) => [l.table, l.day, l.workflowId, l.rows]).sort()).toEqual([
+      ['campaign_metrics', DAY, exportWorkflowId(integration.id, DAY), metrics.length],
+      ['ua_events', DAY, exportWorkflowId(integration.id, DAY), 300],
+    ]);
+    expect(h.workerLogs.join('\n')).not.toContain(h.env.LOCAL_S3_SECRET_ACCESS_KEY);
   });
 
   it('includes the first and last microsecond of the day and excludes its neighbours', async () => {
