@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { BackfillView, ExportsView, LedgerEntryView } from '../../src/cli/types.js';
+import { progressLine, renderBackfill, renderBackfillSummary, renderLedger, renderTestConnection } from '../../src/cli/views.js';
+
+function backfill(over: Partial<BackfillView> = {}): BackfillView {
+  return {
+    backfillId: 'ua-backfill-i-2026-05-10-2026-05-12-all',
+    workflowId: 'ua-backfill-i-2026-05-10-2026-05-12-all',
+    runId: 'run',
+    status: 'running',
+    cancelling: false,
+    from: '2026-05-10',
+    to: '2026-05-12',
+    tables: ['ua_events', 'campaign_metrics'],
+    concurrency: 2,
+    totalDays: 3,
+    completedDays: 0,
+    failedDays: [],
+    inProgressDays: [],
+    rows: 0,
+    bytes: 0,
+    startedAt: '2026-05-13T10:00:00.000Z',
+    finishedAt: null,
+    error: null,
+    uiUrl: 'http://temporal.test/namespaces/default/workflows/ua-backfill-i',
+    ...over,
+  };
+}
+
+const at = (s: number) => new Date(Date.parse('2026-05-13T10:00:00.000Z') + s * 1000);
+
+describe('backfill progress and summary', () => {
+  it('prints one progress line with days, rows, bytes, elapsed and ETA', () => {
+    const b = backfill({ completedDays: 1, inProgressDays: ['2026-05-11'], rows: 1234, bytes: 58_061 });
+    expect(progressLine(b, at(10))).toBe('running: 1/3 days (1 in progress) · 1,234 rows · 56.7 KiB · elapsed 10s · ETA 20s');
+    expect(progressLine(backfill(), at(1))).toBe('running: 0/3 days · 0 rows · 0 B · elapsed 1s · ETA --');
+    expect(progressLine(backfill({ cancelling: true }), at(1))).toMatch(/^cancelling: /);
+  });
+
+  it('summarises a completed backfill', () => {
+    const b = backfill({ status: 'completed', completedDays: 3, rows: 600, bytes: 2048, finishedAt: '2026-05-13T10:00:42.000Z' });
+    const text = renderBackfillSummary(b, at(50));
+    expect(text.split('\n')[0]).toBe('Backfill completed');
+    expect(text).toContain('days         3 total · 3 completed · 0 failed');
+    expect(text).toContain('rows         600');
+    expect(text).toContain('bytes        2.0 KiB (2,048 B)');
+    expect(text).toContain('duration     42s');
+    expect(text).toContain(`temporal ui  ${b.uiUrl}`);
+  });
+
+  it('lists each failed day with its error, and what did not run', () => {
+    const b = backfill({
+      status: 'failed',
+      completedDays: 1,
+      failedDays: [{ day: '2026-05-11', error: 'the secret access key does not match' }],
+      error: 'stopped early: the secret access key does not match',
+      finishedAt: '2026-05-13T10:00:05.000Z',
+    });
+    const text = renderBackfillSummary(b, at(9));
+    expect(text.split('\n')[0]).toBe('Backfill failed');
+    expect(text).toContain('3 total · 1 completed · 1 failed · 1 not run');
+    expect(text).toContain('failed days  2026-05-11  the secret access key does not match');
+    expect(text).toContain('error        stopped early: the secret access key does not match');
+    const partial = renderBackfillSummary(backfill({ status: 'completed_with_failures', completedDays: 2, failedDays: [{ day: '2026-05-10', error: 'x' }], finishedAt: '2026-05-13T10:00:05.000Z' }), at(9));
+    expect(partial.split('\n')[0]).toBe('Backfill completed with 1 failed day');
+  });
+
+  it('shows a running backfill with its ETA and the days being exported', () => {
+    const text = renderBackfill(backfill({ completedDays: 2, inProgressDays: ['2026-05-12'] }), at(20));
+    expect(text).toContain('status       running');
+    expect(text).toContain('exporting    2026-05-12');
+    expect(text).toContain('eta          10s');
+  });
+});
+
+describe('export ledger', () => {
+  const entry = (day: string, table: LedgerEntryView['table'], status: LedgerEntryView['status'], rows: number | null = null, bytes: number | null = null, error: string | null = null): LedgerEntryView => ({
+    day,
+    table,
+    status,
+    rows,
+    bytes,
+    key: null,
+    sha256: null,
+    error,
+    startedAt: null,
+    finishedAt: null,
+    workflowId: null,
+    runId: null,
+    attempts: status === 'missing' ? 0 : 1,
+  });
+
+  it('puts each day on one line, tables in their canonical order, and lists gaps and failures', () => {
+    const x: ExportsView = {
+      integrationId: 'i-1',
+      from: '2026-05-10',
+      to: '2026-05-13',
+      summary: { succeeded: 3, failed: 1, running: 0, cancelled: 0, missing: 4 },
+      entries: [
+        entry('2026-05-10', 'campaign_metrics', 'succeeded', 12, 1900),
+        entry('2026-05-10', 'ua_events', 'succeeded', 1234, 58_061),
+        entry('2026-05-11', 'campaign_metrics', 'missing'),
+        entry('2026-05-11', 'ua_events', 'missing'),
+        entry('2026-05-12', 'campaign_metrics', 'missing'),
+        entry('2026-05-12', 'ua_events', 'missing'),
+        entry('2026-05-13', 'campaign_metrics', 'succeeded', 0, 180),
+        entry('2026-05-13', 'ua_events', 'failed', null, null, 'access denied'),
+      ],
+    };
+    const lines = renderLedger(x).split('\n');
+    expect(lines[0]).toBe('Exports of i-1, 2026-05-10 → 2026-05-13 (4 days, ua_events, campaign_metrics)');
+    expect(lines[1]).toMatch(/^DAY\s+UA_EVENTS\s+ROWS\s+BYTES\s+CAMPAIGN_METRICS\s+ROWS\s+BYTES$/);
+    expect(lines[2]).toMatch(/^2026-05-10\s+succeeded\s+1,234\s+56\.7 KiB\s+succeeded\s+12\s+1\.9 KiB$/);
+    expect(lines[3]).toMatch(/^2026-05-11\s+missing\s+-\s+-\s+missing\s+-\s+-$/);
+    expect(lines[5]).toMatch(/^2026-05-13\s+failed\s+-\s+-\s+succeeded\s+0\s+180 B$/);
+    const text = lines.join('\n');
+    expect(text).toContain('succeeded 3 · failed 1 · running 0 · cancelled 0 · missing 4');
+    expect(text).toContain('gaps (never exported): 2026-05-11..2026-05-12');
+    expect(text).toContain('  2026-05-13 ua_events: access denied');
+  });
+});
+
+describe('test-connection', () => {
+  it('marks each step ok, FAIL or skip', () => {
+    const text = renderTestConnection({
+      ok: false,
+      endpoint: 'https://s3.test',
+      bucket: 'b',
+      probePrefix: 'f/_ua_export_probe/x',
+      steps: [
+        { name: 'put_object', ok: false, skipped: false, error: 'access denied: grant s3:PutObject', durationMs: 12 },
+        { name: 'create_multipart_upload', ok: false, skipped: true, error: null, durationMs: 0 },
+      ],
+    });
+    expect(text).toMatch(/^Connection FAILED: https:\/\/s3\.test, bucket b/);
+    expect(text).toMatch(/FAIL\s+put_object\s+12 ms\s+access denied: grant s3:PutObject/);
+    expect(text).toMatch(/skip\s+create_multipart_upload\s+-/);
+  });
+});
