@@ -221,7 +221,7 @@ describe('starting a backfill with bad input (400, nothing started)', () => {
     ['to = today', { from: addDays(today, -3), to: today }, 'to', /before today/],
     ['to in the future', { from: addDays(today, -3), to: addDays(today, 5) }, 'to', /before today/],
     ['a range longer than the maximum', { from: '2023-01-01', to: '2025-01-02' }, 'to', /at most 731/],
-    ['an unknown table', { from: '2026-05-01', to: '2026-05-02', tables: ['ua_events', 'installs'] }, 'tables[1]', /./],
+    ['an unknown table', { from: '2026-05-01', to: '2026-05-02', tables: ['ua_events', 'installs'] }, 'tables[1]', /^must be one of ua_events, campaign_metrics$/],
     ['an empty table list', { from: '2026-05-01', to: '2026-05-02', tables: [] }, 'tables', /./],
     ['concurrency 0', { from: '2026-05-01', to: '2026-05-02', concurrency: 0 }, 'concurrency', /./],
     ['concurrency above the maximum', { from: '2026-05-01', to: '2026-05-02', concurrency: 17 }, 'concurrency', /1 to 16/],

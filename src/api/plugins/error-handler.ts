@@ -36,6 +36,8 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
   const root = context === 'querystring' ? 'query' : context;
   const out: Problem[] = [];
   const add = (field: string, rule: string) => out.push({ field: field || root, rule });
+  // A union of literals fails once per literal ("must be equal to constant"): name the choices instead.
+  const choices = new Map<string, string[]>();
   for (const e of errors) {
     const p = e.params ?? {};
     switch (e.keyword) {
@@ -54,10 +56,18 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
         if (e.schemaPath?.endsWith('/additionalProperties')) break;
         add(fieldOf(e.instancePath), e.message ?? 'is not allowed');
         break;
+      case 'const': {
+        const field = fieldOf(e.instancePath);
+        const list = choices.get(field) ?? [];
+        if (e.params?.allowedValue !== undefined) list.push(String(e.params.allowedValue));
+        choices.set(field, list);
+        break;
+      }
       default:
         add(fieldOf(e.instancePath), e.message ?? 'is invalid');
     }
   }
+  for (const [field, values] of choices) add(field, values.length ? `must be one of ${values.join(', ')}` : 'is not an allowed value');
   // A union reports every branch; when a field has a specific complaint, drop the generic ones.
   const specific = new Set(out.filter((d) => !/^must match a schema in anyOf$|^must be null$/.test(d.rule)).map((d) => d.field));
   const seen = new Set<string>();
