@@ -23,3 +23,14 @@ running_services() {
 services_started_since() {
   comm -13 <(printf '%s\n' "$1" | sed '/^$/d' | sort) <(running_services)
 }
+
+# stop the services running now that were not in $1, unless KEEP_SERVICES=1; $2 labels the message
+stop_services_started_since() {
+  local started
+  started="$(services_started_since "$1" | tr '\n' ' ')"
+  if [[ -n "${started// /}" && "${KEEP_SERVICES:-}" != 1 ]]; then
+    echo "[$2] stopping services started by this run: $started" >&2 || true
+    # shellcheck disable=SC2086
+    bash scripts/services.sh down $started || true
+  fi
+}

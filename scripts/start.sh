@@ -31,16 +31,11 @@ stop_node() {
 }
 
 cleanup() {
-  local rc=$? started
+  local rc=$?
   trap - EXIT INT TERM
   trap '' PIPE # output may go to a pipe that Ctrl-C already closed (npm start | tee)
   stop_node
-  started="$(services_started_since "$BEFORE" | tr '\n' ' ')"
-  if [[ -n "${started// /}" && "${KEEP_SERVICES:-}" != 1 ]]; then
-    echo "[start] stopping services started by npm start: $started" >&2 || true
-    # shellcheck disable=SC2086
-    bash scripts/services.sh down $started || true
-  fi
+  stop_services_started_since "$BEFORE" start
   exit "$rc"
 }
 trap cleanup EXIT

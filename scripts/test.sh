@@ -14,15 +14,10 @@ bash scripts/ensure-chromium.sh
 
 BEFORE="$(running_services)"
 cleanup() {
-  local rc=$? started
+  local rc=$?
   trap - EXIT INT TERM
   trap '' PIPE # output may go to a pipe that Ctrl-C already closed (npm start | tee)
-  started="$(services_started_since "$BEFORE" | tr '\n' ' ')"
-  if [[ -n "${started// /}" && "${KEEP_SERVICES:-}" != 1 ]]; then
-    echo "[test] stopping services started by this run: $started" >&2 || true
-    # shellcheck disable=SC2086
-    bash scripts/services.sh down $started || true
-  fi
+  stop_services_started_since "$BEFORE" test
   exit "$rc"
 }
 trap cleanup EXIT
