@@ -88,6 +88,8 @@ describe('health, docs and auth', () => {
       'post /v1/integrations/{id}/schedule/resume',
       'post /v1/integrations/{id}/schedule/trigger',
       'get /v1/integrations/{id}/exports',
+      'get /v1/calendar',
+      'get /v1/integrations/{id}/files/{table}/{day}',
     ];
     const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({ key: `${method} ${path}`, path, method, op })),

@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { workflowUiUrl } from '../../../backfills/service.js';
+import { addDays, dayCount, isDay, utcDayOf } from '../../../export/days.js';
+import { TABLES } from '../../../export/tables.js';
+import { getIntegration, listIntegrations } from '../../../integrations/repo.js';
+import { dayRangeProblems } from '../../../integrations/validation.js';
+import { calendarCodes } from '../../../ledger/export-runs.js';
+import { notFound, validationFailed } from '../../errors.js';
+import { CalendarQuery, CalendarResponse, FileLink, FileParams } from '../../schemas/calendar.js';
+import { errors, security } from '../../schemas/common.js';
+import { FILE_LINK_TTL_SECONDS, latestExportedFile, presignFile } from './files.js';
+import shell from './shell.js';
+
+/**
+ * The export calendar: the page shell at /calendar (static, no data, no token), and behind the bearer
+ * token the data it draws: day codes for every integration (GET /v1/calendar) and a short-lived link to
+ * a day's file (GET /v1/integrations/:id/files/:table/:day). Per-day detail comes from the existing
+ * ledger route (GET /v1/integrations/:id/exports), backfills from POST …/backfills.
+ */
+const calendar: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(shell);
+  await app.register(data, { prefix: '/v1' });
+};
+
+/** How many days the calendar shows by default: two years, leap day included. */
+export const DEFAULT_CALENDAR_DAYS = 731;
+
+const tags = ['exports'];
+
+const data: FastifyPluginAsyncTypebox = async (app) => {
+  const ua = app.ua;
+  app.addHook('onRequest', app.authenticate);
+
+  app.get(
+    '/calendar',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Export calendar: one state code per day for every integration',
+        description:
+          'For each integration, a string with one character per day from `from` to `to` (the latest attempt of each table, from the ledger): `x` exported, `e` exported but empty, `f` failed, `r` running, `m` missing. Default range: the last 731 days up to yesterday (UTC); at most BACKFILL_MAX_DAYS days. The page at /calendar draws it.',
+        querystring: CalendarQuery,
+        response: { 200: CalendarResponse, ...errors(400) },
+      },
+    },
+    async (req, reply) => {
+      const today = utcDayOf(ua.now());
+      const maxDays = ua.env.BACKFILL_MAX_DAYS;
+      const span = Math.min(DEFAULT_CALENDAR_DAYS, maxDays);
+      const to = req.query.to ?? addDays(today, -1);
+      const from = req.query.from ?? (isDay(to) ? addDays(to, -(span - 1)) : to);
+      const problems = dayRangeProblems(from, to, { today, maxDays, completeDaysOnly: false });
+      if (problems.length > 0) throw validationFailed(problems);
+      // Two queries, neither per integration: the codes (one scan of export_day_state) and the list.
+      const [codes, integrations] = await Promise.all([calendarCodes(ua.pool, from, to, TABLES), listIntegrations(ua.pool)]);
+      const none = 'm'.repeat(dayCount(from, to));
+      void reply.header('cache-control', 'no-store');
+      return {
+        from,
+        to,
+        today,
+        maxDays,
+        workflowUrlPrefix: `${workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, '')}`,
+        integrations: integrations
+          .map((i) => ({ id: i.id, appId: i.appId, bucket: i.bucket, folder: i.folder, enabled: i.enabled, codes: codes.get(i.id) ?? none }))
+          .sort((a, b) => a.appId.localeCompare(b.appId) || a.id.localeCompare(b.id)),
+      };
+    },
+  );
+
+  app.get(
+    '/integrations/:id/files/:table/:day',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'A short-lived link to the file exported for a day',
+        description: `A presigned GET URL (valid ${FILE_LINK_TTL_SECONDS / 60} minutes) for the CSV of the latest successful export of \`table\` on \`day\`, signed with the integration's own storage credentials (which never leave the server). 404 when the ledger has no successful export of that day.`,
+        params: FileParams,
+        response: { 200: FileLink, ...errors(404) },
+      },
+    },
+    async (req, reply) => {
+      const { id, table, day } = req.params;
+      if (!isDay(day)) throw notFound(`no such day: ${day}`);
+      const integration = await getIntegration(ua.pool, id);
+      const file = await latestExportedFile(ua.pool, integration.id, table, day);
+      if (!file) throw notFound(`integration ${integration.id} has no successful export of ${table} for ${day}`);
+      const link = await presignFile(ua.pool, ua.keyring, integration.id, file);
+      req.log.info({ integrationId: integration.id, table, day, key: file.key }, 'file link issued');
+      void reply.header('cache-control', 'no-store');
+      return link;
+    },
+  );
+};
+
+export default calendar;
