@@ -11,8 +11,6 @@
  *     (app.inject: validation, both queries, serialisation), with the response size;
  *   - ledgerForRange for one integration over the range and GET /v1/integrations/:id/exports;
  *   - in Chromium: the page fetching and drawing every strip, and opening one integration's month grid.
- * --alt also times a candidate rewrite of calendarCodes (one index range scan per integration through
- * LATERAL, no cross join to sort or spill) and checks that it returns the same strings.
  */
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -44,7 +42,6 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     'no-browser': { type: 'boolean', default: false },
     refill: { type: 'boolean', default: false },
-    alt: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.integrations);
@@ -153,31 +150,6 @@ async function isFilled(pool: Pool): Promise<boolean> {
   return r.n === N && r.lo !== null && r.lo >= FROM && r.hi === TO && r.lo <= addDays(FROM, 3);
 }
 
-/** The candidate rewrite --alt times: the same codes, per integration through its primary-key range. */
-async function calendarCodesLateral(pool: Pool, from: string, to: string, tables: readonly string[]): Promise<Map<string, string>> {
-  const { rows } = await pool.query<{ id: string; codes: string }>(
-    `SELECT i.id, x.codes
-     FROM integrations i
-     CROSS JOIN LATERAL (
-       SELECT string_agg(COALESCE(c.code, 'm'), '' ORDER BY d.day) AS codes
-       FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
-       LEFT JOIN (
-         SELECT day,
-           CASE WHEN bool_or(status = 'running') THEN 'r'
-                WHEN bool_or(status = 'failed') THEN 'f'
-                WHEN count(*) FILTER (WHERE status = 'succeeded') < cardinality($3::text[]) THEN 'm'
-                WHEN sum(rows) = 0 THEN 'e'
-                ELSE 'x' END AS code
-         FROM export_day_state s
-         WHERE s.integration_id = i.id AND s.day BETWEEN $1 AND $2 AND s.table_name = ANY($3::text[])
-         GROUP BY day
-       ) c ON c.day = d.day::date
-     ) x`,
-    [from, to, tables],
-  );
-  return new Map(rows.map((r) => [r.id, r.codes]));
-}
-
 async function main(): Promise<void> {
   const env = loadEnv();
   const url = await ensureDatabase(env);
@@ -202,11 +174,7 @@ async function main(): Promise<void> {
   for (const c of codes.last.values()) for (const ch of c) mix[ch] = (mix[ch] ?? 0) + 1;
   log(`calendarCodes: median ${ms(median(codes.ms))} (runs: ${codes.ms.map((x) => x.toFixed(0)).join(', ')} ms); ${codes.last.size} strings of ${DAYS}; mix ${JSON.stringify(mix)}`);
 
-  if (args.alt) {
-    const alt = await timed(() => calendarCodesLateral(pool, FROM, TO, TABLES));
-    const same = [...codes.last].every(([id, c]) => alt.last.get(id) === c) && alt.last.size === codes.last.size;
-    log(`calendarCodes, LATERAL candidate: median ${ms(median(alt.ms))} (runs: ${alt.ms.map((x) => x.toFixed(0)).join(', ')} ms); same strings: ${same}`);
-  }
+
 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
