@@ -40,9 +40,11 @@ export class PartAssembler {
     start: Cursor,
     firstPartNumber: number,
     private readonly keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey,
+    /** Where part buffers come from: lets the caller recycle buffers of uploaded parts. */
+    private readonly allocate: () => Buffer = () => Buffer.allocUnsafe(partSize),
   ) {
     if (!Number.isInteger(partSize) || partSize <= 0) throw new RangeError('partSize must be a positive integer');
-    this.buf = Buffer.allocUnsafe(partSize);
+    this.buf = this.allocate();
     this.toSkip = start.skip;
     this.rows = start.rows;
     this.lastKey = start.after;
@@ -91,7 +93,7 @@ export class PartAssembler {
     const next: Cursor = { rows: this.rows, after: this.lastKey, skip: this.sinceKey };
     this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows });
     this.partNumber++;
-    this.buf = Buffer.allocUnsafe(this.partSize);
+    this.buf = this.allocate();
     this.fill = 0;
   }
 }

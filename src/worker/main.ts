@@ -9,7 +9,10 @@ import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { createLogger } from '../logging.js';
 import { partSizeBytes } from '../config/env.js';
-import { createExportWorker } from './worker.js';
+import { createExportWorker, prebuildWorkflowBundle } from './worker.js';
+import os from 'node:os';
+import path from 'node:path';
+import { rmSync } from 'node:fs';
 
 /** The worker process: migrates, repairs schedule drift, then polls the task queue until SIGINT/SIGTERM. */
 const env = loadEnv();
@@ -33,7 +36,8 @@ log.info(reconciled, 'schedules reconciled');
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const partDelayMs = Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined;
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs, log });
+const workflowBundlePath = prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
+const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs, log, workflowBundlePath });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });
@@ -42,4 +46,5 @@ await connection.close();
 await client.connection.close();
 await pool.end();
 metricsServer?.close();
+rmSync(workflowBundlePath, { force: true });
 log.info('worker stopped');
