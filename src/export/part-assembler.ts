@@ -1,4 +1,5 @@
 import type { RowKey } from './query.js';
+import { resolveKey, type KeyFields } from './row-framer.js';
 
 /**
  * Where a part begins, in terms the database can replay: take the stream of rows after `after`
@@ -30,6 +31,8 @@ export class PartAssembler {
   private toSkip: number;
   private rows: number;
   private lastKey: RowKey | null;
+  /** Key fields of the last row that ended, resolved into `lastKey` only when a part is cut. */
+  private pendingKey: KeyFields | null = null;
   /** Stream bytes (skipped ones included) since the end of the row `lastKey`. */
   private sinceKey = 0;
   private partNumber: number;
@@ -51,29 +54,30 @@ export class PartAssembler {
     this.partNumber = firstPartNumber;
   }
 
-  data(bytes: Buffer): void {
-    let rest = bytes;
+  /** Bytes `bytes[start, end)` of the file; ranges avoid a subarray object per row on the hot path. */
+  data(bytes: Buffer, start = 0, end = bytes.length): void {
+    let pos = start;
     if (this.toSkip > 0) {
-      const n = Math.min(this.toSkip, rest.length);
+      const n = Math.min(this.toSkip, end - pos);
       this.toSkip -= n;
       this.sinceKey += n;
-      rest = rest.subarray(n);
+      pos += n;
     }
-    while (rest.length > 0) {
+    while (pos < end) {
       // Cut lazily, only once a byte for the next part exists: the final part may then be exactly
       // partSize long, and a cut on a row end records that row as done rather than replayed.
       if (this.fill === this.partSize) this.cut();
-      const n = Math.min(this.partSize - this.fill, rest.length);
-      rest.copy(this.buf, this.fill, 0, n);
+      const n = Math.min(this.partSize - this.fill, end - pos);
+      bytes.copy(this.buf, this.fill, pos, pos + n);
       this.fill += n;
       this.sinceKey += n;
-      rest = rest.subarray(n);
+      pos += n;
     }
   }
 
-  rowEnd(fields: readonly string[]): void {
+  rowEnd(fields: KeyFields): void {
     this.rows++;
-    this.lastKey = this.keyOf(fields, this.rows);
+    this.pendingKey = fields;
     this.sinceKey = 0;
   }
 
@@ -90,6 +94,11 @@ export class PartAssembler {
   }
 
   private cut(): void {
+    // No row has ended since the last rowEnd, so the framer's lazy key still describes that row.
+    if (this.pendingKey !== null) {
+      this.lastKey = this.keyOf(resolveKey(this.pendingKey), this.rows);
+      this.pendingKey = null;
+    }
     const next: Cursor = { rows: this.rows, after: this.lastKey, skip: this.sinceKey };
     this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows });
     this.partNumber++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvRowFramer, type FramerSink } from '../../src/export/row-framer.js';
+import { CsvRowFramer, type FramerSink, resolveKey } from '../../src/export/row-framer.js';
 
 /** A tiny reference CSV encoder with Postgres's COPY (FORMAT csv) rules: NULL is an empty unquoted field. */
 function pgField(v: string | null): string {
@@ -52,14 +52,14 @@ function run(keyColumns: number, chunks: Buffer[], end = true): Recorded {
   const rowEnds: number[] = [];
   let emptyDataCalls = 0;
   const sink: FramerSink = {
-    data(bytes) {
-      if (bytes.length === 0) emptyDataCalls++;
-      data.push(Buffer.from(bytes));
-      written += bytes.length;
+    data(chunk, start = 0, end = chunk.length) {
+      if (end - start === 0) emptyDataCalls++;
+      data.push(Buffer.from(chunk.subarray(start, end)));
+      written += end - start;
     },
     rowEnd(key) {
-      // Keep the array the framer handed over (no copy): it must not be changed by later rows.
-      keys.push(key);
+      // The framer's key is only valid until the next row ends: resolve it now, as the assembler must.
+      keys.push(resolveKey(key));
       rowEnds.push(written);
     },
   };
@@ -201,8 +201,8 @@ describe('CsvRowFramer specifics', () => {
     const events: string[] = [];
     const framer = new CsvRowFramer(1);
     const sink: FramerSink = {
-      data: (b) => events.push(`data:${b.toString()}`),
-      rowEnd: (k) => events.push(`end:${k.join('|')}`),
+      data: (b, start = 0, end = b.length) => events.push(`data:${b.toString('utf8', start, end)}`),
+      rowEnd: (k) => events.push(`end:${resolveKey(k).join('|')}`),
     };
     framer.push(Buffer.from('7,ab'), sink);
     framer.push(Buffer.from('c\n8,'), sink);
