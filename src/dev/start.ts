@@ -116,9 +116,16 @@ say(`  Temporal UI       ${env.TEMPORAL_UI_URL}/namespaces/${ns}/workflows`);
 say(`  this backfill     ${workflowUiUrl(env.TEMPORAL_UI_URL, env.TEMPORAL_NAMESPACE, backfill.workflowId)}`);
 say(`  HTTP API          ${api.url}   (docs: ${api.url}/docs)`);
 say(`  API token         ${api.tokenHint}`);
+say(`  export calendar   ${api.url}/calendar${api.generatedToken ? `#token=${api.generatedToken}` : ''}`);
+say(`  metrics           ${api.url}/metrics`);
 say(`  S3 endpoint       ${env.LOCAL_S3_ENDPOINT}   access key ${env.LOCAL_S3_ACCESS_KEY_ID} (secret: LOCAL_S3_SECRET_ACCESS_KEY, see .env.example)`);
 say(`  bucket            s3://${env.LOCAL_S3_BUCKET}/com.example.demo/ua-export/`);
 for (const o of listed.Contents ?? []) say(`    ${o.Key}  (${o.Size} bytes)`);
+say('');
+say('Try the CLI (in another terminal):');
+say(`  export UA_EXPORT_API_URL=${api.url} UA_EXPORT_TOKEN=${api.generatedToken ?? '<one of API_TOKENS>'}`);
+say(`  npx ua-export integrations list`);
+say(`  npx ua-export backfill start ${integration.id} --from ${addDays(days[0]!, -4)} --to ${addDays(days[0]!, -1)} --watch`);
 say('');
 say('Worker and API are running. Ctrl-C stops everything.');
 
