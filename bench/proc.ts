@@ -110,16 +110,18 @@ export function threadTicks(pid: number): Map<number, { comm: string; ticks: num
 
 /** CPU seconds per thread name between two threadTicks snapshots (threads born in between count from 0). */
 export function threadCpuDelta(
+  pid: number,
   before: Map<number, { comm: string; ticks: number }>,
   after: Map<number, { comm: string; ticks: number }>,
 ): { name: string; threads: number; seconds: number }[] {
   const byName = new Map<string, { threads: number; ticks: number }>();
   for (const [tid, a] of after) {
     const d = a.ticks - (before.get(tid)?.ticks ?? 0);
-    const g = byName.get(a.comm) ?? { threads: 0, ticks: 0 };
+    const name = tid === pid ? 'main thread (JS event loop)' : a.comm;
+    const g = byName.get(name) ?? { threads: 0, ticks: 0 };
     g.threads++;
     g.ticks += d;
-    byName.set(a.comm, g);
+    byName.set(name, g);
   }
   return [...byName]
     .map(([name, g]) => ({ name, threads: g.threads, seconds: g.ticks / CLK_TCK }))
@@ -231,4 +233,47 @@ export function machineInfo(): MachineInfo {
     /* keep Node's count */
   }
   return { nproc, memTotal, cpuModel, kernel: `${os.type()} ${os.release()}`, node: process.version };
+}
+
+/** CPU ticks per process, for every process on the machine except `exclude`. */
+function ticksExcept(exclude: Set<number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || exclude.has(Number(d))) continue;
+    const s = procStat(Number(d));
+    if (s) out.set(Number(d), s.ticks);
+  }
+  return out;
+}
+
+/**
+ * Waits (up to maxMs) until the rest of the machine uses less than `maxCores` over a 2 s window, so a
+ * measurement does not start while something else (another engineer's test run) is busy.
+ * Returns the cores the rest of the machine used in the last window.
+ */
+export async function waitForQuiet(exclude: number[], maxCores = 0.25, maxMs = 60_000): Promise<{ cores: number; waitedMs: number }> {
+  const ex = new Set(exclude);
+  const t0 = performance.now();
+  for (;;) {
+    const a = ticksExcept(ex);
+    await new Promise((r) => setTimeout(r, 2_000));
+    let ticks = 0;
+    // Processes born in the window count from 0; ones that ended in it are lost (never negative).
+    for (const [pid, t] of ticksExcept(ex)) ticks += t - (a.get(pid) ?? 0);
+    const cores = ticks / CLK_TCK / 2;
+    const waitedMs = performance.now() - t0;
+    if (cores <= maxCores || waitedMs >= maxMs) return { cores, waitedMs };
+  }
+}
+
+/**
+ * Postgres processes by what they serve, from their process title ("postgres: USER DB HOST ACTIVITY"):
+ * backends of `db` are the benchmark's; the cluster is shared, so backends of other databases are
+ * someone else's work, and the background processes (WAL writer, checkpointer, …) serve everyone.
+ */
+export function postgresGroup(pid: number, db: string): string {
+  const title = cmdline(pid).join(' ').trim().split(/\s+/);
+  if (title[0] !== 'postgres:') return 'postgres (background)';
+  if (title[1] === 'autovacuum' || title.length < 4) return title.includes(db) ? 'postgres' : 'postgres (background)';
+  return title[2] === db ? 'postgres' : 'other: postgres (other databases)';
 }

@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import type { Env } from '../src/config/env.js';
 import { migrate } from '../src/db/migrate.js';
@@ -108,7 +109,7 @@ const INDEXED_VALUE_TYPE: Record<string, number> = { Keyword: 2, Datetime: 6 };
 /** Registers the bench namespace and the product's search attributes in it, then waits until it serves. */
 export async function ensureNamespace(connection: Connection, namespace: string): Promise<void> {
   try {
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 3 * 86_400 } });
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
   } catch (err) {
     if (grpcCode(err) !== ALREADY_EXISTS) throw err;
   }

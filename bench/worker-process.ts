@@ -17,11 +17,21 @@ export interface WorkerProcess {
   atReady: MemStatus;
   /** What was checked to make sure `pid` is the worker itself. */
   identity: string;
+  /** Child processes that are not the worker (tsx's esbuild service). */
+  helperPids: number[];
+  /**
+   * Start-up, sampled every 100 ms until ready: each child process seen (the worker may bundle its
+   * workflows in a short-lived child) with its peak RSS, and the peak of worker + children RSS together,
+   * which is what a container's memory limit would see.
+   */
+  startup: { children: { pid: number; argv: string; peakRss: number }[]; combinedPeakRss: number };
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface SpawnWorkerOptions {
   root: string;
+  /** The worker's entry: src/worker/main.ts under tsx (default), or a compiled main.js. */
+  entry?: string;
   env: NodeJS.ProcessEnv;
   logFile: string;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/x']. */
@@ -38,10 +48,11 @@ function tail(file: string, lines = 30): string {
 }
 
 export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProcess> {
-  const entry = path.join('src', 'worker', 'main.ts');
+  const entry = opts.entry ?? path.join('src', 'worker', 'main.ts');
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const fd = openSync(opts.logFile, 'a');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...loader, entry], {
     cwd: opts.root,
     env: opts.env,
     stdio: ['ignore', fd, fd, 'ipc'],
@@ -51,36 +62,71 @@ export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProce
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
 
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker not ready after ${opts.readyTimeoutMs ?? 180_000} ms; log ${opts.logFile}:\n${tail(opts.logFile)}`));
-    }, opts.readyTimeoutMs ?? 180_000);
-    child.on('message', (m: unknown) => {
-      if (m && typeof m === 'object' && (m as { ready?: unknown }).ready === true) {
+  const startupChildren = new Map<number, { pid: number; argv: string; peakRss: number }>();
+  let combinedPeakRss = 0;
+  const sampleStartup = () => {
+    if (!child.pid) return;
+    const own = memStatus(child.pid);
+    if (!own) return;
+    let total = own.rss;
+    for (const pid of childPids(child.pid)) {
+      const m = memStatus(pid);
+      if (!m) continue;
+      total += m.rss;
+      const seen = startupChildren.get(pid) ?? { pid, argv: cmdline(pid).join(' '), peakRss: 0 };
+      seen.peakRss = Math.max(seen.peakRss, m.rss, m.hwm);
+      startupChildren.set(pid, seen);
+    }
+    combinedPeakRss = Math.max(combinedPeakRss, total);
+  };
+  const startupTimer = setInterval(sampleStartup, 100);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`worker not ready after ${opts.readyTimeoutMs ?? 180_000} ms; log ${opts.logFile}:\n${tail(opts.logFile)}`));
+      }, opts.readyTimeoutMs ?? 180_000);
+      child.on('message', (m: unknown) => {
+        if (m && typeof m === 'object' && (m as { ready?: unknown }).ready === true) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then(({ code, signal }) => {
         clearTimeout(timer);
-        resolve();
-      }
+        reject(new Error(`worker exited before ready (code ${code}, signal ${signal}); log ${opts.logFile}:\n${tail(opts.logFile)}`));
+      });
     });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited before ready (code ${code}, signal ${signal}); log ${opts.logFile}:\n${tail(opts.logFile)}`));
-    });
-  });
+  } finally {
+    clearInterval(startupTimer);
+  }
+  sampleStartup();
   const readyMs = performance.now() - t0;
   const pid = child.pid!;
 
-  // Make sure the pid we sample is the process running the worker, not a launcher.
+  // Make sure the pid we sample is the process running the worker, not a launcher. tsx's loader runs
+  // esbuild as a service child process; that one is not the worker and is reported separately.
   const exe = exePath(pid);
   const argv = cmdline(pid);
-  const kids = childPids(pid);
-  if (!exe || path.basename(exe) !== path.basename(process.execPath)) throw new Error(`worker pid ${pid} runs ${exe}, not node`);
-  if (!argv.some((a) => a.endsWith(entry))) throw new Error(`worker pid ${pid} command line is ${argv.join(' ')}`);
-  if (kids.length > 0) throw new Error(`worker pid ${pid} has child processes ${kids.join(', ')}: RSS would miss them`);
+  const kids = childPids(pid).map((p) => ({ pid: p, argv: cmdline(p) }));
+  const helpers = kids.filter((k) => k.argv.some((a) => a.startsWith('--service')) && k.argv[0]?.endsWith('esbuild'));
+  const problem =
+    !exe || path.basename(exe) !== path.basename(process.execPath)
+      ? `worker pid ${pid} runs ${exe}, not node`
+      : !argv.some((a) => a.endsWith(entry))
+        ? `worker pid ${pid} command line is ${argv.join(' ')}`
+        : kids.length > helpers.length
+          ? `worker pid ${pid} has unexpected child processes ${kids.map((k) => `${k.pid} ${k.argv.join(' ')}`).join('; ')}`
+          : null;
   const atReady = memStatus(pid);
-  if (!atReady) throw new Error(`worker pid ${pid} vanished`);
-  const identity = `pid ${pid} = ${path.basename(exe)} ${argv.slice(1).join(' ')}; holds the IPC channel that sent ready; no child processes; ${atReady.threads} threads`;
-
+  if (problem || !atReady) {
+    child.kill('SIGKILL');
+    throw new Error(problem ?? `worker pid ${pid} vanished`);
+  }
+  const identity =
+    `pid ${pid} = ${path.basename(exe!)} ${argv.slice(1).join(' ')}; it holds the IPC channel that sent ready; ${atReady.threads} threads` +
+    (helpers.length ? `; its only child is tsx's esbuild service (pid ${helpers.map((h) => h.pid).join(', ')}), measured apart` : '; no child processes');
   let stopping: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
   return {
     pid,
@@ -89,6 +135,8 @@ export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProce
     readyMs,
     atReady,
     identity,
+    helperPids: helpers.map((h) => h.pid),
+    startup: { children: [...startupChildren.values()], combinedPeakRss },
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

@@ -1,0 +1,185 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { CreateMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { to as copyTo } from 'pg-copy-streams';
+import { loadEnv } from '../src/config/env.js';
+import { createPool, type Pool } from '../src/db/pool.js';
+import { csvHeader } from '../src/export/csv.js';
+import { eventKey } from '../src/export/part-assembler.js';
+import { buildCopy, keyColumnCount } from '../src/export/query.js';
+import { normalizeSettings } from '../src/export/settings.js';
+import { streamParts, type Checkpoint } from '../src/export/stream-parts.js';
+import { columnNames } from '../src/export/tables.js';
+import { uploadPart } from '../src/s3/multipart.js';
+import { CpuGroups, postgresGroup } from './proc.js';
+import { BENCH_BUCKET, BENCH_DB, adminS3, benchAppId, countAppDay, ensureBenchDatabase, ensureBucket } from './setup.js';
+
+/**
+ * Where the export's time goes, stage by stage, in one process (this one), on the app-day the main
+ * benchmark generated. Each stage adds one piece of what uploadParts does:
+ *
+ *   copy            COPY … TO STDOUT into a byte-counting sink (the baseline)
+ *   frame           + CsvRowFramer / PartAssembler (streamParts with an upload that does nothing), no sha256
+ *   frame+sha256    + the whole-file sha256 streamParts keeps
+ *   frame+sha+md5   + the per-part Content-MD5 uploadPart computes
+ *   frame+3-hashes  + the SigV4 payload sha256 the AWS SDK computes for a Buffer body (all the hashing
+ *                   of the real path, without HTTP)
+ *   s3-only         16 MiB parts of random bytes through uploadPart() to the local S3, no Postgres
+ *   full            COPY → streamParts → uploadPart() to the local S3: what the activity does
+ *
+ *   npx tsx bench/decompose.ts --rows 1000000 [--stages copy,frame,…] [--in-flight 2,4]
+ * (after `eval "$(bash scripts/services.sh env)"`; the main benchmark must have generated the rows)
+ */
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    day: { type: 'string', default: '2025-03-14' },
+    stages: { type: 'string', default: 'copy,frame,frame+sha256,frame+sha+md5,frame+3-hashes,s3-only,full' },
+    'in-flight': { type: 'string', default: '2' },
+    'part-size-mib': { type: 'string', default: '16' },
+    repeat: { type: 'string', default: '2' },
+  },
+});
+const rows = Number(opts.rows);
+const day = opts.day!;
+const partSize = Number(opts['part-size-mib']) * 2 ** 20;
+const inFlights = opts['in-flight']!.split(',').map(Number);
+const repeat = Number(opts.repeat);
+const MB = 1e6;
+
+const groupOf = (pid: number, comm: string) => {
+  if (pid === process.pid) return 'this process';
+  if (comm === 'weed') return 'seaweedfs';
+  if (comm !== 'postgres') return 'other';
+  const g = postgresGroup(pid, BENCH_DB);
+  return g === 'postgres' ? 'postgres' : g.startsWith('other') ? 'other' : 'postgres (background)';
+};
+
+interface StageResult {
+  stage: string;
+  ms: number;
+  bytes: number;
+  cpu: { group: string; seconds: number }[];
+  mainThreadCpuS: number;
+}
+
+async function measure(stage: string, fn: () => Promise<number>): Promise<StageResult> {
+  const cpu = new CpuGroups(groupOf);
+  const u0 = process.cpuUsage();
+  cpu.start(250);
+  const t0 = performance.now();
+  const bytes = await fn();
+  const ms = performance.now() - t0;
+  cpu.stop();
+  const u = process.cpuUsage(u0);
+  return { stage, ms, bytes, cpu: cpu.seconds(), mainThreadCpuS: (u.user + u.system) / 1e6 };
+}
+
+async function main() {
+  const env = loadEnv();
+  const url = await ensureBenchDatabase(env);
+  const pool = createPool(url, 2);
+  const s3 = adminS3(env);
+  await ensureBucket(s3, BENCH_BUCKET);
+  const appId = benchAppId(rows);
+  const have = await countAppDay(pool, appId, day);
+  if (have !== rows) throw new Error(`app-day ${appId} ${day} holds ${have} rows, not ${rows}: run npm run bench -- --rows ${rows} first`);
+  const settings = normalizeSettings({ includeEventsWithoutProfile: true });
+  const sql = buildCopy({ table: 'ua_events', appId, day, settings, historicalCutoff: '2000-01-01T00:00:00Z', after: null });
+  const header = csvHeader(columnNames('ua_events', false));
+  const key = `bench/decompose/${Date.now()}.csv`;
+
+  const withCopy = async <T>(p: Pool, f: (source: AsyncIterable<Buffer>) => Promise<T>): Promise<T> => {
+    const client = await p.connect();
+    try {
+      return await f(client.query(copyTo(sql)));
+    } finally {
+      client.release();
+    }
+  };
+  // A checkpoint at the very start: streamParts then emits the header but keeps no whole-file hash.
+  const noHash: Checkpoint = { parts: [], next: { rows: 0, after: null, skip: 0 }, bytes: 0, continuousHash: false };
+  const frame = (source: AsyncIterable<Buffer>, upload: (n: number, body: Buffer) => Promise<string>, hash: boolean, maxInFlight = 2) =>
+    streamParts({ source, keyColumns: keyColumnCount('ua_events'), keyOf: eventKey, header, partSize, resume: hash ? null : noHash, uploadPart: upload, onCheckpoint: () => undefined, maxInFlight });
+
+  const stages: Record<string, (inFlight: number) => Promise<number>> = {
+    copy: () =>
+      withCopy(pool, async (source) => {
+        let bytes = 0;
+        await pipeline(source as unknown as NodeJS.ReadableStream, new Writable({ write: (c: Buffer, _e, cb) => ((bytes += c.length), cb()) }));
+        return bytes;
+      }),
+    frame: () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false)).bytes),
+    'frame+sha256': () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', true)).bytes),
+    'frame+sha+md5': () =>
+      withCopy(pool, async (source) => (await frame(source, async (_n, body) => createHash('md5').update(body).digest('base64'), true)).bytes),
+    'frame+3-hashes': () =>
+      withCopy(pool, async (source) => (await frame(source, async (_n, body) => {
+        createHash('sha256').update(body).digest('hex');
+        return createHash('md5').update(body).digest('base64');
+      }, true)).bytes),
+    's3-only': async (inFlight) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key }));
+      const body = randomBytes(partSize);
+      const parts = Math.max(4, Math.round(640 * 2 ** 20 / partSize / 2));
+      let next = 1;
+      const lane = async () => {
+        while (next <= parts) {
+          const n = next++;
+          await uploadPart(s3, { bucket: BENCH_BUCKET, key, uploadId: UploadId!, partNumber: n, body });
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, lane));
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key, UploadId }));
+      return parts * partSize;
+    },
+    full: (inFlight) =>
+      withCopy(pool, async (source) => {
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key }));
+        try {
+          const r = await frame(source, (n, body) => uploadPart(s3, { bucket: BENCH_BUCKET, key, uploadId: UploadId!, partNumber: n, body }), true, inFlight);
+          return r.bytes;
+        } finally {
+          await s3.send(new AbortMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key, UploadId }));
+        }
+      }),
+  };
+
+  const results: StageResult[] = [];
+  for (const name of opts.stages!.split(',')) {
+    const run = stages[name];
+    if (!run) throw new Error(`unknown stage ${name}`);
+    const lanes = name === 's3-only' || name === 'full' ? inFlights : [0];
+    for (const lane of lanes) {
+      const label = lane ? `${name} (in flight ${lane})` : name;
+      let best: StageResult | null = null;
+      for (let i = 0; i < repeat; i++) {
+        const r = await measure(label, () => run(lane || 2));
+        console.error(`  ${label} #${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${((r.bytes / MB) / (r.ms / 1000)).toFixed(1)} MB/s`);
+        if (!best || r.ms < best.ms) best = r;
+      }
+      results.push(best!);
+    }
+  }
+  await pool.end();
+  s3.destroy();
+
+  const base = results.find((r) => r.stage === 'copy');
+  console.log(`\nstage decomposition, ${rows.toLocaleString('en-US')} rows, ${partSize / 2 ** 20} MiB parts, best of ${repeat}`);
+  console.log('stage                         wall      MB/s   vs copy  this-process CPU  postgres  seaweedfs  other   (core-s)');
+  for (const r of results) {
+    const g = (n: string) => (r.cpu.find((c) => c.group === n)?.seconds ?? 0).toFixed(1).padStart(8);
+    const mbps = r.bytes / MB / (r.ms / 1000);
+    const vs = base ? `${(mbps / (base.bytes / MB / (base.ms / 1000))).toFixed(2)}×` : '';
+    console.log(
+      `${r.stage.padEnd(26)} ${(r.ms / 1000).toFixed(2).padStart(6)} s ${mbps.toFixed(1).padStart(8)} ${vs.padStart(8)} ${r.mainThreadCpuS.toFixed(1).padStart(17)} ${g('postgres')}  ${g('seaweedfs')} ${g('other')}`,
+    );
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

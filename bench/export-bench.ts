@@ -1,0 +1,671 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import { to as copyTo } from 'pg-copy-streams';
+import { loadEnv } from '../src/config/env.js';
+import { keyringFromEnv } from '../src/config/keyring.js';
+import { createPool, type Pool } from '../src/db/pool.js';
+import { objectKeys } from '../src/export/keys.js';
+import { buildCopy } from '../src/export/query.js';
+import { normalizeSettings } from '../src/export/settings.js';
+import { createIntegration, deleteIntegration } from '../src/integrations/repo.js';
+import { sha256OfObject } from '../src/s3/multipart.js';
+import { exportWorkflowId } from '../src/temporal/ids.js';
+import type { exportDayWorkflow } from '../workflows/export-day.js';
+import { formatProfileSummary, loadProfile, summarizeProfile, type ProfileSummary } from './cpuprofile-summary.js';
+import { CpuGroups, machineInfo, postgresGroup, threadCpuDelta, threadTicks, waitForQuiet, type MachineInfo } from './proc.js';
+import {
+  BENCH_BUCKET,
+  BENCH_DB,
+  BENCH_NAMESPACE,
+  adminS3,
+  benchAppId,
+  emptyPrefix,
+  ensureAppDay,
+  ensureBenchDatabase,
+  ensureBucket,
+  ensureNamespace,
+  type DataPrep,
+} from './setup.js';
+import { RssSampler, spawnWorker, type WorkerProcess } from './worker-process.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DOC = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+const DOC_START = '<!-- bench:results:start (rewritten by `npm run bench -- --write-doc`) -->';
+const DOC_END = '<!-- bench:results:end -->';
+
+const BARS = { ratio: 0.6, rssMiB: 256, flatGrowth: 0.1 };
+
+const USAGE = `usage: npm run bench -- [options]
+  --rows N[,N…]       events in the app-day (default 1000000); a list runs each size with a fresh worker
+  --day YYYY-MM-DD    the exported day (default 2025-03-14)
+  --part-size-mib M   pass partSize to the workflow (default: none, i.e. the workflow's 16 MiB)
+  --trials T          exports per size (default 1), each after its own two baseline runs; the table
+                      shows the fastest export and the fastest baseline, the details every trial
+  --compiled          investigation: run the worker from JS compiled with tsc into a temp dir
+                      (node …/src/worker/main.js, no tsx) instead of node --import tsx src/worker/main.ts
+  --worker-node-flags=F    investigation: extra node flags for the worker (space-separated; use the
+                           = form), e.g. --worker-node-flags=--max-semi-space-size=8
+  --worker-env K=V[,K=V]   investigation: extra environment for the worker, e.g. MALLOC_ARENA_MAX=2
+  --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
+  --timeline          print cores used per process group, per second, during each export
+  --keep-objects      leave the exported objects in the bench bucket
+  --write-doc         rewrite the results section of docs/BENCHMARKS.md
+  --help`;
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    day: { type: 'string', default: '2025-03-14' },
+    'part-size-mib': { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    timeline: { type: 'boolean', default: false },
+    'keep-objects': { type: 'boolean', default: false },
+    trials: { type: 'string', default: '1' },
+    compiled: { type: 'boolean', default: false },
+    'worker-node-flags': { type: 'string', default: '' },
+    'worker-env': { type: 'string', default: '' },
+    'write-doc': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const sizes = opts.rows!.split(',').map((s) => {
+  const n = Number(s.replace(/_/g, '').trim());
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--rows: not a positive integer: ${s}`);
+  return n;
+});
+const day = opts.day!;
+const trialCount = Number(opts.trials);
+if (!Number.isInteger(trialCount) || trialCount < 1) throw new Error('--trials must be a positive integer');
+const workerNodeFlags = opts['worker-node-flags']!.split(' ').filter(Boolean);
+const workerExtraEnv = Object.fromEntries(
+  opts['worker-env']!
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const partSize = opts['part-size-mib'] ? Number(opts['part-size-mib']) * 2 ** 20 : undefined;
+
+const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const MB = 1e6;
+const MiB = 2 ** 20;
+const fmtMiB = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+interface CopyRun {
+  bytes: number;
+  ms: number;
+  /** CPU seconds per process group during the run. */
+  cpu?: { group: string; seconds: number }[];
+}
+
+/** The export's own query through pg-copy-streams into a sink that only counts bytes. */
+async function copyBaseline(pool: Pool, sql: string): Promise<CopyRun> {
+  const client = await pool.connect();
+  try {
+    let bytes = 0;
+    const t0 = performance.now();
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
+        cb();
+      },
+    });
+    await pipeline(client.query(copyTo(sql)), sink);
+    return { bytes, ms: performance.now() - t0 };
+  } finally {
+    client.release();
+  }
+}
+
+interface ActivityTiming {
+  name: string;
+  /** Scheduled → started. */
+  queueMs: number;
+  /** Started → completed. */
+  runMs: number;
+}
+
+function tsMs(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  if (!ts) return 0;
+  const s = ts.seconds as number | { toNumber(): number } | null | undefined;
+  const sec = typeof s === 'number' ? s : s ? s.toNumber() : 0;
+  return sec * 1000 + (ts.nanos ?? 0) / 1e6;
+}
+
+/** One export of the app-day by the worker, with the baseline COPY runs made right before it. */
+interface Trial {
+  baselineRuns: CopyRun[];
+  exportMs: number;
+  uploadPartsMs: number;
+  activities: ActivityTiming[];
+  fileBytes: number;
+  parts: number;
+  resultRows: number;
+  maxRss: number;
+  hwmAfter: number;
+  rssSamples: number;
+  cpu: { group: string; seconds: number }[];
+  workerThreads: { name: string; threads: number; seconds: number }[];
+  timeline: string | null;
+  /** CPU the rest of the machine used just before this trial (cores). */
+  backgroundCoresBefore: number;
+  verify: { headBytes: number; streamedBytes: number; streamedSha256: string; manifestSha256: string; ok: boolean; notes: string[] };
+  window: { fromUs: number; toUs: number };
+}
+
+interface SizeResult {
+  rows: number;
+  appId: string;
+  data: DataPrep;
+  trials: Trial[];
+  /** The fastest baseline run of all trials, and the fastest export trial. */
+  baseline: CopyRun;
+  best: Trial;
+  workerReadyMs: number;
+  rssAtReady: number;
+  hwmAtReady: number;
+  /** Largest VmRSS sampled during any export of this size. */
+  maxRssDuringExport: number;
+  /** The worker's VmHWM after its last export: the process's peak over its whole life. */
+  hwmAtEnd: number;
+  /** VmHWM of the worker's helper children (tsx's esbuild service), summed. */
+  helperHwm: number;
+  startup: WorkerProcess['startup'];
+  workerIdentity: string;
+  profile: ProfileSummary | null;
+  profileFile: string | null;
+}
+
+async function main() {
+  const env = loadEnv();
+  const machine = machineInfo();
+  const keyring = keyringFromEnv(env);
+  log(`machine: ${machine.nproc} cores, ${machine.memTotal}, ${machine.cpuModel}, node ${machine.node}`);
+
+  const benchUrl = await ensureBenchDatabase(env);
+  const pool = createPool(benchUrl, 4);
+  const s3 = adminS3(env);
+  await ensureBucket(s3, BENCH_BUCKET);
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
+  await ensureNamespace(connection, BENCH_NAMESPACE);
+  const client = new Client({ connection, namespace: BENCH_NAMESPACE });
+
+  // The bench database is ours alone: integrations a crashed run left behind would only make the
+  // worker create schedules for them on start.
+  const stale = await pool.query('DELETE FROM integrations');
+  if (stale.rowCount) log(`removed ${stale.rowCount} integration(s) left by an earlier run`);
+  const leftovers = await emptyPrefix(s3, BENCH_BUCKET, 'bench/');
+  if (leftovers) log(`removed ${leftovers} object(s) left by an earlier run`);
+
+  const entry = opts.compiled ? buildCompiled() : undefined;
+  const results: SizeResult[] = [];
+  try {
+    for (const rows of sizes) results.push(await runSize(rows, { env, benchUrl, pool, s3, client, keyring, entry }));
+  } finally {
+    await pool.end();
+    s3.destroy();
+    await connection.close();
+    // The build's links (node_modules, migrations, …) are removed, never followed.
+    if (entry) rmSync(path.resolve(path.dirname(entry), '..', '..'), { recursive: true, force: true });
+  }
+
+  const report = renderReport(results, machine);
+  console.log(`\n${report.text}`);
+  if (opts['write-doc']) {
+    writeDoc(report.markdown);
+    log(`rewrote the results section of ${path.relative(ROOT, DOC)}`);
+  }
+}
+
+interface Ctx {
+  env: ReturnType<typeof loadEnv>;
+  benchUrl: string;
+  pool: Pool;
+  s3: ReturnType<typeof adminS3>;
+  client: Client;
+  keyring: ReturnType<typeof keyringFromEnv>;
+  /** Compiled worker entry (--compiled), else the default tsx one. */
+  entry: string | undefined;
+}
+
+/** Ports free on 127.0.0.1 right now. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => resolve(srv));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** tsc into a temp dir, with node_modules / migrations / package.json linked in; returns main.js. */
+function buildCompiled(): string {
+  const out = path.join(os.tmpdir(), `ua-export-bench-build-${process.pid}`);
+  log(`compiling with tsc into ${out} (--compiled)`);
+  const t0 = performance.now();
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // tsc still emits when other files have type errors; only a missing entry is fatal.
+    log(`tsc reported errors (emitted anyway): ${String((err as { stdout?: Buffer }).stdout ?? '').split('\n').slice(0, 3).join(' | ')}`);
+  }
+  for (const name of ['node_modules', 'migrations', 'package.json', '.local']) {
+    const link = path.join(out, name);
+    if (!existsSync(link)) symlinkSync(path.join(ROOT, name), link);
+  }
+  const entry = path.join(out, 'src', 'worker', 'main.js');
+  if (!existsSync(entry)) throw new Error(`tsc did not produce ${entry}`);
+  log(`compiled in ${secs(performance.now() - t0)}`);
+  return entry;
+}
+
+async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
+  const { benchUrl, pool } = ctx;
+  const appId = benchAppId(rows);
+  log(`=== ${fmtInt(rows)} rows: app ${appId}, day ${day}`);
+
+  const data = await ensureAppDay(pool, appId, day, rows, log);
+  log(data.generated ? `generated ${fmtInt(rows)} rows in ${secs(data.generateMs)} (${fmtInt(rows / (data.generateMs / 1000))} rows/s)` : `app-day already holds ${fmtInt(rows)} rows: generation skipped`);
+  log(`VACUUM ANALYZE ua_events: ${secs(data.vacuumMs)}`);
+
+  const tmp = path.join(os.tmpdir(), `ua-export-bench-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  const profDir = path.join(tmp, `prof-${rows}`);
+  const taskQueue = `ua-export-bench-${randomUUID().slice(0, 8)}`;
+  // The worker's metrics endpoints stay on (as in production) but on free ports, so a worker someone
+  // else runs on this machine (npm start, tests) cannot make ours fail to bind.
+  const [metricsPort, sdkMetricsPort] = await freePorts(2);
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    WORKER_METRICS_PORT: String(metricsPort),
+    TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
+    ...workerExtraEnv,
+    DATABASE_URL: benchUrl,
+    TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    LOG_LEVEL: 'info',
+  };
+  delete workerEnv.UA_EXPORT_TEST_PART_DELAY_MS;
+  delete workerEnv.NODE_OPTIONS;
+  log(`starting worker (task queue ${taskQueue}, namespace ${BENCH_NAMESPACE})`);
+  const worker = await spawnWorker({
+    root: ROOT,
+    env: workerEnv,
+    logFile: path.join(tmp, `worker-${rows}.log`),
+    entry: ctx.entry,
+    nodeFlags: [...workerNodeFlags, ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+  });
+  liveWorkers.add(worker);
+  log(`worker ready in ${secs(worker.readyMs)}: ${worker.identity}; RSS ${fmtMiB(worker.atReady.rss)}, VmHWM ${fmtMiB(worker.atReady.hwm)}`);
+
+  const groupOf = (pid: number, comm: string): string => {
+    if (pid === worker.pid) return 'worker (node)';
+    if (pid === process.pid) return 'bench process';
+    if (worker.helperPids.includes(pid)) return 'esbuild (tsx)';
+    if (comm === 'postgres') return postgresGroup(pid, BENCH_DB);
+    if (comm === 'weed') return 'seaweedfs';
+    if (comm === 'temporal') return 'temporal server';
+    return `other: ${comm}`;
+  };
+  const helperRss = worker.helperPids.map((p) => new RssSampler(p));
+  for (const h of helperRss) h.start(500);
+  const trials: Trial[] = [];
+  try {
+    for (let i = 0; i < trialCount; i++) {
+      if (trialCount > 1) log(`--- trial ${i + 1}/${trialCount}`);
+      trials.push(await runTrial(rows, appId, taskQueue, worker, groupOf, ctx));
+    }
+  } finally {
+    for (const h of helperRss) h.stop();
+    const exitInfo = await worker.stop();
+    liveWorkers.delete(worker);
+    log(`worker stopped (code ${exitInfo.code}, signal ${exitInfo.signal})`);
+  }
+
+  const best = trials.reduce((a, b) => (b.exportMs < a.exportMs ? b : a));
+  const baseline = trials.flatMap((t) => t.baselineRuns).reduce((a, b) => (b.ms < a.ms ? b : a));
+  let profile: ProfileSummary | null = null;
+  let profileFile: string | null = null;
+  if (opts['cpu-prof']) {
+    // One profile per thread (CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile): thread 0 is the main one.
+    // The worker's main thread only: not its other threads, nor a child it ran (which inherits --cpu-prof).
+    const f = existsSync(profDir) ? readdirSync(profDir).find((n) => n.endsWith(`.${worker.pid}.0.001.cpuprofile`)) : undefined;
+    if (f) {
+      profileFile = path.join(profDir, f);
+      profile = summarizeProfile(loadProfile(profileFile), ROOT, best.window);
+    } else {
+      log(`no .cpuprofile in ${profDir} (the worker must exit normally to write one)`);
+    }
+  }
+  return {
+    rows,
+    appId,
+    data,
+    trials,
+    baseline,
+    best,
+    workerReadyMs: worker.readyMs,
+    rssAtReady: worker.atReady.rss,
+    hwmAtReady: worker.atReady.hwm,
+    maxRssDuringExport: Math.max(...trials.map((t) => t.maxRss)),
+    hwmAtEnd: Math.max(...trials.map((t) => t.hwmAfter)),
+    helperHwm: helperRss.reduce((a, h) => a + h.lastHwm, 0),
+    startup: worker.startup,
+    workerIdentity: worker.identity,
+    profile,
+    profileFile,
+  };
+}
+
+async function runTrial(
+  rows: number,
+  appId: string,
+  taskQueue: string,
+  worker: WorkerProcess,
+  groupOf: (pid: number, comm: string) => string,
+  ctx: Ctx,
+): Promise<Trial> {
+  const { env, pool, s3, client, keyring } = ctx;
+  let integrationId: string | null = null;
+  const folder = `bench/${rows}-${Date.now()}`;
+  try {
+    const quiet = await waitForQuiet([process.pid, worker.pid, ...worker.helperPids]);
+    log(`background load before measuring: ${quiet.cores.toFixed(2)} cores${quiet.waitedMs > 2_500 ? ` (waited ${secs(quiet.waitedMs)} for it to settle)` : ''}`);
+
+    // Baseline: the export's own query and settings, right before the export, best of two.
+    const settings = normalizeSettings({ includeEventsWithoutProfile: true });
+    const sql = buildCopy({ table: 'ua_events', appId, day, settings, historicalCutoff: '2000-01-01T00:00:00Z', after: null });
+    const baselineRuns: CopyRun[] = [];
+    for (let i = 0; i < 2; i++) {
+      const bcpu = new CpuGroups(groupOf);
+      bcpu.start(250);
+      const r = await copyBaseline(pool, sql);
+      bcpu.stop();
+      r.cpu = bcpu.seconds();
+      baselineRuns.push(r);
+      log(`baseline COPY run ${i + 1}: ${fmtMiB(r.bytes)} in ${secs(r.ms)} = ${(r.bytes / MB / (r.ms / 1000)).toFixed(1)} MB/s`);
+    }
+
+    const integration = await createIntegration(pool, keyring, {
+      appId,
+      endpointUrl: env.LOCAL_S3_ENDPOINT,
+      region: 'us-east-1',
+      bucket: BENCH_BUCKET,
+      folder,
+      accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+      secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+      forcePathStyle: true,
+      settings: { includeEventsWithoutProfile: true },
+    });
+    integrationId = integration.id;
+
+    const rss = new RssSampler(worker.pid);
+    const cpu = new CpuGroups(groupOf);
+    const threadsBefore = threadTicks(worker.pid);
+    rss.start(100);
+    cpu.start(250);
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
+    const t0 = performance.now();
+    let result;
+    try {
+      const handle = await client.workflow.start<typeof exportDayWorkflow>('exportDayWorkflow', {
+        taskQueue,
+        workflowId: exportWorkflowId(integration.id, day),
+        args: [{ integrationId: integration.id, day, kind: 'manual', tables: ['ua_events'], ...(partSize ? { partSize } : {}) }],
+      });
+      log(`started workflow ${handle.workflowId}`);
+      result = { value: await handle.result(), handle };
+    } finally {
+      rss.stop();
+      cpu.stop();
+    }
+    const exportMs = performance.now() - t0;
+    const toUs = Number(process.hrtime.bigint() / 1000n);
+    const threadsAfter = threadTicks(worker.pid);
+    const file = result.value.files[0]!;
+    if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
+    log(`export done in ${secs(exportMs)}: ${fmtInt(file.rows ?? 0)} rows, ${fmtMiB(file.bytes ?? 0)}, ${file.parts} parts; worker max RSS ${fmtMiB(rss.maxRss)}, VmHWM ${fmtMiB(rss.lastHwm)}`);
+
+    // Per-activity timing from the workflow's history.
+    const history = await result.handle.fetchHistory();
+    const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>();
+    const activities: ActivityTiming[] = [];
+    for (const e of history.events ?? []) {
+      const id = String(e.eventId);
+      if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: tsMs(e.eventTime) });
+      if (e.activityTaskStartedEventAttributes) {
+        const s = scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId));
+        if (s) s.startedAt = tsMs(e.eventTime);
+      }
+      if (e.activityTaskCompletedEventAttributes) {
+        const s = scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId));
+        if (s) activities.push({ name: s.name, queueMs: (s.startedAt ?? s.at) - s.at, runMs: tsMs(e.eventTime) - (s.startedAt ?? s.at) });
+      }
+    }
+    const uploadPartsMs = activities.find((a) => a.name === 'uploadParts')?.runMs ?? NaN;
+
+    // Verify what landed in S3 without holding it in memory.
+    const keys = objectKeys(BENCH_BUCKET, folder, 'ua_events', day);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: keys.bucket, Key: keys.dataKey }));
+    const streamed = await sha256OfObject(s3, keys.bucket, keys.dataKey);
+    const manifestOut = await s3.send(new GetObjectCommand({ Bucket: keys.bucket, Key: keys.manifestKey }));
+    const manifest = JSON.parse(await manifestOut.Body!.transformToString()) as { sha256: string; bytes: number; rows: number; parts: number };
+    const notes: string[] = [];
+    if (head.ContentLength !== file.bytes) notes.push(`HEAD size ${head.ContentLength} != result bytes ${file.bytes}`);
+    if (streamed.bytes !== file.bytes) notes.push(`streamed ${streamed.bytes} bytes != result bytes ${file.bytes}`);
+    if (manifest.sha256 !== streamed.sha256) notes.push(`manifest sha256 ${manifest.sha256} != streamed ${streamed.sha256}`);
+    if (file.sha256 !== streamed.sha256) notes.push(`result sha256 ${file.sha256} != streamed ${streamed.sha256}`);
+    if (manifest.bytes !== file.bytes) notes.push(`manifest bytes ${manifest.bytes} != result bytes ${file.bytes}`);
+    if (file.rows !== rows || manifest.rows !== rows) notes.push(`rows: result ${file.rows}, manifest ${manifest.rows}, expected ${rows}`);
+    const verify = { headBytes: head.ContentLength ?? -1, streamedBytes: streamed.bytes, streamedSha256: streamed.sha256, manifestSha256: manifest.sha256, ok: notes.length === 0, notes };
+    log(verify.ok ? `verified: object is ${fmtInt(streamed.bytes)} bytes, sha256 ${streamed.sha256.slice(0, 16)}… matches the manifest` : `VERIFY FAILED: ${notes.join('; ')}`);
+
+    let timeline: string | null = null;
+    if (opts.timeline) {
+      const groups = ['worker (node)', 'postgres', 'seaweedfs', 'temporal server', 'bench process', 'other'];
+      const head2 = `  t(s)  ${groups.map((g) => g.split(' ')[0]!.padStart(9)).join('')}   (cores used; ${os.availableParallelism()} available)`;
+      const coresOf = (b: Map<string, number>, g: string) =>
+        g === 'other' ? [...b].filter(([k]) => k.startsWith('other')).reduce((a, [, v]) => a + v, 0) : (b.get(g) ?? 0);
+      timeline = [head2, ...cpu.buckets(1000).map((b) => `  ${String(b.startMs / 1000).padStart(4)}  ${groups.map((g) => coresOf(b.cores, g).toFixed(2).padStart(9)).join('')}`)].join('\n');
+    }
+
+    return {
+      baselineRuns,
+      exportMs,
+      uploadPartsMs,
+      activities,
+      fileBytes: file.bytes ?? 0,
+      parts: file.parts ?? 0,
+      resultRows: file.rows ?? 0,
+      maxRss: rss.maxRss,
+      hwmAfter: rss.lastHwm,
+      rssSamples: rss.samples,
+      cpu: cpu.seconds(),
+      workerThreads: threadCpuDelta(worker.pid, threadsBefore, threadsAfter),
+      timeline,
+      backgroundCoresBefore: quiet.cores,
+      verify,
+      window: { fromUs, toUs },
+    };
+  } finally {
+    if (integrationId) await deleteIntegration(pool, integrationId).catch(() => undefined);
+    if (!opts['keep-objects']) await emptyPrefix(s3, BENCH_BUCKET, `${folder}/`).catch(() => undefined);
+  }
+}
+
+function renderReport(results: SizeResult[], m: MachineInfo): { text: string; markdown: string } {
+  const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+  const cpuList = (cpu: { group: string; seconds: number }[]) =>
+    cpu.filter((c) => c.seconds >= 0.05).map((c) => `${c.group} ${c.seconds.toFixed(1)}`).join(', ');
+  const otherCpu = (cpu: { group: string; seconds: number }[]) => cpu.filter((c) => c.group.startsWith('other')).reduce((a, c) => a + c.seconds, 0);
+  const rowsOut = results.map((r) => {
+    const baseMBps = mbps(r.baseline.bytes, r.baseline.ms);
+    const expMBps = mbps(r.best.fileBytes, r.best.exportMs);
+    return {
+      r,
+      baseMBps,
+      baseRowsPs: r.rows / (r.baseline.ms / 1000),
+      expMBps,
+      expRowsPs: r.best.resultRows / (r.best.exportMs / 1000),
+      ratio: expMBps / baseMBps,
+      timeRatio: r.baseline.ms / r.best.exportMs,
+    };
+  });
+  const header = ['rows', 'CSV file', 'COPY baseline', 'baseline MB/s', 'baseline rows/s', 'export wall', 'export rows/s', 'export MB/s', 'MB/s ratio', 'time ratio', 'uploadParts', 'RSS at ready', 'max RSS in export', 'VmHWM', 'S3 verified'];
+  const cells = rowsOut.map((x) => [
+    fmtInt(x.r.rows),
+    fmtMiB(x.r.best.fileBytes),
+    secs(x.r.baseline.ms),
+    x.baseMBps.toFixed(1),
+    fmtInt(x.baseRowsPs),
+    secs(x.r.best.exportMs),
+    fmtInt(x.expRowsPs),
+    x.expMBps.toFixed(1),
+    `${x.ratio.toFixed(2)}×`,
+    `${x.timeRatio.toFixed(2)}×`,
+    secs(x.r.best.uploadPartsMs),
+    fmtMiB(x.r.rssAtReady),
+    fmtMiB(x.r.maxRssDuringExport),
+    fmtMiB(x.r.hwmAtEnd),
+    x.r.trials.every((t) => t.verify.ok) ? 'yes' : 'NO',
+  ]);
+  const mdTable = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---:').join(' | ')} |`, ...cells.map((c) => `| ${c.join(' | ')} |`)].join('\n');
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const textTable = [header, ...cells].map((row) => row.map((c, i) => c.padStart(widths[i]!)).join('  ')).join('\n');
+
+  // Bars from the product spec.
+  const bars: string[] = [];
+  for (const x of rowsOut) {
+    bars.push(`${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`);
+    bars.push(`${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}`);
+  }
+  if (results.length > 1) {
+    const sorted = [...results].sort((a, b) => a.rows - b.rows);
+    const lo = sorted[0]!;
+    const hi = sorted[sorted.length - 1]!;
+    const growth = (hi.hwmAtEnd - lo.hwmAtEnd) / lo.hwmAtEnd;
+    const growthRss = (hi.maxRssDuringExport - lo.maxRssDuringExport) / lo.maxRssDuringExport;
+    bars.push(
+      `RSS flatness ${fmtInt(lo.rows)} → ${fmtInt(hi.rows)} rows: VmHWM ${fmtMiB(lo.hwmAtEnd)} → ${fmtMiB(hi.hwmAtEnd)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%), ` +
+        `max RSS during export ${fmtMiB(lo.maxRssDuringExport)} → ${fmtMiB(hi.maxRssDuringExport)} (${growthRss >= 0 ? '+' : ''}${(growthRss * 100).toFixed(1)}%) ` +
+        `(flat = ≤ ${BARS.flatGrowth * 100}% growth): ${Math.max(growth, growthRss) <= BARS.flatGrowth ? 'PASS' : 'MISS'}`,
+    );
+  }
+
+  const details: string[] = [];
+  for (const x of rowsOut) {
+    const r = x.r;
+    details.push(`${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : '16 MiB (workflow default)'}, ${r.trials.length} trial(s)):`);
+    details.push(`  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`);
+    details.push(`  worker: ready ${secs(r.workerReadyMs)} after spawn; ${r.workerIdentity}`);
+    if (r.startup.children.length > 0) {
+      details.push(
+        `  start-up children of the worker: ${r.startup.children.map((c) => `pid ${c.pid} (${c.argv.slice(0, 80)}) peak RSS ${fmtMiB(c.peakRss)}`).join('; ')}; ` +
+          `worker + children peak RSS together ${fmtMiB(r.startup.combinedPeakRss)} (sampled every 100 ms until ready)`,
+      );
+    }
+    details.push(`  worker memory: RSS at ready ${fmtMiB(r.rssAtReady)} (VmHWM ${fmtMiB(r.hwmAtReady)}), max RSS during exports ${fmtMiB(r.maxRssDuringExport)}, VmHWM at end ${fmtMiB(r.hwmAtEnd)}${r.helperHwm ? `; tsx's esbuild child VmHWM ${fmtMiB(r.helperHwm)}` : ''}`);
+    r.trials.forEach((t, i) => {
+      const core = ['worker (node)', 'postgres', 'seaweedfs'].reduce((a, g) => a + (t.cpu.find((c) => c.group === g)?.seconds ?? 0), 0);
+      const bestBase = t.baselineRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
+      details.push(`  trial ${i + 1}${t === r.best ? ' (fastest export, in the table)' : ''}: background load before ${t.backgroundCoresBefore.toFixed(2)} cores`);
+      details.push(`    baseline COPY: ${t.baselineRuns.map((b) => `${secs(b.ms)}`).join(', ')} for ${fmtMiB(bestBase.bytes)} (includes the 2 key columns the framer strips; no header); CPU in the faster run: ${cpuList(bestBase.cpu ?? [])}`);
+      details.push(`    export: ${secs(t.exportMs)} wall, ${(mbps(t.fileBytes, t.exportMs)).toFixed(1)} MB/s, ${(mbps(t.fileBytes, t.exportMs) / mbps(bestBase.bytes, bestBase.ms)).toFixed(2)}× this trial's baseline; uploadParts ${secs(t.uploadPartsMs)} (${(bestBase.ms / t.uploadPartsMs).toFixed(2)}× baseline time)`);
+      details.push(`    activities (run + queued): ${t.activities.map((a) => `${a.name} ${secs(a.runMs)} + ${secs(a.queueMs)}`).join(', ')}`);
+      details.push(`    CPU core-s during the export (${(t.exportMs / 1000 * m.nproc).toFixed(1)} available): ${cpuList(t.cpu)}${otherCpu(t.cpu) > 0.05 ? `  [all "other": ${otherCpu(t.cpu).toFixed(1)}]` : ''}`);
+      details.push(`    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`);
+      details.push(`    worker CPU by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`);
+      details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
+      details.push(`    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}`);
+      if (t.timeline) details.push('    timeline:', ...t.timeline.split('\n').map((l) => `  ${l}`));
+    });
+    if (r.profile) {
+      details.push(`  CPU profile of the fastest trial ${r.profileFile}:`);
+      details.push(...formatProfileSummary(r.profile, 15).split('\n').map((l) => `  ${l}`));
+    }
+  }
+
+  const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
+  const code = codeVersion();
+  const command = `npm run bench -- --rows ${sizes.join(',')}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
+  const markdown = [
+    `Run ${date}, machine: ${machineLine}; code: ${code}.`,
+    '',
+    '```',
+    command,
+    '```',
+    '',
+    mdTable,
+    '',
+    'MB = 10^6 bytes. Baseline MB/s counts the COPY stream (with the two key columns); export MB/s counts the CSV file; "time ratio" is baseline time ÷ export time for the same rows.',
+    '',
+    'Against the bars:',
+    '',
+    ...bars.map((b) => `- ${b}`),
+    '',
+    'Details as printed by the run:',
+    '',
+    '```',
+    ...details,
+    '```',
+  ].join('\n');
+  return { text, markdown };
+}
+
+/** The commit measured, and whether the exporting code had uncommitted changes. */
+function codeVersion(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'activities', 'workflows'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `commit ${head} with uncommitted changes in src/, activities/ or workflows/` : `commit ${head}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function writeDoc(section: string): void {
+  const block = `${DOC_START}\n${section}\n${DOC_END}`;
+  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
+  const a = doc.indexOf(DOC_START);
+  const b = doc.indexOf(DOC_END);
+  if (a >= 0 && b > a) doc = `${doc.slice(0, a)}${block}${doc.slice(b + DOC_END.length)}`;
+  else doc = `${doc.trimEnd()}\n\n## Latest results\n\n${block}\n`;
+  mkdirSync(path.dirname(DOC), { recursive: true });
+  writeFileSync(DOC, doc);
+}
+
+/** Workers this process started: stopped (by their own pid) if the bench is interrupted. */
+const liveWorkers = new Set<WorkerProcess>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping ${liveWorkers.size} worker(s) and exiting`);
+    void Promise.allSettled([...liveWorkers].map((w) => w.stop())).then(() => process.exit(130));
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
