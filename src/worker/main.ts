@@ -23,8 +23,14 @@ Runtime.install({
   logger: new DefaultLogger(env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO'),
   telemetryOptions: { metrics: { prometheus: { bindAddress: env.TEMPORAL_SDK_METRICS_ADDRESS } } },
 });
+// A taken metrics port (a second worker on the host) must not stop exports: log it and go on.
 const metricsServer =
-  env.WORKER_METRICS_PORT > 0 ? await startMetricsServer(env.WORKER_METRICS_HOST, env.WORKER_METRICS_PORT, env.TEMPORAL_SDK_METRICS_ADDRESS) : null;
+  env.WORKER_METRICS_PORT > 0
+    ? await startMetricsServer(env.WORKER_METRICS_HOST, env.WORKER_METRICS_PORT, env.TEMPORAL_SDK_METRICS_ADDRESS).catch((err: Error) => {
+        log.error({ err: { message: err.message } }, 'metrics endpoint could not start; set WORKER_METRICS_PORT to a free port (0 turns it off)');
+        return null;
+      })
+    : null;
 if (metricsServer) log.info({ url: `http://${env.WORKER_METRICS_HOST}:${env.WORKER_METRICS_PORT}/metrics` }, 'metrics endpoint');
 const pool = createPool(env.DATABASE_URL);
 const keyring = keyringFromEnv(env);
