@@ -39,11 +39,12 @@ describe('a worker killed in the middle of a multi-part upload', () => {
   it('is replaced, resumes from its checkpoint and yields a byte-identical file with no upload left open', async () => {
     const integration = await h.integration({ settings: { includeEventsWithoutProfile: true } });
     const day = '2026-04-10';
-    const rows = [...eventsForDay(integration.appId, day, 22_000, 21)];
+    const rows = [...eventsForDay(integration.appId, day, 45_000, 21)];
     await insertEvents(h.pool, rows);
     const expected = expectedEventsCsv(rows);
     const partSize = 5 * 1024 * 1024;
-    expect(Buffer.byteLength(expected)).toBeGreaterThan(2 * partSize);
+    // Enough parts that, two in flight at a time, the upload is still running when the first checkpoint lands.
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(5 * partSize);
 
     // Slow parts down so the kill lands between parts, after at least one checkpoint.
     const first = await spawnWorker({ UA_EXPORT_TEST_PART_DELAY_MS: '2500' });
