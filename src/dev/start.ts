@@ -11,7 +11,7 @@ import { keyringFromEnv } from '../config/keyring.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { addDays, utcDayOf } from '../export/days.js';
-import { createIntegration, findIntegration } from '../integrations/repo.js';
+import { createIntegration, findIntegration, updateIntegration } from '../integrations/repo.js';
 import { createS3Client } from '../s3/client.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
@@ -62,21 +62,26 @@ for (const [i, day] of days.entries()) {
   }
 }
 
-const integration =
-  (await findIntegration(pool, DEMO_INTEGRATION_ID)) ??
-  (await createIntegration(pool, keyring, {
-    id: DEMO_INTEGRATION_ID,
-    appId: DEMO_APP_ID,
-    endpointUrl: env.LOCAL_S3_ENDPOINT,
-    region: 'us-east-1',
-    bucket: `${env.LOCAL_S3_BUCKET}/com.example.demo`,
-    folder: 'ua-export',
-    accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
-    secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
-    forcePathStyle: true,
-    settings: { sendUserAttributes: true, includeEventsWithoutProfile: false },
-    historicalCutoff: '2000-01-01T00:00:00Z',
-  }));
+// The demo integration follows the local S3 settings of this run: an existing one is updated (and its
+// secret re-sealed with this ENCRYPTION_KEY), so a changed key or credentials never strand it.
+const demoStorage = {
+  endpointUrl: env.LOCAL_S3_ENDPOINT,
+  region: 'us-east-1',
+  bucket: `${env.LOCAL_S3_BUCKET}/com.example.demo`,
+  folder: 'ua-export',
+  accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+  secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+  forcePathStyle: true,
+};
+const integration = (await findIntegration(pool, DEMO_INTEGRATION_ID))
+  ? await updateIntegration(pool, keyring, DEMO_INTEGRATION_ID, { ...demoStorage, enabled: true })
+  : await createIntegration(pool, keyring, {
+      id: DEMO_INTEGRATION_ID,
+      appId: DEMO_APP_ID,
+      ...demoStorage,
+      settings: { sendUserAttributes: true, includeEventsWithoutProfile: false },
+      historicalCutoff: '2000-01-01T00:00:00Z',
+    });
 
 const client = await connectClient(env);
 await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE, partSize: partSizeBytes(env) });
