@@ -15,7 +15,7 @@ import { migrate } from '../src/db/migrate.js';
 import type { Pool } from '../src/db/pool.js';
 import { eventsForDay, insertEvents } from '../src/dev/generate.js';
 import { dayWindow } from '../src/export/days.js';
-import { createS3Client } from '../src/s3/client.js';
+import { localS3Client } from '../src/s3/client.js';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 
 /** The benchmark's own corner of the local services: a database, a bucket and a Temporal namespace. */
@@ -56,15 +56,7 @@ export async function ensureBenchDatabase(env: Env): Promise<string> {
   return url;
 }
 
-export function adminS3(env: Env): S3Client {
-  return createS3Client({
-    endpoint: env.LOCAL_S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
-    secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
-  });
-}
+export const adminS3 = localS3Client;
 
 export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   try {

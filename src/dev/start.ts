@@ -12,7 +12,7 @@ import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { addDays, utcDayOf } from '../export/days.js';
 import { createIntegration, findIntegration, updateIntegration } from '../integrations/repo.js';
-import { createS3Client } from '../s3/client.js';
+import { localS3Client } from '../s3/client.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { listIntegrations } from '../integrations/repo.js';
@@ -37,13 +37,7 @@ const pool = createPool(env.DATABASE_URL);
 const keyring = keyringFromEnv(env);
 
 // The local bucket the demo integration writes to.
-const s3 = createS3Client({
-  endpoint: env.LOCAL_S3_ENDPOINT,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
-  secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
-});
+const s3 = localS3Client(env);
 await s3.send(new HeadBucketCommand({ Bucket: env.LOCAL_S3_BUCKET })).catch(() => s3.send(new CreateBucketCommand({ Bucket: env.LOCAL_S3_BUCKET })));
 
 // A few complete UTC days of demo data, seeded once.

@@ -31,3 +31,14 @@ export function createS3Client(cfg: StorageConfig): S3Client {
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
   });
 }
+
+/** The local S3 service's admin client (LOCAL_S3_*): the demo, tests and benchmarks share it. */
+export function localS3Client(env: { LOCAL_S3_ENDPOINT: string; LOCAL_S3_ACCESS_KEY_ID: string; LOCAL_S3_SECRET_ACCESS_KEY: string }): S3Client {
+  return createS3Client({
+    endpoint: env.LOCAL_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+    secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+  });
+}

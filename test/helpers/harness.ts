@@ -10,7 +10,7 @@ import type { Keyring } from '../../src/crypto/secrets.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createIntegration, type Integration, type NewIntegration } from '../../src/integrations/repo.js';
-import { createS3Client } from '../../src/s3/client.js';
+import { localS3Client } from '../../src/s3/client.js';
 import { createExportWorker } from '../../src/worker/worker.js';
 import { createLogger } from '../../src/logging.js';
 import { Writable } from 'node:stream';
@@ -68,15 +68,7 @@ async function ensureDatabase(adminUrl: string, testUrl: string): Promise<void> 
   }
 }
 
-export function adminS3(env: Env): S3Client {
-  return createS3Client({
-    endpoint: env.LOCAL_S3_ENDPOINT,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
-    secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
-  });
-}
+export const adminS3 = localS3Client;
 
 export async function setupHarness(name: string): Promise<Harness> {
   const env = loadEnv();

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { backfillView } from '../helpers/cli-fixtures.js';
 import { runCli, type CliIo } from '../../src/cli/program.js';
 
 /** runCli end to end with a fake API: which requests each command line makes, what it prints, its exit code. */
@@ -56,28 +57,8 @@ async function run(argv: string[], route: Route, opts: { env?: Record<string, st
 const ok = (body: unknown, status = 200) => ({ status, body });
 
 function backfillBody(over: Record<string, unknown> = {}) {
-  return {
-    backfillId: `ua-backfill-${INTEGRATION}-2026-05-10-2026-05-12-all`,
-    workflowId: `ua-backfill-${INTEGRATION}-2026-05-10-2026-05-12-all`,
-    runId: 'r',
-    status: 'running',
-    cancelling: false,
-    from: '2026-05-10',
-    to: '2026-05-12',
-    tables: ['ua_events', 'campaign_metrics'],
-    concurrency: 1,
-    totalDays: 3,
-    completedDays: 0,
-    failedDays: [],
-    inProgressDays: [],
-    rows: 0,
-    bytes: 0,
-    startedAt: '2026-05-13T10:00:00.000Z',
-    finishedAt: null,
-    error: null,
-    uiUrl: 'http://temporal.test/wf',
-    ...over,
-  };
+  const id = `ua-backfill-${INTEGRATION}-2026-05-10-2026-05-12-all`;
+  return { ...backfillView({ backfillId: id, workflowId: id, runId: 'r', concurrency: 1, uiUrl: 'http://temporal.test/wf' }), ...over };
 }
 
 describe('help and usage', () => {

@@ -1,32 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ApiRequestError, CliError } from '../../src/cli/client.js';
+import { backfillView as backfill } from '../helpers/cli-fixtures.js';
 import type { BackfillView } from '../../src/cli/types.js';
+import { ApiRequestError, CliError } from '../../src/cli/client.js';
 import { abortableSleep, barPayload, lineReporter, progressKey, watchBackfill, type ProgressReporter } from '../../src/cli/watch.js';
 
-function backfill(over: Partial<BackfillView> = {}): BackfillView {
-  return {
-    backfillId: 'ua-backfill-i-2026-05-10-2026-05-12-all',
-    workflowId: 'ua-backfill-i-2026-05-10-2026-05-12-all',
-    runId: 'run',
-    status: 'running',
-    cancelling: false,
-    from: '2026-05-10',
-    to: '2026-05-12',
-    tables: ['ua_events', 'campaign_metrics'],
-    concurrency: 2,
-    totalDays: 3,
-    completedDays: 0,
-    failedDays: [],
-    inProgressDays: [],
-    rows: 0,
-    bytes: 0,
-    startedAt: '2026-05-13T10:00:00.000Z',
-    finishedAt: null,
-    error: null,
-    uiUrl: 'http://temporal.test/namespaces/default/workflows/ua-backfill-i',
-    ...over,
-  };
-}
 
 function recorder(): ProgressReporter & { updates: BackfillView[]; warnings: string[]; stopped: number } {
   const r = {
