@@ -1,12 +1,12 @@
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Keyring } from '../src/crypto/secrets.js';
 import type { Pool } from '../src/db/pool.js';
+import { CopyRows } from '../src/export/copy-rows.js';
 import { dayWindow } from '../src/export/days.js';
 import { objectKeys } from '../src/export/keys.js';
 import { eventKey, ordinalKey } from '../src/export/part-assembler.js';
-import { buildCopy, keyColumnCount } from '../src/export/query.js';
+import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from '../src/export/query.js';
 import { streamParts, type Checkpoint, type UploadedPart } from '../src/export/stream-parts.js';
 import { columnNames, SCHEMA_VERSION, type TableName } from '../src/export/tables.js';
 import { csvHeader } from '../src/export/csv.js';
@@ -201,9 +201,11 @@ export function createActivities(deps: ActivityDeps) {
       const onCancel = () => abort.abort(new Error('activity cancelled'));
       ctx.cancellationSignal.addEventListener('abort', onCancel);
       let released = false;
-      const source = client.query(copyTo(sql));
-      abort.signal.addEventListener('abort', () => source.destroy(new Error('activity cancelled')));
       try {
+        await client.query(BEGIN_EXPORT_READ);
+        const source = new CopyRows(sql);
+        abort.signal.addEventListener('abort', () => source.abort(new Error('activity cancelled')));
+        client.query(source);
         const result = await streamParts({
           source,
           keyColumns: keyColumnCount(input.table),
@@ -214,10 +216,10 @@ export function createActivities(deps: ActivityDeps) {
           // stays bounded at four part buffers (docs/BENCHMARKS.md).
           maxInFlight: 3,
           resume,
-          uploadPart: async (partNumber, body) => {
+          uploadPart: async (partNumber, body, contentMd5) => {
             const timer = partUploadSeconds.startTimer({ table: input.table });
             try {
-              const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, abortSignal: abort.signal });
+              const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, contentMd5, abortSignal: abort.signal });
               timer();
               if (deps.partDelayMs) await new Promise((r) => setTimeout(r, deps.partDelayMs));
               return etag;
@@ -231,6 +233,9 @@ export function createActivities(deps: ActivityDeps) {
             ctx.heartbeat(cp);
           },
         });
+        const rowsRead = result.rows - (resume?.next.rows ?? 0);
+        if (source.rowCount !== rowsRead) throw new Error(`COPY reported ${source.rowCount} rows but ${rowsRead} were read`);
+        await client.query('COMMIT');
         client.release();
         released = true;
         log.info({ parts: result.parts.length, rows: result.rows, bytes: result.bytes }, 'parts uploaded');

@@ -1,14 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CreateMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
-import { to as copyTo } from 'pg-copy-streams';
 import { loadEnv } from '../src/config/env.js';
 import { createPool, type Pool } from '../src/db/pool.js';
+import { CopyRows } from '../src/export/copy-rows.js';
 import { csvHeader } from '../src/export/csv.js';
 import { eventKey } from '../src/export/part-assembler.js';
-import { buildCopy, keyColumnCount } from '../src/export/query.js';
+import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from '../src/export/query.js';
 import { normalizeSettings } from '../src/export/settings.js';
 import { streamParts, type Checkpoint } from '../src/export/stream-parts.js';
 import { columnNames } from '../src/export/tables.js';
@@ -20,23 +18,22 @@ import { BENCH_BUCKET, BENCH_DB, adminS3, benchAppId, countAppDay, ensureBenchDa
  * Where the export's time goes, stage by stage, in one process (this one), on the app-day the main
  * benchmark generated. Each stage adds one piece of what uploadParts does:
  *
- *   copy            COPY … TO STDOUT into a byte-counting sink (the baseline)
- *   frame           + CsvRowFramer / PartAssembler (streamParts with an upload that does nothing), no sha256
- *   frame+sha256    + the whole-file sha256 streamParts keeps
- *   frame+sha+md5   + the per-part Content-MD5 uploadPart computes
- *   frame+3-hashes  + the SigV4 payload sha256 the AWS SDK computes for a Buffer body (all the hashing
- *                   of the real path, without HTTP)
+ *   copy            COPY … TO STDOUT read with CopyRows, counting bytes (in the export's read session)
+ *   parts           + key stripping / PartAssembler with its per-part Content-MD5 (streamParts with an
+ *                   upload that does nothing), no whole-file sha256
+ *   parts+sha256    + the whole-file sha256 streamParts keeps: all the hashing of the real path, without
+ *                   HTTP (the SDK signs UploadPart headers only, so it hashes no body)
  *   s3-only         16 MiB parts of random bytes through uploadPart() to the local S3, no Postgres
  *   full            COPY → streamParts → uploadPart() to the local S3: what the activity does
  *
- *   npx tsx bench/decompose.ts --rows 1000000 [--stages copy,frame,…] [--in-flight 2,4]
+ *   npx tsx bench/decompose.ts --rows 1000000 [--stages copy,parts,…] [--in-flight 2,4]
  * (after `eval "$(bash scripts/services.sh env)"`; the main benchmark must have generated the rows)
  */
 const { values: opts } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     day: { type: 'string', default: '2025-03-14' },
-    stages: { type: 'string', default: 'copy,frame,frame+sha256,frame+sha+md5,frame+3-hashes,s3-only,full' },
+    stages: { type: 'string', default: 'copy,parts,parts+sha256,s3-only,full' },
     'in-flight': { type: 'string', default: '2' },
     'part-size-mib': { type: 'string', default: '16' },
     repeat: { type: 'string', default: '2' },
@@ -91,35 +88,35 @@ async function main() {
   const header = csvHeader(columnNames('ua_events', false));
   const key = `bench/decompose/${Date.now()}.csv`;
 
-  const withCopy = async <T>(p: Pool, f: (source: AsyncIterable<Buffer>) => Promise<T>): Promise<T> => {
+  const withCopy = async <T>(p: Pool, f: (source: CopyRows) => Promise<T>): Promise<T> => {
     const client = await p.connect();
     try {
-      return await f(client.query(copyTo(sql)));
-    } finally {
+      await client.query(BEGIN_EXPORT_READ);
+      const source = new CopyRows(sql);
+      client.query(source);
+      const out = await f(source);
+      await client.query('COMMIT');
       client.release();
+      return out;
+    } catch (err) {
+      client.release(err instanceof Error ? err : new Error(String(err)));
+      throw err;
     }
   };
   // A checkpoint at the very start: streamParts then emits the header but keeps no whole-file hash.
   const noHash: Checkpoint = { parts: [], next: { rows: 0, after: null, skip: 0 }, bytes: 0, continuousHash: false };
-  const frame = (source: AsyncIterable<Buffer>, upload: (n: number, body: Buffer) => Promise<string>, hash: boolean, maxInFlight = 2) =>
+  const frame = (source: CopyRows, upload: (n: number, body: Buffer) => Promise<string>, hash: boolean, maxInFlight = 2) =>
     streamParts({ source, keyColumns: keyColumnCount('ua_events'), keyOf: eventKey, header, partSize, resume: hash ? null : noHash, uploadPart: upload, onCheckpoint: () => undefined, maxInFlight });
 
   const stages: Record<string, (inFlight: number) => Promise<number>> = {
     copy: () =>
       withCopy(pool, async (source) => {
         let bytes = 0;
-        await pipeline(source as unknown as NodeJS.ReadableStream, new Writable({ write: (c: Buffer, _e, cb) => ((bytes += c.length), cb()) }));
+        for await (const batch of source) bytes += batch.ends.at(-1) ?? 0;
         return bytes;
       }),
-    frame: () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false)).bytes),
-    'frame+sha256': () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', true)).bytes),
-    'frame+sha+md5': () =>
-      withCopy(pool, async (source) => (await frame(source, async (_n, body) => createHash('md5').update(body).digest('base64'), true)).bytes),
-    'frame+3-hashes': () =>
-      withCopy(pool, async (source) => (await frame(source, async (_n, body) => {
-        createHash('sha256').update(body).digest('hex');
-        return createHash('md5').update(body).digest('base64');
-      }, true)).bytes),
+    parts: () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false)).bytes),
+    'parts+sha256': () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', true)).bytes),
     's3-only': async (inFlight) => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key }));
       const body = randomBytes(partSize);

@@ -274,6 +274,11 @@ export async function waitForQuiet(exclude: number[], maxCores = 0.25, maxMs = 6
 export function postgresGroup(pid: number, db: string): string {
   const title = cmdline(pid).join(' ').trim().split(/\s+/);
   if (title[0] !== 'postgres:') return 'postgres (background)';
+  // "postgres: parallel worker for PID N" works for the backend N, whose title names the database.
+  if (title[1] === 'parallel' && title[2] === 'worker') {
+    const leader = Number(title[5]);
+    return Number.isInteger(leader) && leader > 0 && leader !== pid ? postgresGroup(leader, db) : 'postgres (background)';
+  }
   if (title[1] === 'autovacuum' || title.length < 4) return title.includes(db) ? 'postgres' : 'postgres (background)';
   return title[2] === db ? 'postgres' : 'other: postgres (other databases)';
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { RowBatch } from './copy-rows.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
 import type { RowKey } from './query.js';
-import { CsvRowFramer } from './row-framer.js';
 
 export interface UploadedPart {
   PartNumber: number;
@@ -19,14 +19,19 @@ export interface Checkpoint {
 }
 
 export interface StreamPartsInput {
-  source: AsyncIterable<Buffer>;
+  /**
+   * The table-day's CSV rows in cursor order, in batches (CopyRows): each row one record with its line
+   * feed, led by `keyColumns` unquoted key fields that the file leaves out.
+   */
+  source: AsyncIterable<RowBatch>;
   keyColumns: number;
   keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey;
   /** Header row, emitted when starting from the top of the file. */
   header: Buffer;
   partSize: number;
   resume: Checkpoint | null;
-  uploadPart: (partNumber: number, body: Buffer) => Promise<string>;
+  /** Uploads one part; `contentMd5` is the base64 MD5 of `body`. */
+  uploadPart: (partNumber: number, body: Buffer, contentMd5: string) => Promise<string>;
   onCheckpoint: (checkpoint: Checkpoint, part: BuiltPart) => void;
   /** Parts uploading while the next one is built: enough to overlap S3 with Postgres, bounded for memory. */
   maxInFlight?: number;
@@ -46,11 +51,10 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
   const parts: UploadedPart[] = resume ? [...resume.parts] : [];
   let bytes = resume?.bytes ?? 0;
   const hash = resume ? null : createHash('sha256');
-  const framer = new CsvRowFramer(input.keyColumns);
   // Buffers of uploaded parts are reused, so memory holds at most maxInFlight + 1 parts whatever the
   // file's size, instead of waiting for the GC to notice 16 MiB of external memory per part.
   const free: Buffer[] = [];
-  const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, () => free.pop() ?? Buffer.allocUnsafe(input.partSize));
+  const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, () => free.pop() ?? Buffer.allocUnsafe(input.partSize), hash);
   const maxInFlight = input.maxInFlight ?? 2;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
   const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
@@ -69,8 +73,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     }
   };
   const launch = async (part: BuiltPart) => {
-    hash?.update(part.body);
-    const done = input.uploadPart(part.partNumber, part.body);
+    const done = input.uploadPart(part.partNumber, part.body, part.contentMd5);
     // A rejection is observed when the part is settled; don't let it surface as unhandled before then.
     done.catch(() => undefined);
     inFlight.push({ part, done });
@@ -79,11 +82,17 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
 
   try {
     if (start.after === null) assembler.data(input.header);
-    for await (const chunk of input.source) {
-      framer.push(chunk, assembler);
+    for await (const { bytes, ends } of input.source) {
+      let rowStart = 0;
+      for (const rowEnd of ends) {
+        const keyEnd = keyEndOf(bytes, rowStart, rowEnd, input.keyColumns);
+        assembler.data(bytes, keyEnd + 1, rowEnd);
+        assembler.rowEnd(bytes, rowStart, Math.max(rowStart, keyEnd));
+        rowStart = rowEnd;
+      }
+      assembler.sync();
       for (const part of assembler.take()) await launch(part);
     }
-    framer.end();
     const final = assembler.finish();
     rows = final.rows;
     await launch(final);
@@ -94,4 +103,22 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     throw err;
   }
   return { parts, rows, bytes, sha256: hash ? hash.digest('hex') : null };
+}
+
+const COMMA = 0x2c;
+const LF = 0x0a;
+
+/**
+ * Where the key fields of the row `bytes[start, end)` end: the offset of the comma after the last one,
+ * or start - 1 without key columns. Key fields are numbers and timestamps, never quoted and never
+ * holding a comma.
+ */
+export function keyEndOf(bytes: Buffer, start: number, end: number, keyColumns: number): number {
+  if (end <= start || bytes[end - 1] !== LF) throw new Error('COPY row does not end with a line feed');
+  let comma = start - 1;
+  for (let k = 0; k < keyColumns; k++) {
+    comma = bytes.indexOf(COMMA, comma + 1);
+    if (comma === -1 || comma >= end) throw new Error(`COPY row has fewer than ${keyColumns} key columns`);
+  }
+  return comma;
 }

@@ -21,13 +21,34 @@ export async function createUpload(s3: S3Client, bucket: string, key: string, co
   return out.UploadId;
 }
 
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
+/**
+ * Makes SigV4 sign a command's headers but not hash its body. The signer skips the body when the
+ * request already carries x-amz-content-sha256, and this header is itself signed. Only for requests
+ * whose body is protected another way: a signed Content-MD5 that the provider verifies.
+ */
+export function signHeadersOnly<C extends { middlewareStack: UploadPartCommand['middlewareStack'] }>(command: C): C {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
+      return next(args);
+    },
+    { step: 'build', name: 'uaExportSignHeadersOnly' },
+  );
+  return command;
+}
+
 export async function uploadPart(
   s3: S3Client,
-  args: { bucket: string; key: string; uploadId: string; partNumber: number; body: Buffer; abortSignal?: AbortSignal },
+  args: { bucket: string; key: string; uploadId: string; partNumber: number; body: Buffer; contentMd5?: string; abortSignal?: AbortSignal },
 ): Promise<string> {
-  // Content-MD5 lets the provider reject a part damaged in transit; it is cheap next to the upload.
-  const md5 = createHash('md5').update(args.body).digest('base64');
-  const out = await s3.send(
+  // Content-MD5 lets every provider reject a part damaged in transit, and being a signed header it also
+  // binds the body to the signature. So the SDK's own sha256 of each 16 MiB body (a third hash pass over
+  // the file, with the manifest's sha256 and this md5) buys nothing: skip it.
+  const md5 = args.contentMd5 ?? createHash('md5').update(args.body).digest('base64');
+  const command = signHeadersOnly(
     new UploadPartCommand({
       Bucket: args.bucket,
       Key: args.key,
@@ -37,8 +58,8 @@ export async function uploadPart(
       ContentLength: args.body.length,
       ContentMD5: md5,
     }),
-    args.abortSignal ? { abortSignal: args.abortSignal } : {},
   );
+  const out = await s3.send(command, args.abortSignal ? { abortSignal: args.abortSignal } : {});
   if (!out.ETag) throw new Error(`UploadPart ${args.partNumber} returned no ETag`);
   return out.ETag;
 }

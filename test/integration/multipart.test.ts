@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localS3Client } from '../../src/s3/client.js';
 import { abortOtherUploads, completeUpload, createUpload, multipartEtag, openUploads, uploadPart } from '../../src/s3/multipart.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';
 
@@ -57,13 +58,28 @@ describe('multipart adapter', () => {
     await abortOtherUploads(h.s3, h.bucket, `${key}.bak`);
   });
 
-  it('rejects a part whose body does not match its Content-MD5', async () => {
+  // uploadPart signs headers only (no payload hash), so Content-MD5 is what protects the body.
+  it('rejects a part whose body does not match its Content-MD5, with the body unsigned as uploadPart sends it', async () => {
     const key = `md5-${randomUUID()}.csv`;
     const uploadId = await createUpload(h.s3, h.bucket, key, 'text/csv');
-    const { UploadPartCommand } = await import('@aws-sdk/client-s3');
     await expect(
-      h.s3.send(new UploadPartCommand({ Bucket: h.bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: Buffer.from('actual'), ContentMD5: Buffer.alloc(16).toString('base64') })),
+      uploadPart(h.s3, { bucket: h.bucket, key, uploadId, partNumber: 1, body: Buffer.from('actual'), contentMd5: Buffer.alloc(16).toString('base64') }),
     ).rejects.toMatchObject({ name: expect.stringMatching(/BadDigest|InvalidDigest/) });
+    await abortOtherUploads(h.s3, h.bucket, key);
+  });
+
+  it('accepts headers-only signing with credentials enforced, and a wrong secret is still refused', async () => {
+    const key = `unsigned-${randomUUID()}.csv`;
+    const uploadId = await createUpload(h.s3, h.bucket, key, 'text/csv');
+    const body = Buffer.from('a,b\n1,2\n');
+    const etag = await uploadPart(h.s3, { bucket: h.bucket, key, uploadId, partNumber: 1, body });
+    expect(etag.replace(/"/g, '')).toBe(createHash('md5').update(body).digest('hex'));
+    const forged = localS3Client({ ...h.env, LOCAL_S3_SECRET_ACCESS_KEY: `${h.env.LOCAL_S3_SECRET_ACCESS_KEY}-wrong` });
+    try {
+      await expect(uploadPart(forged, { bucket: h.bucket, key, uploadId, partNumber: 2, body })).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    } finally {
+      forged.destroy();
+    }
     await abortOtherUploads(h.s3, h.bucket, key);
   });
 });

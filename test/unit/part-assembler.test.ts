@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PartAssembler, START_CURSOR, eventKey, ordinalKey, type BuiltPart, type Cursor } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
@@ -5,8 +6,12 @@ import type { RowKey } from '../../src/export/query.js';
 /* A tiny fake "database": rows in (created_at, id) order, replayable from any cursor. */
 
 interface SrcRow {
-  /** The key fields the framer would hand to rowEnd (ua_events: [id, created_at]; campaign_metrics: none). */
+  /** The row's key fields (ua_events: [id, created_at]). */
   fields: string[];
+  /** The row as COPY sends it: key fields, then the file's bytes. */
+  copyRow: Buffer;
+  /** Where the key fields end in copyRow (what streamParts hands to rowEnd). */
+  keyEnd: number;
   data: Buffer;
 }
 
@@ -26,7 +31,10 @@ function makeRows(): SrcRow[] {
     ['2026-11-28 00:00:03+00', '1', 'f,x,yz\n'],
     ['2026-11-28 23:59:59.999999+00', '100', 'g,install,"Кириллица"\n'],
   ];
-  return spec.map(([createdAt, id, data]) => ({ fields: [id, createdAt], data: Buffer.from(data) }));
+  return spec.map(([createdAt, id, data]) => {
+    const key = `${id},${createdAt}`;
+    return { fields: [id, createdAt], copyRow: Buffer.from(`${key},${data}`), keyEnd: Buffer.byteLength(key), data: Buffer.from(data) };
+  });
 }
 
 const ROWS = makeRows();
@@ -45,7 +53,7 @@ function rowsAfter(after: RowKey | null): SrcRow[] {
   return ROWS.filter((r) => compareEventKey({ id: r.fields[0]!, createdAt: r.fields[1]! }, after) > 0);
 }
 
-/** Deterministic piece sizes so a row's bytes arrive in several data() calls, like the framer may send them. */
+/** Deterministic piece sizes so a row's bytes arrive in several data() calls (the assembler must not care). */
 function splitter(seed: number): (b: Buffer) => Buffer[] {
   let s = seed;
   return (b) => {
@@ -61,20 +69,24 @@ function splitter(seed: number): (b: Buffer) => Buffer[] {
   };
 }
 
-/** Replays the stream from `cursor.after` (header first when it is null) into a fresh assembler. */
-function runFrom(partSize: number, cursor: Cursor, firstPart: number, keyOf: KeyOf, split = splitter(7)): BuiltPart[] {
-  const asm = new PartAssembler(partSize, cursor, firstPart, keyOf);
+/**
+ * Replays the stream from `cursor.after` (header first when it is null) into a fresh assembler, with
+ * sync() after every `syncEvery`-th row (0: never, so only cuts hash).
+ */
+function runFrom(partSize: number, cursor: Cursor, firstPart: number, keyOf: KeyOf, split = splitter(7), fileHash: Hash | null = null, syncEvery = 2): BuiltPart[] {
+  const asm = new PartAssembler(partSize, cursor, firstPart, keyOf, undefined, fileHash);
   const parts: BuiltPart[] = [];
   if (cursor.after === null) {
     asm.data(HEADER);
     parts.push(...asm.take());
   }
-  for (const row of rowsAfter(cursor.after)) {
+  for (const [i, row] of rowsAfter(cursor.after).entries()) {
     for (const piece of split(row.data)) {
       asm.data(piece);
       parts.push(...asm.take());
     }
-    asm.rowEnd(row.fields);
+    asm.rowEnd(row.copyRow, 0, row.keyEnd);
+    if (syncEvery > 0 && i % syncEvery === 0) asm.sync();
     parts.push(...asm.take());
   }
   parts.push(asm.finish());
@@ -185,12 +197,36 @@ describe('PartAssembler: splitting', () => {
 
   it('cuts lazily: a full buffer is not a part until a further byte exists', () => {
     const asm = new PartAssembler(4, START_CURSOR, 1, ordinalKey);
-    asm.data(Buffer.from('abc\n'));
-    asm.rowEnd([]);
+    const row = Buffer.from('abc\n');
+    asm.data(row);
+    asm.rowEnd(row, 0, 0);
     expect(asm.take()).toEqual([]);
     const final = asm.finish();
     expect(final).toMatchObject({ partNumber: 1, next: null, rows: 1 });
     expect(final.body.toString()).toBe('abc\n');
+  });
+});
+
+describe('PartAssembler: hashing', () => {
+  const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+  it.each(PART_SIZES.flatMap((size) => [0, 1, 3].map((every) => [size, every])))(
+    'partSize %i, sync after every %i-th row: each part carries its own MD5 and the file hash sees every byte once',
+    (partSize, syncEvery) => {
+      const fileHash = createHash('sha256');
+      const parts = runFrom(partSize, START_CURSOR, 1, eventKey, splitter(3), fileHash, syncEvery);
+      for (const p of parts) expect(p.contentMd5, `part ${p.partNumber}`).toBe(md5(p.body));
+      expect(fileHash.digest('hex')).toBe(createHash('sha256').update(ALL_BYTES).digest('hex'));
+    },
+  );
+
+  it('a resumed run hashes only its own parts, skipped bytes excluded', () => {
+    const full = runFrom(16, START_CURSOR, 1, eventKey);
+    const cursor = full[4]!.next!;
+    expect(cursor.skip).toBeGreaterThan(0);
+    const fileHash = createHash('sha256');
+    const resumed = runFrom(16, cursor, 6, eventKey, splitter(11), fileHash);
+    for (const p of resumed) expect(p.contentMd5).toBe(md5(p.body));
+    expect(fileHash.digest('hex')).toBe(createHash('sha256').update(ALL_BYTES.subarray(5 * 16)).digest('hex'));
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { RowBatch } from '../../src/export/copy-rows.js';
 import { eventKey, type BuiltPart } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
 import { streamParts, type Checkpoint, type StreamPartsInput } from '../../src/export/stream-parts.js';
@@ -20,16 +21,35 @@ const N_PARTS = Math.ceil(EXPECTED_FILE.length / PART_SIZE);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** The COPY stream for rows after `after`, cut into small chunks that ignore row boundaries. */
-async function* copySource(after: RowKey | null, chunk = 5, failAfterChunks = Infinity): AsyncGenerator<Buffer> {
+/**
+ * Row batches as CopyRows yields them, all written into one buffer: like CopyRows recycling its
+ * buffers, a batch's bytes are overwritten as soon as the consumer asks for the next one.
+ */
+async function* batches(groups: Buffer[][]): AsyncGenerator<RowBatch> {
+  const shared = Buffer.alloc(4096);
+  for (const rows of groups) {
+    shared.fill(0x23); // '#': whatever the previous batch left must not reach the file
+    const ends: number[] = [];
+    let fill = 0;
+    for (const row of rows) {
+      fill += row.copy(shared, fill);
+      ends.push(fill);
+    }
+    await Promise.resolve();
+    yield { bytes: shared, ends };
+  }
+}
+
+/** The COPY rows after `after`, in batches of 1, 2, 3, 1, 2, 3… rows (as socket reads would group them). */
+async function* copySource(after: RowKey | null, failAfterBatches = Infinity): AsyncGenerator<RowBatch> {
   if (after !== null && !('id' in after)) throw new Error('test source expects event keys');
   const rows = after === null ? ROWS : ROWS.filter((r) => Number(r.id) > Number(after.id));
-  const bytes = Buffer.concat(rows.map((r) => r.copyLine));
+  const groups: Buffer[][] = [];
+  for (let pos = 0, n = 1; pos < rows.length; pos += n, n = (n % 3) + 1) groups.push(rows.slice(pos, pos + n).map((r) => r.copyLine));
   let sent = 0;
-  for (let pos = 0; pos < bytes.length; pos += chunk) {
-    if (sent++ >= failAfterChunks) throw new Error('connection to Postgres lost');
-    await Promise.resolve();
-    yield bytes.subarray(pos, pos + chunk);
+  for await (const batch of batches(groups)) {
+    if (sent++ >= failAfterBatches) throw new Error('connection to Postgres lost');
+    yield batch;
   }
 }
 
@@ -47,7 +67,9 @@ function fakeS3(opts: { tag: string; failOn?: number; delayMs?: (partNumber: num
     started: [],
     inFlight: 0,
     maxInFlight: 0,
-    async uploadPart(partNumber, body) {
+    async uploadPart(partNumber, body, contentMd5) {
+      // The Content-MD5 handed over must be the part's own: a provider would reject anything else.
+      if (contentMd5 !== createHash('md5').update(body).digest('base64')) throw new Error(`wrong Content-MD5 for part ${partNumber}`);
       s3.started.push(partNumber);
       s3.inFlight++;
       s3.maxInFlight = Math.max(s3.maxInFlight, s3.inFlight);
@@ -185,19 +207,22 @@ describe('streamParts: crash and resume', () => {
 describe('streamParts: errors', () => {
   it('propagates a source failure after the uploads on the wire have settled', async () => {
     const s3 = fakeS3({ tag: 'a', delayMs: () => 5 });
-    const run = streamParts(input(s3, null, [], { source: copySource(null, 5, 20) }));
+    const run = streamParts(input(s3, null, [], { source: copySource(null, 4) }));
     await expect(run).rejects.toThrow('connection to Postgres lost');
     expect(s3.started.length).toBeGreaterThan(0);
     expect(s3.inFlight).toBe(0);
   });
 
-  it('rejects a COPY stream that stops mid-row and never uploads a final part for it', async () => {
-    const truncated = (async function* () {
-      yield Buffer.concat(ROWS.map((r) => r.copyLine)).subarray(0, 70);
-    })();
+  it.each([
+    ['without its line feed', (row: Buffer) => row.subarray(0, row.length - 1), /does not end with a line feed/],
+    ['without its key columns', () => Buffer.from('p9,install\n'), /fewer than 2 key columns/],
+    ['that is empty', () => Buffer.alloc(0), /does not end with a line feed/],
+  ])('rejects a row %s and never uploads a final part for it', async (_what, damage, error) => {
+    const damaged = batches([ROWS.slice(0, 5).map((r) => r.copyLine), [damage(ROWS[5]!.copyLine)]]);
     const s3 = fakeS3({ tag: 'a' });
-    await expect(streamParts(input(s3, null, [], { source: truncated }))).rejects.toThrow(/middle of a row/);
+    await expect(streamParts(input(s3, null, [], { source: damaged }))).rejects.toThrow(error);
     const uploadedBytes = s3.uploads.reduce((n, u) => n + u.body.length, 0);
+    expect(uploadedBytes).toBeGreaterThan(0);
     expect(uploadedBytes % PART_SIZE).toBe(0); // only full parts, never a short "last" one
   });
 
@@ -231,12 +256,9 @@ describe('streamParts: concurrency', () => {
 
 describe('streamParts: arguments', () => {
   it.each([0, -1, 1.5])('rejects maxInFlight %s instead of looping forever', async (maxInFlight) => {
-    async function* source() {
-      yield Buffer.from('1,2026-01-01 00:00:00+00,a\n');
-    }
     await expect(
       streamParts({
-        source: source(),
+        source: batches([[Buffer.from('1,2026-01-01 00:00:00+00,a\n')]]),
         keyColumns: 2,
         keyOf: eventKey,
         header: Buffer.from('c\n'),

@@ -1,0 +1,40 @@
+import { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { uploadPart } from '../../src/s3/multipart.js';
+
+/** What uploadPart puts on the wire, captured by a request handler that never leaves the process. */
+async function capture(body: Buffer, contentMd5?: string): Promise<Record<string, string>> {
+  const seen: Record<string, string>[] = [];
+  const s3 = new S3Client({
+    endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    requestHandler: {
+      handle: async (request: { headers: Record<string, string> }) => {
+        seen.push({ ...request.headers });
+        return { response: { statusCode: 200, headers: { etag: '"e"' }, body: Readable.from([]) } };
+      },
+    } as never,
+  });
+  await uploadPart(s3, { bucket: 'b', key: 'k.csv', uploadId: 'u', partNumber: 1, body, ...(contentMd5 ? { contentMd5 } : {}) });
+  s3.destroy();
+  return seen[0]!;
+}
+
+describe('uploadPart signing', () => {
+  it('signs the headers, Content-MD5 among them, but not the payload', async () => {
+    const headers = await capture(Buffer.from('a,b\n'));
+    expect(headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(headers['content-md5']).toBe('9p9bcrx5qS3HDGPJqhQuNg==');
+    const signed = /SignedHeaders=([^,]+)/.exec(headers.authorization ?? '')?.[1]?.split(';') ?? [];
+    expect(signed).toEqual(expect.arrayContaining(['content-md5', 'x-amz-content-sha256', 'host', 'x-amz-date']));
+  });
+
+  it('sends the Content-MD5 it is given instead of hashing the body again', async () => {
+    const given = Buffer.alloc(16, 7).toString('base64');
+    expect((await capture(Buffer.from('a,b\n'), given))['content-md5']).toBe(given);
+  });
+});
