@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BufferPool } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
 import type { RowKey } from './query.js';
@@ -35,6 +36,8 @@ export interface StreamPartsInput {
   onCheckpoint: (checkpoint: Checkpoint, part: BuiltPart) => void;
   /** Parts uploading while the next one is built: enough to overlap S3 with Postgres, bounded for memory. */
   maxInFlight?: number;
+  /** Where part buffers come from and go back to once every upload has settled (default: this call's own). */
+  buffers?: BufferPool;
 }
 
 export interface StreamPartsResult {
@@ -51,12 +54,21 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
   const parts: UploadedPart[] = resume ? [...resume.parts] : [];
   let bytes = resume?.bytes ?? 0;
   const hash = resume ? null : createHash('sha256');
-  // Buffers of uploaded parts are reused, so memory holds at most maxInFlight + 1 parts whatever the
-  // file's size, instead of waiting for the GC to notice 16 MiB of external memory per part.
-  const free: Buffer[] = [];
-  const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, () => free.pop() ?? Buffer.allocUnsafe(input.partSize), hash);
   const maxInFlight = input.maxInFlight ?? 2;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
+  // Buffers of uploaded parts are reused, so memory holds at most maxInFlight + 1 parts whatever the
+  // file's size, instead of waiting for the GC to notice 16 MiB of external memory per part.
+  const pool = input.buffers ?? new BufferPool(0);
+  const taken: Buffer[] = [];
+  const free: Buffer[] = [];
+  const allocate = () => {
+    const reused = free.pop();
+    if (reused) return reused;
+    const fresh = pool.take(input.partSize);
+    taken.push(fresh);
+    return fresh;
+  };
+  const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, allocate, hash);
   const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
   let rows = 0;
 
@@ -101,6 +113,9 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     // Let uploads already on the wire finish or fail before the caller aborts the multipart upload.
     await Promise.allSettled(inFlight.map((f) => f.done));
     throw err;
+  } finally {
+    // Every upload has settled here (done, or awaited above): no request still reads these bytes.
+    for (const b of taken) pool.give(b);
   }
   return { parts, rows, bytes, sha256: hash ? hash.digest('hex') : null };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../src/export/buffer-pool.js';
 import type { RowBatch } from '../../src/export/copy-rows.js';
 import { eventKey, type BuiltPart } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
@@ -251,6 +252,68 @@ describe('streamParts: concurrency', () => {
     const s3 = fakeS3({ tag: 'a', delayMs: () => 2 });
     await streamParts(input(s3, null, []));
     expect(s3.maxInFlight).toBe(2);
+  });
+});
+
+describe('streamParts: part buffers', () => {
+  /** A pool that counts the buffers it had to allocate. */
+  function countingPool(maxIdle: number) {
+    const pool = new BufferPool(maxIdle);
+    const stats = { fresh: 0 };
+    const take = pool.take.bind(pool);
+    pool.take = (size) => {
+      if (pool.idleCount === 0) stats.fresh++;
+      return take(size);
+    };
+    return { pool, stats };
+  }
+
+  it('a second export reuses the first one\'s buffers, and both files are whole', async () => {
+    // These 16-byte parts are smaller than a batch of rows, so one batch may cut several parts: the
+    // first export takes more than maxInFlight + 1 buffers. The pool keeps them all for the second.
+    const { pool, stats } = countingPool(64);
+    const first = fakeS3({ tag: 'a', delayMs: () => 2 });
+    await streamParts(input(first, null, [], { buffers: pool, maxInFlight: 3 }));
+    const afterFirst = stats.fresh;
+    expect(afterFirst).toBeGreaterThan(1);
+    expect(afterFirst).toBeLessThan(N_PARTS);
+    expect(pool.idleCount).toBe(afterFirst);
+
+    const second = fakeS3({ tag: 'b', delayMs: () => 2 });
+    await streamParts(input(second, null, [], { buffers: pool, maxInFlight: 3 }));
+    expect(stats.fresh).toBe(afterFirst);
+    for (const s3 of [first, second]) {
+      const byNumber = [...s3.uploads].sort((a, b) => a.partNumber - b.partNumber);
+      expect(Buffer.concat(byNumber.map((u) => u.body)).equals(EXPECTED_FILE)).toBe(true);
+    }
+  });
+
+  it('buffers go back only after the uploads still on the wire have settled, also on failure', async () => {
+    const pool = new BufferPool(4);
+    const given: Buffer[] = [];
+    const give = pool.give.bind(pool);
+    const s3 = fakeS3({ tag: 'a', failOn: 2, delayMs: (n) => (n === 2 ? 1 : 20) });
+    pool.give = (b) => {
+      // By the time a buffer comes back, no upload may still be running.
+      expect(s3.inFlight).toBe(0);
+      given.push(b);
+      give(b);
+    };
+    await expect(streamParts(input(s3, null, [], { buffers: pool, maxInFlight: 3 }))).rejects.toThrow('S3 refused part 2');
+    expect(given.length).toBeGreaterThan(0);
+    expect(new Set(given).size).toBe(given.length);
+  });
+
+  it('keeps at most maxIdle buffers between uploads', () => {
+    const pool = new BufferPool(2);
+    for (let i = 0; i < 5; i++) pool.give(Buffer.alloc(8));
+    pool.give(Buffer.alloc(4));
+    expect(pool.idleCount).toBe(3);
+    expect(pool.take(8).length).toBe(8);
+    expect(pool.take(4).length).toBe(4);
+    expect(pool.take(16).length).toBe(16);
+    expect(pool.idleCount).toBe(1);
+    expect(() => new BufferPool(-1)).toThrow(/maxIdle/);
   });
 });
 
