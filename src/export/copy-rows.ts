@@ -7,6 +7,14 @@ export interface RowBatch {
 }
 
 const BATCH_BYTES = 256 * 1024;
+/** A socket read smaller than this means the reader is ahead of Postgres: let bytes gather a moment. */
+const SMALL_READ = 32 * 1024;
+const GATHER_MS = 1;
+/** Why the socket is paused: the consumer is behind, or small reads are being gathered. */
+const BEHIND = 1;
+const GATHERING = 2;
+
+type Socket = { pause(): unknown; resume(): unknown; on(e: 'data', f: (b: Buffer) => void): unknown; off(e: 'data', f: (b: Buffer) => void): unknown };
 
 /**
  * Runs `COPY … TO STDOUT` on a pg client and yields its rows, in batches.
@@ -36,8 +44,9 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   private done = false;
   private error: Error | null = null;
   private wake: (() => void) | null = null;
-  private stream: { pause(): unknown; resume(): unknown } | null = null;
-  private paused = false;
+  private stream: Socket | null = null;
+  /** BEHIND | GATHERING bits; the socket is paused while any is set. */
+  private holds = 0;
 
   constructor(
     readonly text: string,
@@ -60,7 +69,9 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   // ---- pg's Submittable interface: pg calls these while this query is the client's active one.
 
   submit(connection: pg.Connection): void {
-    this.stream = (connection as unknown as { stream: { pause(): unknown; resume(): unknown } }).stream;
+    this.stream = (connection as unknown as { stream: Socket }).stream;
+    // After pg's own listener has parsed the read (it was registered first).
+    this.stream.on('data', this.onRead);
     connection.query(this.text);
   }
 
@@ -93,6 +104,9 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   handleReadyForQuery(): void {
     this.flush();
     this.done = true;
+    // The connection goes back to pg for the next statement: flowing, without this reader.
+    this.stream?.off('data', this.onRead);
+    this.release(GATHERING);
     this.signal();
   }
 
@@ -125,10 +139,7 @@ export class CopyRows implements AsyncIterable<RowBatch> {
       if (this.queue.length === 0) this.flush();
       const next = this.queue.shift();
       if (next) {
-        if (this.paused && this.queue.length <= this.highWater >> 1) {
-          this.paused = false;
-          this.stream?.resume();
-        }
+        if (this.queue.length <= this.highWater >> 1) this.release(BEHIND);
         yield next;
         // The consumer is done with `next`: its buffer can take new rows.
         if (next.bytes.length === BATCH_BYTES) this.free.push(next.bytes);
@@ -144,10 +155,30 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     if (cur === null) return;
     this.current = null;
     this.queue.push({ bytes: cur.bytes, ends: cur.ends });
-    if (this.queue.length >= this.highWater && !this.paused) {
-      this.paused = true;
-      this.stream?.pause();
-    }
+    if (this.queue.length >= this.highWater) this.hold(BEHIND);
+  }
+
+  /**
+   * A local Postgres sends 8 KiB at a time, and a reader that keeps up wakes for each send: ~80k wakeups
+   * per 1M rows, most of this reader's CPU. After a small read, pausing for a millisecond lets the
+   * kernel gather the next sends (Postgres keeps writing into the socket buffer meanwhile), so one
+   * wakeup takes them all.
+   */
+  private readonly onRead = (chunk: Buffer): void => {
+    if (this.done || chunk.length >= SMALL_READ || this.holds & GATHERING) return;
+    this.hold(GATHERING);
+    setTimeout(() => this.release(GATHERING), GATHER_MS);
+  };
+
+  private hold(reason: number): void {
+    if (this.holds === 0) this.stream?.pause();
+    this.holds |= reason;
+  }
+
+  private release(reason: number): void {
+    if (!(this.holds & reason)) return;
+    this.holds &= ~reason;
+    if (this.holds === 0) this.stream?.resume();
   }
 
   private readonly flushAndSignal = (): void => {

@@ -27,7 +27,7 @@ export interface QueryInput {
   after: RowKey | null;
 }
 
-/** Columns the stream carries before the CSV contract's columns, stripped by the framer. */
+/** Columns the stream carries before the CSV contract's columns, stripped by streamParts. */
 export function keyColumnCount(table: TableName): 0 | 2 {
   return table === 'ua_events' ? 2 : 0;
 }
@@ -79,7 +79,7 @@ export function buildSelect(input: QueryInput): string {
     where.push(`(t.created_at, t.id) > (${ts}::timestamptz, ${id}::bigint)`);
   }
   where.push(...settingsFilter(settings, input.historicalCutoff));
-  // The two leading key columns feed the resumable cursor; the framer strips them from the file.
+  // The two leading key columns feed the resumable cursor; streamParts strips them from the file.
   return (
     `SELECT t.id, t.created_at, ${cols} FROM ua_events t` +
     ` WHERE ${where.join(' AND ')}` +

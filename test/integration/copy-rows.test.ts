@@ -72,6 +72,27 @@ describe('CopyRows', () => {
     expect(copy.rowCount).toBe(n);
   });
 
+  it('leaves the connection flowing for the next statement, though it pauses the socket while reading', async () => {
+    const client = await pool.connect();
+    try {
+      const socket = (client as unknown as { connection: { stream: { isPaused(): boolean } } }).connection.stream;
+      const copy = new CopyRows(`COPY (SELECT g, repeat('y', 100) FROM generate_series(1, 100000) g) TO STDOUT (FORMAT csv)`);
+      client.query(copy);
+      let rows = 0;
+      let sawPaused = false;
+      for await (const batch of copy) {
+        rows += batch.ends.length;
+        sawPaused ||= socket.isPaused();
+      }
+      expect(rows).toBe(100_000);
+      expect(sawPaused).toBe(true);
+      expect(socket.isPaused()).toBe(false);
+      expect((await client.query('SELECT 41 + 1 AS v')).rows[0].v).toBe(42);
+    } finally {
+      client.release();
+    }
+  });
+
   it('throws the server error that stops a COPY midway, after the rows before it', async () => {
     const copy = new CopyRows('COPY (SELECT CASE WHEN g = 40000 THEN g / 0 ELSE g END FROM generate_series(1, 80000) g) TO STDOUT (FORMAT csv)');
     let seen = 0;
