@@ -93,6 +93,33 @@ describe('CopyRows', () => {
     }
   });
 
+  it('hands the socket back to pg at a notice mid-stream and still delivers every row in order', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query(
+        `CREATE FUNCTION pg_temp.noisy(g int) RETURNS int AS $$ BEGIN IF g % 1000 = 0 THEN RAISE NOTICE 'at %', g; END IF; RETURN g; END $$ LANGUAGE plpgsql`,
+      );
+      const notices: string[] = [];
+      client.on('notice', (n) => notices.push(n.message ?? ''));
+      const copy = new CopyRows(`COPY (SELECT pg_temp.noisy(g), repeat('z', 50) FROM generate_series(1, 5000) g ORDER BY g) TO STDOUT (FORMAT csv)`);
+      client.query(copy);
+      const rows: string[] = [];
+      for await (const { bytes, ends } of copy) {
+        let start = 0;
+        for (const end of ends) {
+          rows.push(bytes.toString('utf8', start, end));
+          start = end;
+        }
+      }
+      expect(rows).toEqual(Array.from({ length: 5000 }, (_, i) => `${i + 1},${'z'.repeat(50)}\n`));
+      expect(copy.rowCount).toBe(5000);
+      expect(notices).toContain('at 1000');
+      expect((await client.query('SELECT 1 AS v')).rows[0].v).toBe(1);
+    } finally {
+      client.release(true);
+    }
+  });
+
   it('throws the server error that stops a COPY midway, after the rows before it', async () => {
     const copy = new CopyRows('COPY (SELECT CASE WHEN g = 40000 THEN g / 0 ELSE g END FROM generate_series(1, 80000) g) TO STDOUT (FORMAT csv)');
     let seen = 0;
