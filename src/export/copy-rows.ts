@@ -22,8 +22,8 @@ type Socket = { pause(): unknown; resume(): unknown; on(e: 'data', f: (b: Buffer
  * In copy-out mode Postgres sends every row as its own CopyData message ("always one per row", in the
  * protocol's COPY flow), and pg's own parser already splits the messages. So the row boundaries of the
  * CSV come for free: nothing scans the bytes for quotes and line feeds, and nothing joins rows into
- * chunks only to split them again (pg-copy-streams plus a quote-aware framer cost 3.4 CPU-s per 1M
- * rows; this about 2.3, docs/BENCHMARKS.md).
+ * chunks only to split them again. Reading 1M rows cost 3.4-3.8 CPU-s with pg-copy-streams and a
+ * quote-aware framer, 2.0-2.3 this way, and 0.8-1.3 once small reads are gathered (docs/BENCHMARKS.md).
  *
  * pg's parser reuses its buffer, so a message's bytes are only valid while it is being dispatched:
  * each row is copied once, into a batch buffer of this reader. Batch buffers are recycled, so a batch
@@ -56,7 +56,7 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     if (!Number.isInteger(highWater) || highWater < 1) throw new RangeError('highWater must be a positive integer');
   }
 
-  /** Batches read from the socket and not yet taken by the consumer (at most `highWater`). */
+  /** Batches read and not yet taken by the consumer: `highWater`, plus what one socket read adds past it. */
   get waitingBatches(): number {
     return this.queue.length;
   }
