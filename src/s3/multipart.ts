@@ -21,18 +21,16 @@ export async function createUpload(s3: S3Client, bucket: string, key: string, co
   return out.UploadId;
 }
 
-export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-
 /**
- * Makes SigV4 sign a command's headers but not hash its body. The signer skips the body when the
+ * Makes SigV4 sign the part's headers but not hash its body. The signer skips the body when the
  * request already carries x-amz-content-sha256, and this header is itself signed. Only for requests
  * whose body is protected another way: a signed Content-MD5 that the provider verifies.
  */
-export function signHeadersOnly<C extends { middlewareStack: UploadPartCommand['middlewareStack'] }>(command: C): C {
+function signHeadersOnly(command: UploadPartCommand): UploadPartCommand {
   command.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
+      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
       return next(args);
     },
     { step: 'build', name: 'uaExportSignHeadersOnly' },
