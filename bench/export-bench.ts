@@ -50,7 +50,7 @@ const USAGE = `usage: npm run bench -- [options]
   --rows N[,N…]       events in the app-day (default 1000000); a list runs each size with a fresh worker
   --day YYYY-MM-DD    the exported day (default 2025-03-14)
   --part-size-mib M   pass partSize to the workflow (default: none, i.e. the workflow's 16 MiB)
-  --trials T          exports per size (default 1), each after its own two baseline runs; the table
+  --trials T          exports per size (default 1), each after its own four baseline runs (2 sessions × 2 readers); the table
                       shows the fastest export and the fastest baseline, the details every trial
   --compiled          investigation: run the worker from JS compiled with tsc into a temp dir
                       (node …/src/worker/main.js, no tsx) instead of node --import tsx src/worker/main.ts
