@@ -8,15 +8,21 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY migrations ./migrations
-RUN npx tsc -p tsconfig.json --noEmit false && npm prune --omit=dev
+RUN npx tsc -p tsconfig.json --noEmit false \
+ && node dist/src/worker/bundle-workflows.js dist/workflow-bundle.js \
+ && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# The workflow bundle is built with the image, so the worker starts without a bundling child process
+# (worker + child peaked at 238-269 MiB for a few seconds; docs/BENCHMARKS.md).
+ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The worker bundles workflow code from source at start; migrations are read by node-pg-migrate.
+# Sources stay for a worker started without WORKFLOW_BUNDLE_PATH (it bundles them at start);
+# migrations are read by node-pg-migrate.
 COPY --from=build /app/workflows ./workflows
 COPY --from=build /app/src ./src
 COPY --from=build /app/activities ./activities

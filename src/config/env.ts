@@ -11,6 +11,9 @@ export const EnvSchema = Type.Object({
   TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
   TEMPORAL_UI_URL: Type.String({ default: 'http://127.0.0.1:8233', pattern: '^https?://' }),
   TEMPORAL_TASK_QUEUE: Type.String({ default: 'ua-export', minLength: 1 }),
+  // A workflow bundle built with the deployment (npm run build:workflows; the Docker image has one).
+  // Unset: the worker bundles at start, in a short-lived child process.
+  WORKFLOW_BUNDLE_PATH: Type.Optional(Type.String({ minLength: 1 })),
   ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ENCRYPTION_KEYS_PREVIOUS: Type.String({ default: '' }),
   LOCAL_S3_ENDPOINT: Type.String({ default: 'http://127.0.0.1:8333', pattern: '^https?://' }),

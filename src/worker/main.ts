@@ -12,7 +12,7 @@ import { partSizeBytes } from '../config/env.js';
 import { createExportWorker, prebuildWorkflowBundle } from './worker.js';
 import os from 'node:os';
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 
 /** The worker process: migrates, repairs schedule drift, then polls the task queue until SIGINT/SIGTERM. */
 const env = loadEnv();
@@ -42,7 +42,14 @@ log.info(reconciled, 'schedules reconciled');
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const partDelayMs = Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined;
-const workflowBundlePath = prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
+// A prebuilt bundle spares the start-up child, whose RSS adds to the worker's for a few seconds
+// (together 238-269 MiB, docs/BENCHMARKS.md); it must come from the same build as this code.
+const prebuilt = env.WORKFLOW_BUNDLE_PATH ?? null;
+if (prebuilt !== null && !existsSync(prebuilt)) {
+  throw new Error(`WORKFLOW_BUNDLE_PATH: no file at ${prebuilt}; build it with npm run build:workflows, or unset the variable to bundle at start`);
+}
+const workflowBundlePath = prebuilt ?? prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
+log.info({ workflowBundle: workflowBundlePath, prebuilt: prebuilt !== null }, 'workflow bundle');
 const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs, log, workflowBundlePath });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
@@ -52,5 +59,5 @@ await connection.close();
 await client.connection.close();
 await pool.end();
 metricsServer?.close();
-rmSync(workflowBundlePath, { force: true });
+if (prebuilt === null) rmSync(workflowBundlePath, { force: true });
 log.info('worker stopped');

@@ -1,4 +1,6 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,3 +93,80 @@ describe('the worker process', () => {
     await deleteSchedule(h.testEnv.client, integration.id);
   });
 });
+
+/** Starts src/worker/main.ts; resolves once it is ready, rejects with its output if it exits first. */
+async function startWorkerMain(extraEnv: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const proc = fork(path.resolve('src/worker/main.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      DATABASE_URL: process.env.WORKER_MAIN_TEST_DB!,
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      WORKER_METRICS_PORT: '0',
+      TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:19467',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    proc.once('message', () => resolve());
+    proc.once('exit', (code) => reject(Object.assign(new Error(`worker exited with ${code}: ${out}`), { code, output: out })));
+  });
+  return { child: proc, output: () => out };
+}
+
+describe('the worker process with a prebuilt workflow bundle', () => {
+  it('runs workflows from WORKFLOW_BUNDLE_PATH instead of bundling at start, and leaves the file in place', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ua-export-bundle-'));
+    // What npm run build:workflows does, into a directory of this test's own.
+    const bundle = path.join(dir, 'workflow-bundle.js');
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/worker/bundle-workflows.ts', bundle], { stdio: 'inherit' });
+    const integration = await createIntegration(pool, h.keyring, {
+      appId: '11111111-2222-4333-8444-666666666666',
+      endpointUrl: h.env.LOCAL_S3_ENDPOINT,
+      bucket: h.bucket,
+      folder: 'prebuilt',
+      accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID,
+      secretAccessKey: h.env.LOCAL_S3_SECRET_ACCESS_KEY,
+      settings: { includeEventsWithoutProfile: true },
+    });
+    await insertEvents(pool, eventsForDay(integration.appId, '2026-05-06', 45, 3));
+    const worker = await startWorkerMain({ WORKFLOW_BUNDLE_PATH: bundle });
+    try {
+      expect(worker.output()).toMatch(/"prebuilt":true[^\n]*"msg":"workflow bundle"|"msg":"workflow bundle"[^\n]*"prebuilt":true/);
+      expect(worker.output()).toContain(bundle);
+      const result = await h.testEnv.client.workflow.execute(exportDayWorkflow, {
+        taskQueue: h.taskQueue,
+        workflowId: exportWorkflowId(integration.id, '2026-05-06'),
+        args: [{ integrationId: integration.id, day: '2026-05-06', kind: 'manual', tables: ['ua_events'] }],
+      });
+      expect(result.files[0]).toMatchObject({ state: 'exported', rows: 45 });
+    } finally {
+      worker.child.kill('SIGTERM');
+      await new Promise((r) => worker.child.once('exit', r));
+      for (const row of (await pool.query<{ id: string }>('SELECT id FROM integrations')).rows) await deleteSchedule(h.testEnv.client, row.id).catch(() => undefined);
+    }
+    // The bundle belongs to the deployment, not to this process.
+    expect(existsSync(bundle)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start when WORKFLOW_BUNDLE_PATH names no file, saying which variable and what to do', async () => {
+    const missing = path.join(os.tmpdir(), `no-such-bundle-${process.pid}.js`);
+    const err = (await startWorkerMain({ WORKFLOW_BUNDLE_PATH: missing }).then(
+      (w) => {
+        w.child.kill('SIGTERM');
+        throw new Error('the worker started');
+      },
+      (e: unknown) => e,
+    )) as { code: number; output: string };
+    expect(err.code).not.toBe(0);
+    expect(err.output).toContain(`WORKFLOW_BUNDLE_PATH: no file at ${missing}`);
+    expect(err.output).toContain('npm run build:workflows');
+  });
+});
+
