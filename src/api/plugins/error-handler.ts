@@ -80,18 +80,25 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
   });
 }
 
-const GRPC_DEADLINE_EXCEEDED = 4;
+// gRPC status codes (grpc/doc/statuscodes.md).
+export const GRPC_CANCELLED = 1;
+export const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
+
+/** The gRPC status codes along an error's cause chain (the SDK wraps the transport's error). */
+export function grpcCodes(err: unknown): unknown[] {
+  const codes: unknown[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+    codes.push((e as { code?: unknown }).code);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return codes;
+}
 
 /** A Temporal call that failed because the server could not be reached (or did not answer in time). */
 export function isTemporalUnavailable(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return grpcCodes(err).some((code) => code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED);
 }
 
 const PG_UNREACHABLE = /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|the database system is (starting up|shutting down)/i;
