@@ -36,43 +36,17 @@ beforeAll(async () => {
   process.env.WORKER_MAIN_TEST_DB = url.toString();
 });
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
-  }
+  if (child) await stopWorker(child);
   await pool?.end();
   await h?.close();
 });
 
 describe('the worker process', () => {
   it('reconciles schedules on start, exports, and serves product and SDK metrics on /metrics', async () => {
-    const integration = await createIntegration(pool, h.keyring, {
-      appId: '11111111-2222-4333-8444-555555555555',
-      endpointUrl: h.env.LOCAL_S3_ENDPOINT,
-      bucket: h.bucket,
-      folder: 'metrics',
-      accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID,
-      secretAccessKey: h.env.LOCAL_S3_SECRET_ACCESS_KEY,
-      settings: { includeEventsWithoutProfile: true },
-    });
+    const integration = await localIntegration('11111111-2222-4333-8444-555555555555', 'metrics');
     await insertEvents(pool, eventsForDay(integration.appId, '2026-05-05', 123, 9));
 
-    child = fork(path.resolve('src/worker/main.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      env: {
-        ...process.env,
-        DATABASE_URL: process.env.WORKER_MAIN_TEST_DB!,
-        TEMPORAL_TASK_QUEUE: h.taskQueue,
-        WORKER_METRICS_PORT: String(METRICS_PORT),
-        TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:19465',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child!.once('message', () => resolve());
-      child!.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-    });
+    child = (await startWorkerMain({ WORKER_METRICS_PORT: String(METRICS_PORT), TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:19465', LOG_LEVEL: 'warn' })).child;
 
     const schedule = await h.testEnv.client.schedule.getHandle(scheduleId(integration.id)).describe();
     expect(schedule.state.paused).toBe(false);
@@ -93,6 +67,25 @@ describe('the worker process', () => {
     await deleteSchedule(h.testEnv.client, integration.id);
   });
 });
+
+/** An integration of the worker's database that writes to this harness's bucket on the local S3. */
+function localIntegration(appId: string, folder: string) {
+  return createIntegration(pool, h.keyring, {
+    appId,
+    endpointUrl: h.env.LOCAL_S3_ENDPOINT,
+    bucket: h.bucket,
+    folder,
+    accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID,
+    secretAccessKey: h.env.LOCAL_S3_SECRET_ACCESS_KEY,
+    settings: { includeEventsWithoutProfile: true },
+  });
+}
+
+async function stopWorker(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
 
 /** Starts src/worker/main.ts; resolves once it is ready, rejects with its output if it exits first. */
 async function startWorkerMain(extraEnv: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
@@ -125,15 +118,7 @@ describe('the worker process with a prebuilt workflow bundle', () => {
     // What npm run build:workflows does, into a directory of this test's own.
     const bundle = path.join(dir, 'workflow-bundle.js');
     execFileSync(process.execPath, ['--import', 'tsx', 'src/worker/bundle-workflows.ts', bundle], { stdio: 'inherit' });
-    const integration = await createIntegration(pool, h.keyring, {
-      appId: '11111111-2222-4333-8444-666666666666',
-      endpointUrl: h.env.LOCAL_S3_ENDPOINT,
-      bucket: h.bucket,
-      folder: 'prebuilt',
-      accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID,
-      secretAccessKey: h.env.LOCAL_S3_SECRET_ACCESS_KEY,
-      settings: { includeEventsWithoutProfile: true },
-    });
+    const integration = await localIntegration('11111111-2222-4333-8444-666666666666', 'prebuilt');
     await insertEvents(pool, eventsForDay(integration.appId, '2026-05-06', 45, 3));
     const worker = await startWorkerMain({ WORKFLOW_BUNDLE_PATH: bundle });
     try {
@@ -146,8 +131,7 @@ describe('the worker process with a prebuilt workflow bundle', () => {
       });
       expect(result.files[0]).toMatchObject({ state: 'exported', rows: 45 });
     } finally {
-      worker.child.kill('SIGTERM');
-      await new Promise((r) => worker.child.once('exit', r));
+      await stopWorker(worker.child);
       for (const row of (await pool.query<{ id: string }>('SELECT id FROM integrations')).rows) await deleteSchedule(h.testEnv.client, row.id).catch(() => undefined);
     }
     // The bundle belongs to the deployment, not to this process.
