@@ -1,5 +1,5 @@
 # One image for the migration step, the worker and the API (docker-compose.yml picks the command).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -12,7 +12,7 @@ RUN npx tsc -p tsconfig.json --noEmit false \
  && node dist/src/worker/bundle-workflows.js dist/workflow-bundle.js \
  && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # The workflow bundle is built with the image, so the worker starts without a bundling child process
 # (worker + child peaked at 238-269 MiB for a few seconds; docs/BENCHMARKS.md).

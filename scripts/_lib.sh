@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # Helpers shared by scripts/test.sh and scripts/start.sh (sourced, not run).
 
+# shellcheck source=scripts/node-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
+ensure_node
+
 # npm ci when node_modules is missing or older than package-lock.json
 ensure_node_modules() {
   local stamp=node_modules/.package-lock.json

@@ -12,6 +12,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/node-env.sh
+. scripts/node-env.sh
+ensure_node
 
 bash scripts/services.sh up
 eval "$(bash scripts/services.sh env)"
