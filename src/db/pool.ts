@@ -4,7 +4,7 @@ import pg from 'pg';
  * Every session runs in UTC with ISO dates: the export's SQL renders timestamps and days as text, and
  * the cursor keeps created_at as Postgres text, so the session settings are part of the file format.
  */
-export function createPool(connectionString: string, max = 10): pg.Pool {
+export function createPool(connectionString: string, max = 10, onConnectionLost?: (err: Error) => void): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -12,8 +12,15 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
     application_name: 'ua-export',
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client losing its connection (Postgres restart) must not crash the process.
+  // A client losing its connection (Postgres restart, pg_terminate_backend) must not crash the process.
+  // The pool's own listener covers idle clients only: pg-pool removes it from a client it hands out,
+  // so a checked-out client (an export holds one for a whole COPY) whose connection drops between
+  // two queries would emit 'error' with no listener, and Node ends the process on that. Every client
+  // keeps this listener for its whole life; the query in flight still fails, and its caller retries.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error) => onConnectionLost?.(err));
+  });
   return pool;
 }
 
