@@ -1,5 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { RowKey } from './query.js';
+import type { KeyOf, RowKey } from './tables.js';
+
+/** The tables' key functions: the spec (tableSpec(t).keyOf) says which one a table uses. */
+export { eventKey, ordinalKey } from './tables.js';
 
 /**
  * Where a part begins, in terms the database can replay: take the stream of rows after `after`
@@ -56,7 +59,7 @@ export class PartAssembler {
     private readonly partSize: number,
     start: Cursor,
     firstPartNumber: number,
-    private readonly keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey,
+    private readonly keyOf: KeyOf,
     /** Where part buffers come from: lets the caller recycle buffers of uploaded parts. */
     private readonly allocate: () => Buffer = () => Buffer.allocUnsafe(partSize),
     /** Fed every byte of the parts built here, in order (the manifest's sha256); null: none kept. */
@@ -146,11 +149,3 @@ export class PartAssembler {
     this.md5 = createHash('md5');
   }
 }
-
-export const eventKey = (fields: readonly string[]): RowKey => {
-  const [id, createdAt] = fields;
-  if (id === undefined || createdAt === undefined) throw new Error('ua_events row without its key columns');
-  return { id, createdAt };
-};
-
-export const ordinalKey = (_fields: readonly string[], rowsSoFar: number): RowKey => ({ ordinal: rowsSoFar });

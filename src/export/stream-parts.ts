@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BufferPool } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
-import type { RowKey } from './query.js';
+import type { KeyOf } from './tables.js';
 
 export interface UploadedPart {
   PartNumber: number;
@@ -26,7 +26,7 @@ export interface StreamPartsInput {
    */
   source: AsyncIterable<RowBatch>;
   keyColumns: number;
-  keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey;
+  keyOf: KeyOf;
   /** Header row, emitted when starting from the top of the file. */
   header: Buffer;
   partSize: number;
