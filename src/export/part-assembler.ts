@@ -109,8 +109,8 @@ export class PartAssembler {
 
   /**
    * Hashes the bytes written since the last call. Call it between batches of rows: hashing then keeps
-   * pace with the stream, instead of a 16 MiB pass per part that stalls reading (and Postgres) for tens
-   * of milliseconds, and without a hash call per row.
+   * pace with the stream, instead of one pass over each whole part that stalls reading (and Postgres)
+   * while it runs, and without a hash call per row.
    */
   sync(): void {
     if (this.fill === this.hashed) return;

@@ -124,10 +124,10 @@ export function buildCopy(input: QueryInput): string {
 /**
  * Opens the transaction the export's COPY runs in, with planner settings chosen for a stream whose
  * consumer (the upload) is slower than Postgres. Without them, a day that is a large share of the
- * table gets a parallel seq scan plus an on-disk sort under Gather Merge, with JIT compilation:
- * measured on 1M rows, the same wall time for the COPY alone but ~2 more core-seconds of database CPU,
- * and the first byte only after the whole sort. With them the planner walks the
- * (app_id, created_at, id) index in key order: first byte at once, no temp files, and a resumed
- * attempt starts at its cursor instead of re-sorting the day (docs/BENCHMARKS.md).
+ * table gets a parallel seq scan plus an on-disk sort under Gather Merge, with JIT compilation: no
+ * faster a COPY, but parallel workers that take database CPU from the rest of the export, and the
+ * first byte only after the whole sort. With them the planner walks the (app_id, created_at, id)
+ * index in key order: first byte at once, no temp files, and a resumed attempt starts at its cursor
+ * instead of re-sorting the day. The figures are in docs/BENCHMARKS.md.
  */
 export const BEGIN_EXPORT_READ = 'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off';
