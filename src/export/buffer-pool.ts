@@ -1,8 +1,9 @@
 /**
- * Part buffers shared by the uploads of one process. A 16 MiB Buffer lives outside the V8 heap and is
+ * Part buffers shared by the uploads of one process. A part's Buffer lives outside the V8 heap and is
  * freed only once a GC notices it is garbage, so an export that starts while the previous export's
- * buffers await collection holds both sets: measured 250 -> 265 MiB on a second back-to-back export.
- * Handing buffers back here keeps the worker at one set per upload running at once.
+ * buffers await collection holds both sets, and the worker's peak memory grows with back-to-back
+ * exports (docs/BENCHMARKS.md). Handing buffers back here keeps the worker at one set per upload
+ * running at once.
  */
 export class BufferPool {
   private readonly idle = new Map<number, Buffer[]>();

@@ -22,8 +22,8 @@ type Socket = { pause(): unknown; resume(): unknown; on(e: 'data', f: (b: Buffer
  * In copy-out mode Postgres sends every row as its own CopyData message ("always one per row", in the
  * protocol's COPY flow), and pg's own parser already splits the messages. So the row boundaries of the
  * CSV come for free: nothing scans the bytes for quotes and line feeds, and nothing joins rows into
- * chunks only to split them again. Reading 1M rows cost 3.4-3.8 CPU-s with pg-copy-streams and a
- * quote-aware framer, 2.0-2.3 this way, and 0.8-1.3 once small reads are gathered (docs/BENCHMARKS.md).
+ * chunks only to split them again. That, and gathering small reads (onRead), took most of the reader's
+ * CPU away compared with pg-copy-streams and a quote-aware framer (figures in docs/BENCHMARKS.md).
  *
  * pg's parser reuses its buffer, so a message's bytes are only valid while it is being dispatched:
  * each row is copied once, into a batch buffer of this reader. Batch buffers are recycled, so a batch
@@ -159,10 +159,10 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   }
 
   /**
-   * A local Postgres sends 8 KiB at a time, and a reader that keeps up wakes for each send: ~80k wakeups
-   * per 1M rows, most of this reader's CPU. After a small read, pausing for a millisecond lets the
-   * kernel gather the next sends (Postgres keeps writing into the socket buffer meanwhile), so one
-   * wakeup takes them all.
+   * A local Postgres sends a few KiB at a time, and a reader that keeps up wakes for each send: those
+   * wakeups were most of this reader's CPU (docs/BENCHMARKS.md). After a small read, pausing for a
+   * millisecond lets the kernel gather the next sends (Postgres keeps writing into the socket buffer
+   * meanwhile), so one wakeup takes them all.
    */
   private readonly onRead = (chunk: Buffer): void => {
     if (this.done || chunk.length >= SMALL_READ || this.holds & GATHERING) return;

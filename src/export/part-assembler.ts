@@ -1,5 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { RowKey } from './query.js';
+import type { KeyOf, RowKey } from './tables.js';
+
+/** The tables' key functions: the spec (tableSpec(t).keyOf) says which one a table uses. */
+export { eventKey, ordinalKey } from './tables.js';
 
 /**
  * Where a part begins, in terms the database can replay: take the stream of rows after `after`
@@ -56,7 +59,7 @@ export class PartAssembler {
     private readonly partSize: number,
     start: Cursor,
     firstPartNumber: number,
-    private readonly keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey,
+    private readonly keyOf: KeyOf,
     /** Where part buffers come from: lets the caller recycle buffers of uploaded parts. */
     private readonly allocate: () => Buffer = () => Buffer.allocUnsafe(partSize),
     /** Fed every byte of the parts built here, in order (the manifest's sha256); null: none kept. */
@@ -106,8 +109,8 @@ export class PartAssembler {
 
   /**
    * Hashes the bytes written since the last call. Call it between batches of rows: hashing then keeps
-   * pace with the stream, instead of a 16 MiB pass per part that stalls reading (and Postgres) for tens
-   * of milliseconds, and without a hash call per row.
+   * pace with the stream, instead of one pass over each whole part that stalls reading (and Postgres)
+   * while it runs, and without a hash call per row.
    */
   sync(): void {
     if (this.fill === this.hashed) return;
@@ -146,11 +149,3 @@ export class PartAssembler {
     this.md5 = createHash('md5');
   }
 }
-
-export const eventKey = (fields: readonly string[]): RowKey => {
-  const [id, createdAt] = fields;
-  if (id === undefined || createdAt === undefined) throw new Error('ua_events row without its key columns');
-  return { id, createdAt };
-};
-
-export const ordinalKey = (_fields: readonly string[], rowsSoFar: number): RowKey => ({ ordinal: rowsSoFar });

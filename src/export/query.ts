@@ -1,21 +1,16 @@
 import { dayWindow } from './days.js';
 import type { ExportSettings } from './settings.js';
-import { columnsOf, renderSql, type TableName } from './tables.js';
+import { columnSpecs, renderSql, tableSpec, type KeyColumn, type KeysetKey, type RowKey, type TableName, type TableSpec, type WindowSpec } from './tables.js';
 
 /**
- * Builds the `COPY (SELECT …) TO STDOUT (FORMAT csv)` statement that streams one table-day.
- * Postgres renders every value and writes the CSV itself (RFC 4180 quoting, NULL as an empty field,
- * an empty string as ""), which is what makes the export run near COPY speed.
+ * Builds the `COPY (SELECT …) TO STDOUT (FORMAT csv)` statement that streams one table-day, from the
+ * table's spec (tables.ts). Postgres renders every value and writes the CSV itself (RFC 4180 quoting,
+ * NULL as an empty field, an empty string as ""), which is what makes the export run near COPY speed.
  *
  * COPY takes no bind parameters, so every value is validated here and inlined as a quoted literal.
  */
 
-/** Where a part starts: after the row with this key (null: from the start of the file). */
-export type RowKey =
-  /** ua_events: keyset on (created_at, id); created_at kept as Postgres text, never a JS Date. */
-  | { createdAt: string; id: string }
-  /** campaign_metrics: ordinal within the primary-key order (a day has at most thousands of rows). */
-  | { ordinal: number };
+export type { RowKey } from './tables.js';
 
 export interface QueryInput {
   table: TableName;
@@ -28,14 +23,15 @@ export interface QueryInput {
 }
 
 /** Columns the stream carries before the CSV contract's columns, stripped by streamParts. */
-export function keyColumnCount(table: TableName): 0 | 2 {
-  return table === 'ua_events' ? 2 : 0;
+export function keyColumnCount(table: TableName): number {
+  return tableSpec(table).keyColumns.length;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Postgres's own timestamptz text under TimeZone=UTC, DateStyle=ISO, or an ISO-8601 instant.
 const PG_TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(\+00|Z|\+00:00)?$/;
 const EVENT_TYPE_RE = /^[a-z0-9_]{1,64}$/;
+const INT64_RE = /^\d{1,19}$/;
 
 export function sqlLiteral(value: string): string {
   if (value.includes('\u0000')) throw new RangeError('SQL literal must not contain NUL');
@@ -48,46 +44,66 @@ function checked(value: string, re: RegExp, what: string): string {
 }
 
 export function buildSelect(input: QueryInput): string {
-  const { table, settings } = input;
+  const spec = tableSpec(input.table);
   const appId = sqlLiteral(checked(input.appId, UUID_RE, 'appId'));
-  const cols = columnsOf(table, settings.sendUserAttributes)
-    .map(([name, render]) => renderSql(name, render))
+  const cols = columnSpecs(spec.name, input.settings.sendUserAttributes)
+    .map((c) => renderSql(c.name, c.render))
     .join(', ');
-
-  if (table === 'campaign_metrics') {
-    const after = input.after;
-    if (after && !('ordinal' in after)) throw new RangeError('campaign_metrics cursor must be an ordinal');
-    if (after && !(Number.isSafeInteger(after.ordinal) && after.ordinal >= 0)) throw new RangeError(`cursor ordinal must be a non-negative integer, got ${after.ordinal}`);
-    const offset = after ? ` OFFSET ${after.ordinal}` : '';
-    return (
-      `SELECT ${cols} FROM campaign_metrics t` +
-      ` WHERE t.app_id = ${appId} AND t.date = ${sqlLiteral(dayWindow(input.day).day)}::date` +
-      ` ORDER BY t.platform, t.campaign_id, t.adset_id, t.ad_id${offset}`
-    );
-  }
-
-  const w = dayWindow(input.day);
-  const where = [
-    `t.app_id = ${appId}`,
-    `t.created_at >= ${sqlLiteral(w.start)}::timestamptz`,
-    `t.created_at < ${sqlLiteral(w.end)}::timestamptz`,
-  ];
-  if (input.after) {
-    if (!('id' in input.after)) throw new RangeError('ua_events cursor must be a (createdAt, id) key');
-    const ts = sqlLiteral(checked(input.after.createdAt, PG_TIMESTAMP_RE, 'cursor createdAt'));
-    const id = checked(input.after.id, /^\d{1,19}$/, 'cursor id');
-    where.push(`(t.created_at, t.id) > (${ts}::timestamptz, ${id}::bigint)`);
-  }
-  where.push(...settingsFilter(settings, input.historicalCutoff));
-  // The two leading key columns feed the resumable cursor; streamParts strips them from the file.
+  const offset = spec.cursor === 'ordinal' && input.after ? ` OFFSET ${checkedOrdinal(spec, input.after)}` : '';
+  const where = [`t.app_id = ${appId}`, ...windowFilter(spec.window, input.day)];
+  if (spec.cursor === 'keyset' && input.after) where.push(keysetPredicate(spec, input.after));
+  if (spec.filteredBySettings) where.push(...settingsFilter(input.settings, input.historicalCutoff));
+  // The leading key columns feed the resumable cursor; streamParts strips them from the file.
+  const keys = spec.keyColumns.map((k) => `t.${k.name}, `).join('');
   return (
-    `SELECT t.id, t.created_at, ${cols} FROM ua_events t` +
+    `SELECT ${keys}${cols} FROM ${spec.name} t` +
     ` WHERE ${where.join(' AND ')}` +
-    ` ORDER BY t.created_at, t.id`
+    ` ORDER BY ${spec.orderBy.map((c) => `t.${c}`).join(', ')}${offset}`
   );
 }
 
-/** The integration's settings as SQL predicates on ua_events (alias t). */
+function windowFilter(window: WindowSpec, day: string): string[] {
+  const w = dayWindow(day);
+  const c = `t.${window.column}`;
+  switch (window.kind) {
+    case 'timestamp-range':
+      return [`${c} >= ${sqlLiteral(w.start)}::timestamptz`, `${c} < ${sqlLiteral(w.end)}::timestamptz`];
+    case 'date':
+      return [`${c} = ${sqlLiteral(w.day)}::date`];
+  }
+}
+
+/** `(orderBy…) > (key…)`: the rows after the cursor, in the order the index already has them. */
+function keysetPredicate(spec: TableSpec, after: RowKey): string {
+  const keys = spec.orderBy.map((name) => keyColumn(spec, name));
+  if (!keys.every((k) => k.field in after)) throw new RangeError(`${spec.name} cursor must be a (${keys.map((k) => k.field).join(', ')}) key`);
+  const key = after as KeysetKey;
+  const values = keys.map((k) => keyLiteral(k, key[k.field]));
+  return `(${keys.map((k) => `t.${k.name}`).join(', ')}) > (${values.join(', ')})`;
+}
+
+function keyColumn(spec: TableSpec, name: string): KeyColumn {
+  const k = spec.keyColumns.find((c) => c.name === name);
+  if (!k) throw new Error(`${spec.name}: ORDER BY column ${name} is not a key column, so the keyset cursor cannot hold it`);
+  return k;
+}
+
+function keyLiteral(k: KeyColumn, value: string): string {
+  switch (k.type) {
+    case 'timestamp':
+      return `${sqlLiteral(checked(value, PG_TIMESTAMP_RE, `cursor ${k.field}`))}::timestamptz`;
+    case 'int64':
+      return `${checked(value, INT64_RE, `cursor ${k.field}`)}::bigint`;
+  }
+}
+
+function checkedOrdinal(spec: TableSpec, after: RowKey): number {
+  if (!('ordinal' in after)) throw new RangeError(`${spec.name} cursor must be an ordinal`);
+  if (!(Number.isSafeInteger(after.ordinal) && after.ordinal >= 0)) throw new RangeError(`cursor ordinal must be a non-negative integer, got ${after.ordinal}`);
+  return after.ordinal;
+}
+
+/** The integration's settings as SQL predicates (alias t), for a table whose spec is filteredBySettings. */
 export function settingsFilter(settings: ExportSettings, historicalCutoff: string): string[] {
   const out: string[] = [];
   if (settings.excludeHistoricalEvents) {
@@ -108,10 +124,10 @@ export function buildCopy(input: QueryInput): string {
 /**
  * Opens the transaction the export's COPY runs in, with planner settings chosen for a stream whose
  * consumer (the upload) is slower than Postgres. Without them, a day that is a large share of the
- * table gets a parallel seq scan plus an on-disk sort under Gather Merge, with JIT compilation:
- * measured on 1M rows, the same wall time for the COPY alone but ~2 more core-seconds of database CPU,
- * and the first byte only after the whole sort. With them the planner walks the
- * (app_id, created_at, id) index in key order: first byte at once, no temp files, and a resumed
- * attempt starts at its cursor instead of re-sorting the day (docs/BENCHMARKS.md).
+ * table gets a parallel seq scan plus an on-disk sort under Gather Merge, with JIT compilation: no
+ * faster a COPY, but parallel workers that take database CPU from the rest of the export, and the
+ * first byte only after the whole sort. With them the planner walks the (app_id, created_at, id)
+ * index in key order: first byte at once, no temp files, and a resumed attempt starts at its cursor
+ * instead of re-sorting the day. The figures are in docs/BENCHMARKS.md.
  */
 export const BEGIN_EXPORT_READ = 'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off';

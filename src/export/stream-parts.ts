@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BufferPool } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
-import type { RowKey } from './query.js';
+import type { KeyOf } from './tables.js';
 
 export interface UploadedPart {
   PartNumber: number;
@@ -26,7 +26,7 @@ export interface StreamPartsInput {
    */
   source: AsyncIterable<RowBatch>;
   keyColumns: number;
-  keyOf: (fields: readonly string[], rowsSoFar: number) => RowKey;
+  keyOf: KeyOf;
   /** Header row, emitted when starting from the top of the file. */
   header: Buffer;
   partSize: number;
@@ -57,7 +57,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
   const maxInFlight = input.maxInFlight ?? 2;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
   // Buffers of uploaded parts are reused, so memory holds at most maxInFlight + 1 parts whatever the
-  // file's size, instead of waiting for the GC to notice 16 MiB of external memory per part.
+  // file's size, instead of waiting for the GC to notice each part's external memory.
   const pool = input.buffers ?? new BufferPool(0);
   const taken: Buffer[] = [];
   const free: Buffer[] = [];

@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { TABLES } from '../../export/tables.js';
 import { DateTime, Day, dayField, Nullable, TableName } from './common.js';
 
 export const BackfillStatus = Type.Union([
@@ -13,7 +14,7 @@ export const StartBackfillBody = Type.Object(
   {
     from: Day,
     to: dayField('Last day, inclusive; must be before today (UTC)'),
-    tables: Type.Optional(Type.Array(TableName, { minItems: 1, maxItems: 2, uniqueItems: true, description: 'Default: both tables' })),
+    tables: Type.Optional(Type.Array(TableName, { minItems: 1, maxItems: TABLES.length, uniqueItems: true, description: 'Default: both tables' })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Days exported at once (default BACKFILL_DEFAULT_CONCURRENCY, at most BACKFILL_MAX_CONCURRENCY)' })),
   },
   { additionalProperties: false },

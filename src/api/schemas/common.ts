@@ -1,4 +1,5 @@
-import { Type, type TSchema } from '@fastify/type-provider-typebox';
+import { Type, type TLiteral, type TSchema } from '@fastify/type-provider-typebox';
+import { TABLES } from '../../export/tables.js';
 
 /** Shapes shared by every route group. */
 
@@ -46,7 +47,12 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 
 export const IntegrationParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Integration id' }) }, { additionalProperties: false });
 
-export const TableName = Type.Union([Type.Literal('ua_events'), Type.Literal('campaign_metrics')]);
+/** Literal schemas as a tuple type: from a plain array type, TypeBox's Union cannot infer the values (it gives never). */
+const literals = <const T extends readonly string[]>(values: T) =>
+  values.map((v) => Type.Literal(v)) as unknown as { -readonly [K in keyof T]: TLiteral<T[K]> };
+
+/** One of the exported tables (TABLES, one spec each in src/export/tables.ts). */
+export const TableName = Type.Union(literals(TABLES));
 
 export const Note = Type.String({ maxLength: 500, description: 'Shown with the schedule in the Temporal UI' });
 
