@@ -163,7 +163,8 @@ async function exportFile(
       { ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey },
     ]);
     uploadId = started.uploadId;
-    // The part size is the worker's (PART_SIZE_MIB): uploadParts reports the one it used.
+    // The part size is the worker's configuration (PART_SIZE_MIB), not the workflow's: uploadParts
+    // reports the size it cut, and the manifest records that.
     const up = await long.uploadParts.executeWithOptions(
       { summary: `${file.table} · stream rows into parts` },
       [{ ...fileRun, bucket: file.bucket, key: file.key, uploadId }],
