@@ -3,7 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type UploadCheckpoint, type UploadPartsInput } from '../../activities/index.js';
+import { createActivities, type UploadCheckpoint, type UploadPartsInput, type UploadPartsResult } from '../../activities/index.js';
 import { buildKeyring, seal } from '../../src/crypto/secrets.js';
 import type { Pool } from '../../src/db/pool.js';
 import { csvHeader } from '../../src/export/csv.js';
@@ -118,7 +118,7 @@ describe('uploadParts', () => {
     env.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
     const input = uploadInput(id);
     const before = s3.parts.length;
-    const result = await env.run(activities.uploadParts, input);
+    const result = (await env.run(activities.uploadParts, input)) as UploadPartsResult;
 
     expect(pool.statements.filter((s) => /FROM integrations/.test(s))).toHaveLength(1);
     expect(result).toMatchObject({ rows: ROWS.length, bytes: FILE.length, resumed: false, partSize: 64 });
@@ -139,7 +139,7 @@ describe('uploadParts', () => {
     const beats: UploadCheckpoint[] = [];
     env1.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
     const before = s3.parts.length;
-    const full = await env1.run(first.uploadParts, uploadInput(id));
+    const full = (await env1.run(first.uploadParts, uploadInput(id))) as UploadPartsResult;
     const fullParts = s3.parts.slice(before).sort((a, b) => a.partNumber - b.partNumber);
     const cp = beats[Math.floor(beats.length / 2)]!;
     expect(cp.next.rows).toBeGreaterThan(0);
@@ -149,7 +149,7 @@ describe('uploadParts', () => {
     const retry = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 128 });
     const env2 = mockEnv({ heartbeatDetails: cp, attempt: 2 });
     const mark = s3.parts.length;
-    const result = await env2.run(retry.uploadParts, uploadInput(id));
+    const result = (await env2.run(retry.uploadParts, uploadInput(id))) as UploadPartsResult;
     const resent = s3.parts.slice(mark).sort((a, b) => a.partNumber - b.partNumber);
 
     expect(pool.clients[0]!.queries[1]).toContain(`OFFSET ${cp.next.rows}`);
