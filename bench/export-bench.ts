@@ -49,7 +49,7 @@ const BARS = { ratio: 0.6, rssMiB: 256, flatGrowth: 0.1 };
 const USAGE = `usage: npm run bench -- [options]
   --rows N[,N…]       events in the app-day (default 1000000); a list runs each size with a fresh worker
   --day YYYY-MM-DD    the exported day (default 2025-03-14)
-  --part-size-mib M   pass partSize to the workflow (default: none, i.e. the workflow's 16 MiB)
+  --part-size-mib M   the worker's PART_SIZE_MIB (default: the environment's, i.e. 16 MiB unless set)
   --trials T          exports per size (default 1), each after its own four baseline runs (2 sessions × 2 readers); the table
                       shows the fastest export and the fastest baseline, the details every trial
   --compiled          investigation: run the worker from JS compiled with tsc into a temp dir
@@ -326,6 +326,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
     ...process.env,
     WORKER_METRICS_PORT: String(metricsPort),
     TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
+    ...(partSize ? { PART_SIZE_MIB: String(partSize / MiB) } : {}),
     ...workerExtraEnv,
     DATABASE_URL: benchUrl,
     TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
@@ -460,7 +461,7 @@ async function runTrial(
       const handle = await client.workflow.start<typeof exportDayWorkflow>('exportDayWorkflow', {
         taskQueue,
         workflowId: exportWorkflowId(integration.id, day),
-        args: [{ integrationId: integration.id, day, kind: 'manual', tables: ['ua_events'], ...(partSize ? { partSize } : {}) }],
+        args: [{ integrationId: integration.id, day, kind: 'manual', tables: ['ua_events'] }],
       });
       log(`started workflow ${handle.workflowId}`);
       result = { value: await handle.result(), handle };
@@ -604,7 +605,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   const details: string[] = [];
   for (const x of rowsOut) {
     const r = x.r;
-    details.push(`${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : '16 MiB (workflow default)'}, ${r.trials.length} trial(s)):`);
+    details.push(`${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : `${process.env.PART_SIZE_MIB || 16} MiB (worker's PART_SIZE_MIB)`}, ${r.trials.length} trial(s)):`);
     details.push(`  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`);
     details.push(`  worker: ready ${secs(r.workerReadyMs)} after spawn; ${r.workerIdentity}`);
     if (r.startup.children.length > 0) {

@@ -49,7 +49,7 @@ async function child(step: string): Promise<void> {
   if (step.startsWith('worker') || step.startsWith('prebundled') || step === 'activities') {
     const { NativeConnection } = await import('@temporalio/worker');
     const { createExportWorker } = await import('../src/worker/worker.js');
-    const { loadEnv } = await import('../src/config/env.js');
+    const { loadEnv, partSizeBytes } = await import('../src/config/env.js');
     const { keyringFromEnv } = await import('../src/config/keyring.js');
     const { createPool } = await import('../src/db/pool.js');
     const { BENCH_NAMESPACE, benchDatabaseUrl } = await import('./setup.js');
@@ -62,6 +62,7 @@ async function child(step: string): Promise<void> {
       taskQueue: `rss-probe-${randomUUID().slice(0, 8)}`,
       pool,
       keyring: keyringFromEnv(env),
+      partSize: partSizeBytes(env),
       ...(step.startsWith('prebundled') ? { extra: { workflowBundle: { codePath: opts.bundle! } } } : {}),
       ...(step === 'activities' ? { extra: { workflowsPath: undefined } } : {}),
     });

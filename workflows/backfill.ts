@@ -49,7 +49,6 @@ export interface BackfillInput {
   to: string;
   tables: TableName[];
   concurrency: number;
-  partSize?: number;
   /** Days per run before continuing as new (default DAYS_PER_RUN). */
   daysPerRun?: number;
   /** Carried across continue-as-new. */
@@ -109,7 +108,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
       try {
         const child = await startChild(exportDayWorkflow, {
           workflowId: exportWorkflowId(input.integrationId, day),
-          args: [{ integrationId: input.integrationId, day, tables: input.tables, kind: 'backfill', ...(input.partSize ? { partSize: input.partSize } : {}) }],
+          args: [{ integrationId: input.integrationId, day, tables: input.tables, kind: 'backfill' }],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           typedSearchAttributes: [
             { key: SA_INTEGRATION_ID, value: input.integrationId },

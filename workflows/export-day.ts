@@ -22,8 +22,6 @@ export interface ExportDayInput {
   day: string;
   tables?: TableName[];
   kind: RunKind;
-  /** Bytes per multipart part; the worker's PART_SIZE_MIB when absent. */
-  partSize?: number;
   /** For scheduled runs: the schedule's scheduled time (ISO), to measure schedule lag. */
   scheduledAt?: string;
 }
@@ -67,8 +65,6 @@ const long = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
 
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
-
 function messageOf(err: unknown): string {
   let e: unknown = err;
   // ActivityFailure wraps the activity's own ApplicationFailure: the inner message says what to fix.
@@ -93,7 +89,6 @@ function isPermanentConfigError(err: unknown): boolean {
 export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDayResult> {
   const { workflowId, runId } = workflowInfo();
   const tables = input.tables ?? ['ua_events', 'campaign_metrics'];
-  const partSize = input.partSize ?? DEFAULT_PART_SIZE;
   const run = { integrationId: input.integrationId, day: input.day, workflowId, runId, kind: input.kind, ...(input.scheduledAt ? { scheduledAt: input.scheduledAt } : {}) };
 
   const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [
@@ -124,7 +119,7 @@ export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDa
       continue;
     }
     try {
-      await exportFile(plan, file, progress, partSize, run, () => setCurrentDetails(describe()));
+      await exportFile(plan, file, progress, run, () => setCurrentDetails(describe()));
     } catch (err) {
       firstError ??= err;
       if (isCancellation(err)) throw err;
@@ -153,7 +148,6 @@ async function exportFile(
   plan: Awaited<ReturnType<Activities['planExport']>>,
   file: FilePlan,
   progress: FileProgress,
-  partSize: number,
   run: { integrationId: string; day: string; workflowId: string; runId: string; kind: RunKind; scheduledAt?: string },
   onChange: () => void,
 ): Promise<void> {
@@ -169,9 +163,11 @@ async function exportFile(
       { ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey },
     ]);
     uploadId = started.uploadId;
+    // The part size is the worker's configuration (PART_SIZE_MIB), not the workflow's: uploadParts
+    // reports the size it cut, and the manifest records that.
     const up = await long.uploadParts.executeWithOptions(
-      { summary: `${file.table} · stream rows into ${formatBytes(partSize)} parts` },
-      [{ ...fileRun, bucket: file.bucket, key: file.key, uploadId, partSize }],
+      { summary: `${file.table} · stream rows into parts` },
+      [{ ...fileRun, bucket: file.bucket, key: file.key, uploadId }],
     );
     progress.state = 'completing';
     progress.rows = up.rows;
@@ -187,7 +183,7 @@ async function exportFile(
         [{ ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey, uploadId: started.uploadId, parts: up.parts, bytes: up.bytes, sha256: up.sha256, startedAt: started.startedAt }],
       );
       await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
-        { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize, sha256: done.sha256, etag: done.etag },
+        { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize: up.partSize, sha256: done.sha256, etag: done.etag },
       ]);
       await short.recordFileExported({
         ...fileRun,

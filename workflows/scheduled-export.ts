@@ -7,7 +7,6 @@ import { exportDayWorkflow, type ExportDayResult } from './export-day.js';
 
 export interface ScheduledExportInput {
   integrationId: string;
-  partSize?: number;
 }
 
 export type ScheduledExportResult =
@@ -28,7 +27,7 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
   try {
     const result = await executeChild(exportDayWorkflow, {
       workflowId,
-      args: [{ integrationId: input.integrationId, day, kind: 'scheduled', scheduledAt: scheduledAt.toISOString(), ...(input.partSize ? { partSize: input.partSize } : {}) }],
+      args: [{ integrationId: input.integrationId, day, kind: 'scheduled', scheduledAt: scheduledAt.toISOString() }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
         { key: SA_INTEGRATION_ID, value: input.integrationId },

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { partSizeBytes, type Env } from '../config/env.js';
+import type { Env } from '../config/env.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { EndpointPolicy } from '../integrations/validation.js';
@@ -37,7 +37,11 @@ export interface ApiContext {
   client: Client;
   now: () => Date;
   taskQueue: string;
-  schedule: ScheduleSettings;
+  /**
+   * `partSize` is always undefined: the worker owns the part size. It stays in the type only until the
+   * backfills route stops passing it along.
+   */
+  schedule: ScheduleSettings & { partSize?: undefined };
   endpointPolicy: EndpointPolicy;
   deleteWaitMs: number;
   /** Runs Temporal calls under one deadline, so an unreachable server fails fast instead of hanging. */
@@ -68,7 +72,7 @@ export function buildContext(deps: ApiDeps): ApiContext {
     now: deps.now ?? (() => new Date()),
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     // The same settings the worker reconciles with, so the two never flap a schedule back and forth.
-    schedule: { taskQueue: env.TEMPORAL_TASK_QUEUE, partSize: partSizeBytes(env) },
+    schedule: { taskQueue: env.TEMPORAL_TASK_QUEUE },
     endpointPolicy: {
       allowPlainHttp: env.ALLOW_PLAIN_HTTP_ENDPOINTS,
       allowPrivate: env.ALLOW_PRIVATE_ENDPOINTS,

@@ -78,10 +78,10 @@ const integration = (await findIntegration(pool, DEMO_INTEGRATION_ID))
     });
 
 const client = await connectClient(env);
-await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE, partSize: partSizeBytes(env) });
+await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE });
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, log: log.child({ component: 'worker' }) });
+const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partSize: partSizeBytes(env), log: log.child({ component: 'worker' }) });
 const workerDone = worker.run();
 
 const api = await startApi({ env, pool, keyring, client, logger: log });
@@ -92,7 +92,6 @@ const backfill = await startBackfill(client, {
   to: days[days.length - 1]!,
   concurrency: 3,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
-  partSize: partSizeBytes(env),
   uiUrl: env.TEMPORAL_UI_URL,
   namespace: env.TEMPORAL_NAMESPACE,
 });

@@ -19,7 +19,6 @@ export const CATCHUP_WINDOW = '30 days';
 
 export interface ScheduleSettings {
   taskQueue: string;
-  partSize?: number;
 }
 
 function scheduleOptions(integration: Integration, s: ScheduleSettings, note: string): ScheduleOptions {
@@ -31,7 +30,9 @@ function scheduleOptions(integration: Integration, s: ScheduleSettings, note: st
       workflowType: 'scheduledExportWorkflow',
       workflowId: scheduledWorkflowIdBase(integration.id),
       taskQueue: s.taskQueue,
-      args: [{ integrationId: integration.id, ...(s.partSize ? { partSize: s.partSize } : {}) }],
+      // Only what names the work: how it is done (the part size) is the worker's configuration. An
+      // older schedule's args may still carry a partSize; the update below replaces them.
+      args: [{ integrationId: integration.id }],
       typedSearchAttributes: [
         { key: SA_INTEGRATION_ID, value: integration.id },
         { key: SA_RUN_KIND, value: 'scheduled' },

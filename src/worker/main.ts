@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startMetricsServer } from '../metrics/server.js';
-import { loadEnv } from '../config/env.js';
+import { loadEnv, partSizeBytes } from '../config/env.js';
 import { keyringFromEnv } from '../config/keyring.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
@@ -8,7 +8,6 @@ import { listIntegrations } from '../integrations/repo.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { createLogger } from '../logging.js';
-import { partSizeBytes } from '../config/env.js';
 import { createExportWorker, prebuildWorkflowBundle } from './worker.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,20 +36,20 @@ const keyring = keyringFromEnv(env);
 await migrate(env.DATABASE_URL, (m) => log.debug(m));
 
 const client = await connectClient(env);
-const reconciled = await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE, partSize: partSizeBytes(env) });
+const reconciled = await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE });
 log.info(reconciled, 'schedules reconciled');
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const partDelayMs = Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined;
 // A prebuilt bundle spares the start-up child, whose RSS adds to the worker's for a few seconds
-// (together 238-269 MiB, docs/BENCHMARKS.md); it must come from the same build as this code.
+// (docs/BENCHMARKS.md); it must come from the same build as this code.
 const prebuilt = env.WORKFLOW_BUNDLE_PATH ?? null;
 if (prebuilt !== null && !existsSync(prebuilt)) {
   throw new Error(`WORKFLOW_BUNDLE_PATH: no file at ${prebuilt}; build it with npm run build:workflows, or unset the variable to bundle at start`);
 }
 const workflowBundlePath = prebuilt ?? prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
 log.info({ workflowBundle: workflowBundlePath, prebuilt: prebuilt !== null }, 'workflow bundle');
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partDelayMs, log, workflowBundlePath });
+const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partSize: partSizeBytes(env), partDelayMs, log, workflowBundlePath });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });

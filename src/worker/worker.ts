@@ -29,6 +29,8 @@ export interface ExportWorkerOptions {
   taskQueue: string;
   pool: Pool;
   keyring: Keyring;
+  /** Bytes per multipart part: PART_SIZE_MIB of the worker's environment. */
+  partSize: number;
   partDelayMs?: number;
   log?: Logger;
   /** A prebuilt bundle (see prebuildWorkflowBundle); without it the worker bundles in-process. */
@@ -38,7 +40,7 @@ export interface ExportWorkerOptions {
 
 /**
  * Builds the workflow bundle in a child process and returns its path. Bundling in-process leaves
- * webpack's memory in the worker for good (its peak RSS went from ~250 to ~360 MB); a child frees it.
+ * webpack's memory in the worker for good (docs/BENCHMARKS.md); a child frees it when it exits.
  */
 export function prebuildWorkflowBundle(outPath: string): string {
   const entry = path.resolve(here, fileURLToPath(import.meta.url).endsWith('.ts') ? 'bundle-workflows.ts' : 'bundle-workflows.js');
@@ -53,8 +55,8 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partDelayMs: opts.partDelayMs, log: opts.log }),
-    // Each uploadParts holds up to ~3 parts in memory: bound how many run at once per worker.
+    activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partSize: opts.partSize, partDelayMs: opts.partDelayMs, log: opts.log }),
+    // Each uploadParts holds a few part buffers in memory: bound how many run at once per worker.
     maxConcurrentActivityTaskExecutions: 8,
     // Checkpoints ride on heartbeats: send them at least every 3 s (the SDK default waits up to 80% of
     // the heartbeat timeout), so a crash replays at most a few seconds of parts.

@@ -3,7 +3,7 @@
  * Unlike src/worker/main.ts it skips schedule reconciliation: tests share one Temporal server.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { loadEnv } from '../../src/config/env.js';
+import { loadEnv, partSizeBytes } from '../../src/config/env.js';
 import { keyringFromEnv } from '../../src/config/keyring.js';
 import { createPool } from '../../src/db/pool.js';
 import { createExportWorker } from '../../src/worker/worker.js';
@@ -17,6 +17,7 @@ const worker = await createExportWorker({
   taskQueue: env.TEMPORAL_TASK_QUEUE,
   pool,
   keyring: keyringFromEnv(env),
+  partSize: partSizeBytes(env),
   partDelayMs: Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined,
 });
 process.send?.({ ready: true });

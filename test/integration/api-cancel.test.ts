@@ -21,8 +21,8 @@ const EVENTS_PER_DAY = 12_000;
 
 beforeAll(async () => {
   h = await setupHarness('apicancel');
-  await h.startWorker({ partDelayMs: 1500 });
-  api = await testApi(h, { env: { PART_SIZE_MIB: 5 } });
+  await h.startWorker({ partDelayMs: 1500, partSize: 5 * 1024 * 1024 });
+  api = await testApi(h);
 });
 
 afterAll(async () => {
@@ -153,7 +153,7 @@ describe('stopping work through the API', () => {
     await waitFor(async () => (await h.openUploads(`${i.folder}/`)).length >= 1, 60_000, 'an upload in flight', 100);
 
     // An API that will not wait answers 409 and leaves the integration disabled, its schedule paused.
-    const impatient = await testApi(h, { env: { PART_SIZE_MIB: 5 }, deps: { deleteWaitMs: 0 } });
+    const impatient = await testApi(h, { deps: { deleteWaitMs: 0 } });
     try {
       const early = await impatient.call('DELETE', `/v1/integrations/${i.id}`);
       expect(early.statusCode, early.body).toBe(409);

@@ -43,15 +43,16 @@ describe('a worker killed in the middle of a multi-part upload', () => {
     await insertEvents(h.pool, rows);
     const expected = expectedEventsCsv(rows);
     const partSize = 5 * 1024 * 1024;
+    const workerEnv = { PART_SIZE_MIB: String(partSize / 2 ** 20) };
     // Enough parts that, two in flight at a time, the upload is still running when the first checkpoint lands.
     expect(Buffer.byteLength(expected)).toBeGreaterThan(5 * partSize);
 
     // Slow parts down so the kill lands between parts, after at least one checkpoint.
-    const first = await spawnWorker({ UA_EXPORT_TEST_PART_DELAY_MS: '2500' });
+    const first = await spawnWorker({ ...workerEnv, UA_EXPORT_TEST_PART_DELAY_MS: '2500' });
     const handle = await h.testEnv.client.workflow.start(exportDayWorkflow, {
       taskQueue: h.taskQueue,
       workflowId: exportWorkflowId(integration.id, day),
-      args: [{ integrationId: integration.id, day, kind: 'manual', tables: ['ua_events'], partSize }],
+      args: [{ integrationId: integration.id, day, kind: 'manual', tables: ['ua_events'] }],
     });
 
     let checkpoint: Checkpoint | undefined;
@@ -73,7 +74,7 @@ describe('a worker killed in the middle of a multi-part upload', () => {
     // Nothing is visible while the upload is unfinished.
     expect(await h.listKeys(keys.dir)).toEqual([]);
 
-    await spawnWorker({});
+    await spawnWorker(workerEnv);
     const started = Date.now();
     const result = await handle.result();
     expect(Date.now() - started).toBeLessThan(90_000);

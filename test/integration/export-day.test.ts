@@ -24,12 +24,24 @@ afterAll(async () => {
 
 const DAY = '2026-03-01';
 
-async function runExport(integration: Integration, day = DAY, tables?: TableName[], partSize?: number) {
+async function runExport(integration: Integration, day = DAY, tables?: TableName[]) {
   return h.testEnv.client.workflow.execute(exportDayWorkflow, {
     taskQueue: h.taskQueue,
     workflowId: exportWorkflowId(integration.id, day),
-    args: [{ integrationId: integration.id, day, kind: 'manual', ...(tables ? { tables } : {}), ...(partSize ? { partSize } : {}) }],
+    args: [{ integrationId: integration.id, day, kind: 'manual', ...(tables ? { tables } : {}) }],
   });
+}
+
+/** Runs `fn` with the task queue served by a worker cutting parts of `partSize` bytes instead of the default one. */
+async function withPartSize<T>(partSize: number, fn: () => Promise<T>): Promise<T> {
+  await worker.stop();
+  const sized = await h.startWorker({ partSize });
+  try {
+    return await fn();
+  } finally {
+    await sized.stop();
+    worker = await h.startWorker();
+  }
 }
 
 function keysOf(integration: Integration, table: TableName, day = DAY) {
@@ -126,7 +138,7 @@ describe('exporting one day', () => {
     for (let i = 0; i < 12_000; i++) rows.push({ ...makeEvent(r, app, DAY, 0), created_at: '2026-03-01T12:00:00.000001Z', profile_id: randomUUID(), campaign_name: `same-instant-${i}` });
     for (let i = 0; i < 12_000; i++) rows.push({ ...makeEvent(r, app, DAY, 0), created_at: microsInstant(DAY, 50_000_000_000 + i), profile_id: randomUUID(), campaign_name: `micro-${i}` });
     await insertEvents(h.pool, rows);
-    const result = await runExport(integration, DAY, ['ua_events'], 5 * 1024 * 1024);
+    const result = await withPartSize(5 * 1024 * 1024, () => runExport(integration, DAY, ['ua_events']));
     const csv = await exportedCsv(integration);
     expect(result.files[0]!.parts).toBeGreaterThanOrEqual(3);
     expect(result.files[0]!.rows).toBe(24_000);

@@ -1,0 +1,37 @@
+import type { Keyring } from '../src/crypto/secrets.js';
+import type { Pool } from '../src/db/pool.js';
+import type { TableName } from '../src/export/tables.js';
+import type { RunIdentity, RunKind } from '../src/ledger/export-runs.js';
+import { createLogger, type Logger } from '../src/logging.js';
+
+/** What the worker builds the activities from: its long-lived clients and its own configuration. */
+export interface ActivityDeps {
+  pool: Pool;
+  keyring: Keyring;
+  /**
+   * Bytes per multipart part (the worker's PART_SIZE_MIB). The worker owns it rather than the
+   * workflow input, so the API, schedules and backfills never have to agree with it.
+   */
+  partSize: number;
+  /** JSON log lines carry integration id, table, day and workflow id; never a credential. */
+  log?: Logger;
+  /** Test-only: pause after each uploaded part, so a test can kill a worker mid-file. */
+  partDelayMs?: number;
+}
+
+/** Identifies one file's attempt: the ledger row and every log line of it. */
+export interface FileRun {
+  integrationId: string;
+  table: TableName;
+  day: string;
+  workflowId: string;
+  runId: string;
+  kind: RunKind;
+}
+
+export const identity = (r: FileRun): RunIdentity => ({ integrationId: r.integrationId, table: r.table, day: r.day, workflowId: r.workflowId, runId: r.runId });
+
+export function fileLogger(deps: ActivityDeps): (r: FileRun) => Logger {
+  const base = deps.log ?? createLogger('silent');
+  return (r) => base.child({ integrationId: r.integrationId, table: r.table, day: r.day, workflowId: r.workflowId, runId: r.runId, kind: r.kind });
+}

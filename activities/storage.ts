@@ -1,0 +1,35 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { loadStorageConfig, type Integration } from '../src/integrations/repo.js';
+import { createS3Client } from '../src/s3/client.js';
+import { classifyStorageError } from '../src/s3/errors.js';
+import type { ActivityDeps } from './deps.js';
+import { loadingIntegration } from './failures.js';
+
+export interface Storage {
+  integration: Integration;
+  s3: S3Client;
+  /** Rethrows a storage error as a retryable or non-retryable failure that explains it. */
+  fail: (err: unknown) => never;
+}
+
+/** Loads the integration and its decrypted credentials once, for one activity call; the caller destroys `s3`. */
+export async function openStorage(deps: Pick<ActivityDeps, 'pool' | 'keyring'>, integrationId: string, bucket: string): Promise<Storage> {
+  const loaded = await loadingIntegration(loadStorageConfig(deps.pool, deps.keyring, integrationId));
+  const s3 = createS3Client(loaded.storage);
+  const ctx = { endpoint: loaded.storage.endpoint, bucket, accessKeyId: loaded.storage.accessKeyId };
+  const fail = (err: unknown): never => {
+    if (err instanceof ApplicationFailure) throw err;
+    const c = classifyStorageError(err, ctx);
+    if (c.kind === 'permanent') throw ApplicationFailure.nonRetryable(c.message, c.reason);
+    throw ApplicationFailure.retryable(c.message, c.reason);
+  };
+  return { integration: loaded.integration, s3, fail };
+}
+
+/** Heartbeats on a timer for activities whose single storage call may outlast the heartbeat timeout. */
+export function keepAlive(): () => void {
+  const ctx = Context.current();
+  const t = setInterval(() => ctx.heartbeat(), 5_000);
+  return () => clearInterval(t);
+}

@@ -1,0 +1,99 @@
+import { Context } from '@temporalio/activity';
+import { BufferPool } from '../src/export/buffer-pool.js';
+import { exportTableDay } from '../src/export/export-table-day.js';
+import type { Checkpoint, UploadedPart } from '../src/export/stream-parts.js';
+import { partUploadSeconds } from '../src/metrics/export-metrics.js';
+import { uploadPart } from '../src/s3/multipart.js';
+import { fileLogger, type ActivityDeps, type FileRun } from './deps.js';
+import { openStorage } from './storage.js';
+
+export interface UploadPartsInput extends FileRun {
+  bucket: string;
+  key: string;
+  uploadId: string;
+}
+
+export interface UploadPartsResult {
+  parts: UploadedPart[];
+  rows: number;
+  bytes: number;
+  sha256: string | null;
+  resumed: boolean;
+  /** Bytes per part of this file, for its manifest. */
+  partSize: number;
+}
+
+/**
+ * What the activity heartbeats: the pipeline's checkpoint, plus the part size its parts were cut to,
+ * so an attempt resumed on a worker configured differently still cuts the rest of the file alike.
+ */
+export type UploadCheckpoint = Checkpoint & { partSize?: number };
+
+/**
+ * Parts uploading per file while the next one fills: overlaps S3 with Postgres while memory stays
+ * bounded at MAX_PARTS_IN_FLIGHT + 1 part buffers (figures in docs/BENCHMARKS.md).
+ */
+export const MAX_PARTS_IN_FLIGHT = 3;
+
+export function createUploadParts(deps: ActivityDeps) {
+  const logFor = fileLogger(deps);
+  // One upload's worth of part buffers outlives each call, so back-to-back files reuse them.
+  const partBuffers = new BufferPool(MAX_PARTS_IN_FLIGHT + 1);
+
+  /**
+   * Streams the table-day out of Postgres and uploads it as equal-size parts. Heartbeats a checkpoint
+   * after every part; a retried attempt resumes from the last one it finds.
+   */
+  return async function uploadParts(input: UploadPartsInput): Promise<UploadPartsResult> {
+    const ctx = Context.current();
+    const resume = (ctx.info.heartbeatDetails as UploadCheckpoint | undefined) ?? null;
+    const partSize = resume?.partSize ?? deps.partSize;
+    const log = logFor(input);
+    if (resume) log.info({ attempt: ctx.info.attempt, partsDone: resume.parts.length, bytesDone: resume.bytes }, 'resuming upload from checkpoint');
+    const { integration, s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
+    const abort = new AbortController();
+    let last: UploadCheckpoint | null = resume;
+    // Keep the heartbeat flowing while a slow part uploads; the throttled SDK sends at most one per interval.
+    const beat = setInterval(() => ctx.heartbeat(last ?? undefined), 2_000);
+    const onCancel = () => abort.abort(new Error('activity cancelled'));
+    ctx.cancellationSignal.addEventListener('abort', onCancel);
+    try {
+      const result = await exportTableDay({
+        pool: deps.pool,
+        table: input.table,
+        day: input.day,
+        integration,
+        partSize,
+        maxInFlight: MAX_PARTS_IN_FLIGHT,
+        buffers: partBuffers,
+        resume,
+        signal: abort.signal,
+        uploadPart: async (partNumber, body, contentMd5, abortSignal) => {
+          const timer = partUploadSeconds.startTimer({ table: input.table });
+          try {
+            const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, contentMd5, abortSignal });
+            timer();
+            if (deps.partDelayMs) await new Promise((r) => setTimeout(r, deps.partDelayMs));
+            return etag;
+          } catch (err) {
+            if (abortSignal.aborted) throw err;
+            return fail(err);
+          }
+        },
+        onCheckpoint: (cp) => {
+          last = { ...cp, partSize };
+          ctx.heartbeat(last);
+        },
+      });
+      log.info({ parts: result.parts.length, rows: result.rows, bytes: result.bytes }, 'parts uploaded');
+      return { ...result, resumed: resume !== null, partSize };
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+      throw err;
+    } finally {
+      clearInterval(beat);
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+      s3.destroy();
+    }
+  };
+}

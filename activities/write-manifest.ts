@@ -1,0 +1,35 @@
+import { buildManifest } from '../src/export/manifest.js';
+import type { ExportPlan, FilePlan } from '../src/export/plan.js';
+import { putJson } from '../src/s3/multipart.js';
+import type { ActivityDeps, FileRun } from './deps.js';
+import { openStorage } from './storage.js';
+
+export interface ManifestInput extends FileRun {
+  plan: ExportPlan;
+  file: FilePlan;
+  rows: number;
+  bytes: number;
+  parts: number;
+  /**
+   * The part size uploadParts used. Absent when that uploadParts ran on a worker that did not report
+   * it (a run in flight across the upgrade): this worker's part size is the best record left.
+   */
+  partSize?: number;
+  sha256: string;
+  etag: string;
+}
+
+export function createWriteManifest(deps: ActivityDeps) {
+  /** Written last: a manifest's presence means its file is whole. */
+  return async function writeManifest(input: ManifestInput): Promise<void> {
+    const { s3, fail } = await openStorage(deps, input.integrationId, input.file.bucket);
+    const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date() });
+    try {
+      await putJson(s3, input.file.bucket, input.file.manifestKey, manifest);
+    } catch (err) {
+      fail(err);
+    } finally {
+      s3.destroy();
+    }
+  };
+}

@@ -1,0 +1,81 @@
+import type { BufferPool } from './buffer-pool.js';
+import { CopyRows } from './copy-rows.js';
+import { csvHeader } from './csv.js';
+import { eventKey, ordinalKey } from './part-assembler.js';
+import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from './query.js';
+import type { ExportSettings } from './settings.js';
+import { streamParts, type Checkpoint, type StreamPartsResult } from './stream-parts.js';
+import { columnNames, type TableName } from './tables.js';
+
+/** The one Postgres connection the export's read transaction and COPY run on. */
+export interface ExportReadClient {
+  query(text: string): Promise<unknown>;
+  query(copy: CopyRows): unknown;
+  release(err?: Error | boolean): void;
+}
+
+export interface ExportTableDayInput {
+  /** Hands out the connection; it goes back to the pool after a clean end and is discarded after a failure. */
+  pool: { connect(): Promise<ExportReadClient> };
+  table: TableName;
+  day: string;
+  integration: { appId: string; settings: ExportSettings; historicalCutoff: string };
+  partSize: number;
+  maxInFlight: number;
+  buffers?: BufferPool;
+  /** Where a previous attempt got to; null starts the file from its header. */
+  resume: Checkpoint | null;
+  /** Uploads one part and returns its ETag; `signal` fires when the export is aborted. */
+  uploadPart: (partNumber: number, body: Buffer, contentMd5: string, signal: AbortSignal) => Promise<string>;
+  onCheckpoint: (checkpoint: Checkpoint) => void;
+  /** Aborting stops the COPY and the part uploads; the export then rejects. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams one table-day out of Postgres with COPY and uploads it as equal-size parts, resuming after
+ * the checkpoint when one is given. Knows nothing of Temporal: the caller decides what a checkpoint is
+ * persisted as and what an upload error means.
+ */
+export async function exportTableDay(input: ExportTableDayInput): Promise<StreamPartsResult> {
+  const { table, integration, resume } = input;
+  const sql = buildCopy({
+    table,
+    appId: integration.appId,
+    day: input.day,
+    settings: integration.settings,
+    historicalCutoff: integration.historicalCutoff,
+    after: resume?.next.after ?? null,
+  });
+  const header = csvHeader(columnNames(table, integration.settings.sendUserAttributes));
+  const signal = input.signal ?? new AbortController().signal;
+  const client = await input.pool.connect();
+  let result: StreamPartsResult;
+  try {
+    await client.query(BEGIN_EXPORT_READ);
+    const source = new CopyRows(sql);
+    signal.addEventListener('abort', () => source.abort(signal.reason instanceof Error ? signal.reason : new Error('export aborted')));
+    client.query(source);
+    result = await streamParts({
+      source,
+      keyColumns: keyColumnCount(table),
+      keyOf: table === 'ua_events' ? eventKey : ordinalKey,
+      header,
+      partSize: input.partSize,
+      maxInFlight: input.maxInFlight,
+      ...(input.buffers ? { buffers: input.buffers } : {}),
+      resume,
+      uploadPart: (partNumber, body, contentMd5) => input.uploadPart(partNumber, body, contentMd5, signal),
+      onCheckpoint: (cp) => input.onCheckpoint(cp),
+    });
+    const rowsRead = result.rows - (resume?.next.rows ?? 0);
+    if (source.rowCount !== rowsRead) throw new Error(`COPY reported ${source.rowCount} rows but ${rowsRead} were read`);
+    await client.query('COMMIT');
+  } catch (err) {
+    // A connection stopped mid-COPY is in an unknown state: discard it rather than pool it.
+    client.release(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  client.release();
+  return result;
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CopyRows } from '../../src/export/copy-rows.js';
+import type { ExportReadClient } from '../../src/export/export-table-day.js';
+
+/**
+ * In-process stand-ins for what an export talks to: a Postgres pool whose COPY serves the given rows
+ * (through CopyRows' real protocol callbacks), and an S3 endpoint that accepts UploadPart.
+ */
+
+export interface FakeClient extends ExportReadClient {
+  queries: string[];
+  /** undefined until released; `true` for a clean release, the error for a discarded connection. */
+  released: undefined | true | Error | boolean;
+}
+
+export interface FakeCopyOptions {
+  /** Row count the COPY command tag reports (default: the rows it sent). */
+  reportedRows?: (sent: number) => number;
+  /** Send the rows, then never finish the COPY: only an abort ends it. */
+  stall?: boolean;
+}
+
+/** Rows are CSV lines, each ending in \n; `OFFSET n` in the COPY (a campaign_metrics cursor) skips the first n. */
+export function fakeExportPool(rows: readonly string[], opts: FakeCopyOptions = {}) {
+  const clients: FakeClient[] = [];
+  const pool = {
+    clients,
+    async connect(): Promise<FakeClient> {
+      const client: FakeClient = {
+        queries: [],
+        released: undefined,
+        query(q: string | CopyRows): never {
+          if (q instanceof CopyRows) {
+            client.queries.push(q.text);
+            serveCopy(q, rows, opts);
+            return q as never;
+          }
+          client.queries.push(q);
+          return Promise.resolve({ rows: [] }) as never;
+        },
+        release(err?: Error | boolean) {
+          client.released = err ?? true;
+        },
+      };
+      clients.push(client);
+      return client;
+    },
+  };
+  return pool;
+}
+
+function serveCopy(copy: CopyRows, rows: readonly string[], opts: FakeCopyOptions): void {
+  const offset = Number(/OFFSET (\d+)/.exec(copy.text)?.[1] ?? 0);
+  const socket = { pause: () => undefined, resume: () => undefined, on: () => undefined, off: () => undefined };
+  copy.submit({ stream: socket, query: () => undefined } as never);
+  setImmediate(() => {
+    const sent = rows.slice(offset);
+    for (const row of sent) copy.handleCopyData({ chunk: Buffer.from(row) });
+    if (opts.stall) return;
+    copy.handleCommandComplete({ text: `COPY ${opts.reportedRows ? opts.reportedRows(sent.length) : sent.length}` });
+    copy.handleReadyForQuery();
+  });
+}
+
+export interface FakeS3 {
+  endpoint: string;
+  /** Bodies of the parts received, by part number, in arrival order. */
+  parts: { partNumber: number; body: Buffer }[];
+  /** Bodies of whole-object PUTs (manifests), by request path. */
+  objects: Map<string, Buffer>;
+  close(): Promise<void>;
+}
+
+/** Answers every PUT (a part, or a whole object) with the body's MD5 as its ETag. */
+export async function startFakeS3(): Promise<FakeS3> {
+  const parts: FakeS3['parts'] = [];
+  const objects: FakeS3['objects'] = new Map();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const partNumber = Number(url.searchParams.get('partNumber'));
+      if (req.method !== 'PUT') {
+        res.writeHead(400).end();
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      if (partNumber) parts.push({ partNumber, body });
+      else objects.set(decodeURIComponent(url.pathname), body);
+      res.writeHead(200, { ETag: `"${createHash('md5').update(body).digest('hex')}"` }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    parts,
+    objects,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

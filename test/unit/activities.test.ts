@@ -1,0 +1,193 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type UploadCheckpoint, type UploadPartsInput, type UploadPartsResult } from '../../activities/index.js';
+import { buildKeyring, seal } from '../../src/crypto/secrets.js';
+import type { Pool } from '../../src/db/pool.js';
+import { csvHeader } from '../../src/export/csv.js';
+import { buildExportPlan } from '../../src/export/plan.js';
+import { normalizeSettings } from '../../src/export/settings.js';
+import { columnNames } from '../../src/export/tables.js';
+import { fakeExportPool, startFakeS3, type FakeCopyOptions, type FakeS3 } from '../helpers/fake-export-db.js';
+
+const keyring = buildKeyring(randomBytes(32).toString('base64'));
+const ROWS = Array.from({ length: 60 }, (_, i) => `ios,campaign-${i},adset,ad,${i},${i * 7}\n`);
+const FILE = Buffer.concat([csvHeader(columnNames('campaign_metrics', false)), Buffer.from(ROWS.join(''))]);
+
+/** Activity failures are the point of several tests: the SDK's warning for each would only be noise. */
+const QUIET: LogLevel = 'ERROR';
+const mockEnv = (info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) => new MockActivityEnvironment(info, { logger: new DefaultLogger(QUIET) });
+
+let s3: FakeS3;
+beforeAll(async () => {
+  s3 = await startFakeS3();
+});
+afterAll(async () => {
+  await s3.close();
+});
+
+function integrationRow(id: string) {
+  const now = new Date();
+  return {
+    id,
+    app_id: randomUUID(),
+    endpoint_url: s3.endpoint,
+    region: 'us-east-1',
+    bucket: 'bucket',
+    folder: 'folder',
+    access_key_id: 'AKIDEXAMPLE',
+    force_path_style: true,
+    settings: {},
+    historical_cutoff: '2000-01-01 00:00:00+00',
+    enabled: true,
+    created_at: now,
+    updated_at: now,
+    last_status: null,
+    last_error: null,
+    last_status_at: null,
+    ...(({ keyId, ciphertext }) => ({ secret_key_id: keyId, secret_access_key_enc: ciphertext }))(seal(keyring, 'secret', id)),
+  };
+}
+
+/** A pool that knows one integration (or none), records every statement, and serves ROWS to COPY. */
+function fakePool(integrationId: string | null, copy?: FakeCopyOptions) {
+  const statements: string[] = [];
+  const copyPool = fakeExportPool(ROWS, copy);
+  const pool = {
+    statements,
+    clients: copyPool.clients,
+    connect: copyPool.connect,
+    async query(text: string) {
+      statements.push(text);
+      if (/FROM integrations/.test(text)) return { rows: integrationId ? [integrationRow(integrationId)] : [] };
+      return { rows: [] };
+    },
+  };
+  return pool;
+}
+
+const run = (integrationId: string) => ({ integrationId, table: 'campaign_metrics' as const, day: '2026-03-01', workflowId: 'wf', runId: 'run', kind: 'manual' as const });
+const uploadInput = (integrationId: string): UploadPartsInput => ({ ...run(integrationId), bucket: 'bucket', key: `k-${randomUUID()}.csv`, uploadId: 'upload-1' });
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('a missing integration', () => {
+  const id = randomUUID();
+  const plan = buildExportPlan({ id, appId: randomUUID(), endpointUrl: 'http://x', bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) }, '2026-03-01', ['campaign_metrics']);
+  const file = plan.files[0]!;
+  const calls: [string, (a: ReturnType<typeof createActivities>) => Promise<unknown>][] = [
+    ['planExport', (a) => a.planExport({ integrationId: id, day: '2026-03-01', tables: ['campaign_metrics'] })],
+    ['startFile', (a) => a.startFile({ ...run(id), bucket: file.bucket, key: file.key, manifestKey: file.manifestKey })],
+    ['uploadParts', (a) => a.uploadParts(uploadInput(id))],
+    ['completeFile', (a) => a.completeFile({ ...run(id), bucket: 'bucket', key: 'k', manifestKey: 'm', uploadId: 'u', parts: [], bytes: 0, sha256: null, startedAt: new Date().toISOString() })],
+    ['writeManifest', (a) => a.writeManifest({ ...run(id), plan, file, rows: 0, bytes: 0, parts: 1, partSize: 5, sha256: 'x', etag: '"e"' })],
+  ];
+
+  it.each(calls)('fails %s with a non-retryable IntegrationNotFound', async (_name, call) => {
+    const activities = createActivities({ pool: fakePool(null) as unknown as Pool, keyring, partSize: 64 });
+    const f = await failureOf(mockEnv().run(() => call(activities)));
+    expect(f.type).toBe('IntegrationNotFound');
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain(id);
+  });
+
+  it('does not stop abandonFile from recording why the file failed', async () => {
+    const pool = fakePool(null);
+    const activities = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 64 });
+    await mockEnv().run(activities.abandonFile, { ...run(id), bucket: 'bucket', key: 'k', uploadId: 'u', error: 'boom', reason: 'ExportFailed', cancelled: false });
+    expect(pool.statements.some((s) => /UPDATE export_runs SET status/.test(s))).toBe(true);
+  });
+});
+
+describe('uploadParts', () => {
+  it('loads the integration once, heartbeats each checkpoint with its part size and reports the size it used', async () => {
+    const id = randomUUID();
+    const pool = fakePool(id);
+    const activities = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 64 });
+    const env = mockEnv();
+    const beats: UploadCheckpoint[] = [];
+    env.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
+    const input = uploadInput(id);
+    const before = s3.parts.length;
+    const result = (await env.run(activities.uploadParts, input)) as UploadPartsResult;
+
+    expect(pool.statements.filter((s) => /FROM integrations/.test(s))).toHaveLength(1);
+    expect(result).toMatchObject({ rows: ROWS.length, bytes: FILE.length, resumed: false, partSize: 64 });
+    expect(result.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const sent = s3.parts.slice(before).sort((a, b) => a.partNumber - b.partNumber);
+    expect(Buffer.concat(sent.map((p) => p.body)).equals(FILE)).toBe(true);
+    expect(beats.length).toBe(result.parts.length - 1);
+    expect(beats.map((b) => b.parts.length)).toEqual(beats.map((_, i) => i + 1));
+    expect(beats.every((b) => b.partSize === 64)).toBe(true);
+    expect(pool.clients[0]!.released).toBe(true);
+  });
+
+  it('resumes from the checkpoint in its heartbeat details, cutting parts to the checkpoint part size', async () => {
+    const id = randomUUID();
+    // First attempt on a worker with 64-byte parts, to get a real checkpoint.
+    const first = createActivities({ pool: fakePool(id) as unknown as Pool, keyring, partSize: 64 });
+    const env1 = mockEnv();
+    const beats: UploadCheckpoint[] = [];
+    env1.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
+    const before = s3.parts.length;
+    const full = (await env1.run(first.uploadParts, uploadInput(id))) as UploadPartsResult;
+    const fullParts = s3.parts.slice(before).sort((a, b) => a.partNumber - b.partNumber);
+    const cp = beats[Math.floor(beats.length / 2)]!;
+    expect(cp.next.rows).toBeGreaterThan(0);
+
+    // The retry lands on a worker configured for another part size.
+    const pool = fakePool(id);
+    const retry = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 128 });
+    const env2 = mockEnv({ heartbeatDetails: cp, attempt: 2 });
+    const mark = s3.parts.length;
+    const result = (await env2.run(retry.uploadParts, uploadInput(id))) as UploadPartsResult;
+    const resent = s3.parts.slice(mark).sort((a, b) => a.partNumber - b.partNumber);
+
+    expect(pool.clients[0]!.queries[1]).toContain(`OFFSET ${cp.next.rows}`);
+    expect(resent[0]!.partNumber).toBe(cp.parts.length + 1);
+    expect(result).toMatchObject({ resumed: true, partSize: 64, rows: ROWS.length, bytes: FILE.length, sha256: null });
+    expect(result.parts).toEqual(full.parts);
+    const file = Buffer.concat([...fullParts.slice(0, cp.parts.length).map((p) => p.body), ...resent.map((p) => p.body)]);
+    expect(file.equals(FILE)).toBe(true);
+  });
+
+  it('stops on cancellation, discarding the connection mid-COPY, and reports the cancellation', async () => {
+    const id = randomUUID();
+    const pool = fakePool(id, { stall: true });
+    const activities = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 64 });
+    const env = mockEnv();
+    const done = env.run(activities.uploadParts, uploadInput(id)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    env.cancel();
+    const err = await done;
+    expect(err).toBeInstanceOf(CancelledFailure);
+    expect(pool.clients[0]!.released).toBeInstanceOf(Error);
+  });
+});
+
+describe('writeManifest', () => {
+  it('records the part size uploadParts reported, and the worker part size for a run from before it reported one', async () => {
+    const id = randomUUID();
+    const activities = createActivities({ pool: fakePool(id) as unknown as Pool, keyring, partSize: 32 * 1024 * 1024 });
+    const plan = buildExportPlan({ id, appId: randomUUID(), endpointUrl: s3.endpoint, bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) }, '2026-03-01', ['campaign_metrics']);
+    const base = { ...run(id), plan, file: plan.files[0]!, rows: 1, bytes: 10, parts: 1, sha256: 'ab', etag: '"e"' };
+    await mockEnv().run(activities.writeManifest, { ...base, partSize: 5 * 1024 * 1024 });
+    const reported = JSON.parse(s3.objects.get(`/bucket/${plan.files[0]!.manifestKey}`)!.toString('utf8'));
+    // A workflow whose uploadParts ran before it reported its part size passes none.
+    await mockEnv().run(activities.writeManifest, base);
+    const fallback = JSON.parse(s3.objects.get(`/bucket/${plan.files[0]!.manifestKey}`)!.toString('utf8'));
+    expect([reported.partSize, fallback.partSize]).toEqual([5 * 1024 * 1024, 32 * 1024 * 1024]);
+  });
+});
