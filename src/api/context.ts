@@ -5,7 +5,7 @@ import type { Pool } from '../db/pool.js';
 import type { EndpointPolicy } from '../integrations/validation.js';
 import type { Logger } from '../logging.js';
 import type { ScheduleSettings } from '../temporal/schedules.js';
-import { GRPC_CANCELLED, GRPC_DEADLINE_EXCEEDED, grpcCodes } from './plugins/error-handler.js';
+import { withTemporalDeadline } from '../temporal/errors.js';
 
 /** What the API is built from: the process's configuration and its long-lived clients. */
 export interface ApiDeps {
@@ -82,21 +82,4 @@ export function buildContext(deps: ApiDeps): ApiContext {
     deleteWaitMs: deps.deleteWaitMs ?? 30_000,
     temporal: (fn, timeoutMs = timeout) => withTemporalDeadline(client, timeoutMs, fn),
   };
-}
-
-/**
- * Runs Temporal calls under one deadline. grpc-js sometimes reports a call cut by its deadline as
- * CANCELLED instead of DEADLINE_EXCEEDED (seen on a workflow query with no worker: "Call cancelled"
- * right at the deadline), which would otherwise answer 500; past the deadline it is the timeout it is.
- */
-export async function withTemporalDeadline<T>(client: Pick<Client, 'withDeadline'>, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  try {
-    return await client.withDeadline(deadline, fn);
-  } catch (err) {
-    if (Date.now() >= deadline && grpcCodes(err).includes(GRPC_CANCELLED)) {
-      throw Object.assign(new Error(`Temporal did not answer within ${timeoutMs} ms`, { cause: err }), { code: GRPC_DEADLINE_EXCEEDED });
-    }
-    throw err;
-  }
 }

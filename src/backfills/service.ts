@@ -1,8 +1,11 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { dayCount } from '../export/days.js';
 import { TABLES, type TableName } from '../export/tables.js';
-import { backfillWorkflowId } from '../temporal/ids.js';
+import { backfillWorkflowId, isBackfillOf } from '../temporal/ids.js';
+import { workflowUiUrl } from '../temporal/links.js';
+import { backfillsQuery } from '../temporal/queries.js';
 import { SA_INTEGRATION_ID, SA_RUN_KIND } from '../temporal/search-attributes.js';
+import { closedBackfillStatus } from '../temporal/status.js';
 import { backfillProgressQuery, backfillWorkflow, type BackfillProgress, type BackfillStatus } from '../../workflows/backfill.js';
 
 /** Starting, reading and cancelling backfills: shared by the HTTP API, the CLI and `npm start`. */
@@ -26,11 +29,6 @@ export interface BackfillHandleInfo {
   status: BackfillStatus;
   totalDays: number;
   uiUrl: string;
-}
-
-export function workflowUiUrl(uiBase: string, namespace: string, workflowId: string, runId?: string): string {
-  const base = `${uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${encodeURIComponent(runId)}` : base;
 }
 
 const tablesKey = (tables: readonly TableName[]) => (tables.length === TABLES.length ? 'all' : [...tables].sort().join('+'));
@@ -67,24 +65,14 @@ export class BackfillNotFound extends Error {
   override name = 'BackfillNotFound';
 }
 
-function statusFromExecution(name: string | undefined): BackfillStatus | null {
-  switch (name) {
-    case 'COMPLETED':
-      return null; // the query knows completed vs completed_with_failures
-    case 'FAILED':
-    case 'TERMINATED':
-    case 'TIMED_OUT':
-      return 'failed';
-    case 'CANCELLED':
-      return 'cancelled';
-    default:
-      return null;
-  }
+/** Refuses an id that is not a backfill of this integration before Temporal is asked. */
+export function assertBackfillOf(integrationId: string, backfillId: string): void {
+  if (!isBackfillOf(integrationId, backfillId)) throw new BackfillNotFound(`backfill ${backfillId} does not exist for integration ${integrationId}`);
 }
 
 /** Progress read live from the workflow (query), with the close time and status Temporal records. */
 export async function getBackfill(client: Client, integrationId: string, backfillId: string): Promise<BackfillProgress & { workflowId: string; runId: string }> {
-  if (!backfillId.startsWith(`ua-backfill-${integrationId}-`)) throw new BackfillNotFound(`backfill ${backfillId} does not exist for integration ${integrationId}`);
+  assertBackfillOf(integrationId, backfillId);
   const handle = client.workflow.getHandle(backfillId);
   let description;
   try {
@@ -94,7 +82,7 @@ export async function getBackfill(client: Client, integrationId: string, backfil
     throw err;
   }
   const progress = await handle.query(backfillProgressQuery);
-  const closedStatus = statusFromExecution(description.status.name);
+  const closedStatus: BackfillStatus | null = closedBackfillStatus(description.status.name);
   return {
     ...progress,
     status: closedStatus ?? progress.status,
@@ -107,8 +95,7 @@ export async function getBackfill(client: Client, integrationId: string, backfil
 
 export async function listBackfills(client: Client, integrationId: string, limit = 20): Promise<{ backfillId: string; runId: string; status: string; startedAt: string; finishedAt: string | null }[]> {
   const out = [];
-  const query = `WorkflowType = 'backfillWorkflow' AND UaIntegrationId = '${integrationId.replace(/'/g, '')}'`;
-  for await (const wf of client.workflow.list({ query, pageSize: limit })) {
+  for await (const wf of client.workflow.list({ query: backfillsQuery(integrationId), pageSize: limit })) {
     out.push({
       backfillId: wf.workflowId,
       runId: wf.runId,
@@ -122,7 +109,7 @@ export async function listBackfills(client: Client, integrationId: string, limit
 }
 
 export async function cancelBackfill(client: Client, integrationId: string, backfillId: string): Promise<void> {
-  if (!backfillId.startsWith(`ua-backfill-${integrationId}-`)) throw new BackfillNotFound(`backfill ${backfillId} does not exist for integration ${integrationId}`);
+  assertBackfillOf(integrationId, backfillId);
   try {
     await client.workflow.getHandle(backfillId).cancel();
   } catch (err) {

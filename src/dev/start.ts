@@ -17,7 +17,8 @@ import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { listIntegrations } from '../integrations/repo.js';
 import { createExportWorker } from '../worker/worker.js';
-import { getBackfill, startBackfill, workflowUiUrl } from '../backfills/service.js';
+import { getBackfill, startBackfill } from '../backfills/service.js';
+import { workflowListUiUrl, workflowUiUrl } from '../temporal/links.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from './generate.js';
 import { startApi } from '../api/server.js';
 import { createLogger } from '../logging.js';
@@ -107,10 +108,9 @@ for (;;) {
 }
 
 const listed = await s3.send(new ListObjectsV2Command({ Bucket: env.LOCAL_S3_BUCKET, Prefix: 'com.example.demo/' }));
-const ns = encodeURIComponent(env.TEMPORAL_NAMESPACE);
 say('');
 say('Where to look');
-say(`  Temporal UI       ${env.TEMPORAL_UI_URL}/namespaces/${ns}/workflows`);
+say(`  Temporal UI       ${workflowListUiUrl(env.TEMPORAL_UI_URL, env.TEMPORAL_NAMESPACE)}`);
 say(`  this backfill     ${workflowUiUrl(env.TEMPORAL_UI_URL, env.TEMPORAL_NAMESPACE, backfill.workflowId)}`);
 say(`  HTTP API          ${api.url}   (docs: ${api.url}/docs)`);
 say(`  API token         ${api.tokenHint}`);

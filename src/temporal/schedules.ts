@@ -6,7 +6,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import type { Integration } from '../integrations/repo.js';
-import { SCHEDULE_ID_PREFIX, scheduleId, scheduledWorkflowIdBase } from './ids.js';
+import { integrationIdOfSchedule, scheduleId, scheduledWorkflowIdBase } from './ids.js';
 import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
 
 /**
@@ -92,8 +92,9 @@ export async function reconcileSchedules(client: Client, integrations: Integrati
   let deleted = 0;
   for await (const summary of client.schedule.list()) {
     const ownQueue = summary.memo?.taskQueue === s.taskQueue;
-    if (ownQueue && summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && !known.has(summary.scheduleId)) {
-      await deleteSchedule(client, summary.scheduleId.slice(SCHEDULE_ID_PREFIX.length));
+    const integrationId = integrationIdOfSchedule(summary.scheduleId);
+    if (ownQueue && integrationId !== null && !known.has(summary.scheduleId)) {
+      await deleteSchedule(client, integrationId);
       deleted++;
     }
   }

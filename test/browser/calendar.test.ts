@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api/server.js';
-import { startBackfill, workflowUiUrl } from '../../src/backfills/service.js';
+import { startBackfill } from '../../src/backfills/service.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
 import { addDays, utcDayOf } from '../../src/export/days.js';
 import { objectKeys } from '../../src/export/keys.js';
@@ -15,6 +15,7 @@ import { ledgerForRange, recordRunFinish, recordRunStart } from '../../src/ledge
 import { createLogger } from '../../src/logging.js';
 import { backfillWorkflowId, exportWorkflowId } from '../../src/temporal/ids.js';
 import { formatBytes, formatCount } from '../../src/temporal/format.js';
+import { workflowUiUrl } from '../../src/temporal/links.js';
 import type { backfillWorkflow } from '../../workflows/index.js';
 import { openBrowser, SCREENSHOT_DIR, type UiSession } from '../helpers/browser.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';

@@ -1,10 +1,11 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cancelBackfill, startBackfill, workflowUiUrl } from '../../src/backfills/service.js';
+import { cancelBackfill, startBackfill } from '../../src/backfills/service.js';
 import { addDays } from '../../src/export/days.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
 import { exportWorkflowId } from '../../src/temporal/ids.js';
 import { formatBytes, formatCount } from '../../src/temporal/format.js';
+import { workflowUiUrl } from '../../src/temporal/links.js';
 import { backfillProgressQuery, type backfillWorkflow, type exportDayWorkflow } from '../../workflows/index.js';
 import { openBrowser, openUserMetadata, waitVisibleWithReload, workflowsListUrl, type UiSession } from '../helpers/browser.js';
 import { setupHarness, type Harness, type RunningWorker } from '../helpers/harness.js';

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowUiUrl } from '../../src/backfills/service.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
 import { addDays, dayCount } from '../../src/export/days.js';
 import { objectKeys } from '../../src/export/keys.js';
 import type { TableName } from '../../src/export/tables.js';
 import { recordRunFinish, recordRunStart, type RunIdentity } from '../../src/ledger/export-runs.js';
 import { exportWorkflowId } from '../../src/temporal/ids.js';
+import { workflowUiUrl } from '../../src/temporal/links.js';
 import { exportDayWorkflow } from '../../workflows/index.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';
 import { testApi, TOKEN, type TestApi } from './api-helpers.js';

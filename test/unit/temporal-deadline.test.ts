@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withTemporalDeadline } from '../../src/api/context.js';
-import { isTemporalUnavailable } from '../../src/api/plugins/error-handler.js';
+import { isTemporalUnavailable, withTemporalDeadline } from '../../src/temporal/errors.js';
 
 /** A client whose call fails with `code` after `afterMs`, wrapped the way the SDK wraps gRPC errors. */
 const failing = (code: number, afterMs: number) => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokenMatcher } from '../../src/api/plugins/auth.js';
-import { isTemporalUnavailable, schemaErrorDetails } from '../../src/api/plugins/error-handler.js';
+import { schemaErrorDetails } from '../../src/api/plugins/error-handler.js';
 import { resolveApiTokens } from '../../src/api/server.js';
 import { explainProbeError } from '../../src/integrations/test-connection.js';
 import {
@@ -11,6 +11,7 @@ import {
   integrationFieldProblems,
   type EndpointPolicy,
 } from '../../src/integrations/validation.js';
+import { isTemporalUnavailable } from '../../src/temporal/errors.js';
 
 const open: EndpointPolicy = { allowPlainHttp: true, allowPrivate: true };
 const strict: EndpointPolicy = { allowPlainHttp: false, allowPrivate: false, allowLoopback: false };

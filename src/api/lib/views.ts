@@ -1,9 +1,10 @@
 import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import type { Integration } from '../../integrations/repo.js';
 import { maskKey } from '../../s3/errors.js';
+import { isTemporalUnavailable } from '../../temporal/errors.js';
 import { scheduleId } from '../../temporal/ids.js';
+import { scheduleUiUrl as scheduleLink } from '../../temporal/links.js';
 import type { ApiContext } from '../context.js';
-import { isTemporalUnavailable } from '../plugins/error-handler.js';
 import type { IntegrationView } from '../schemas/integrations.js';
 
 export interface ScheduleStateView {
@@ -14,9 +15,9 @@ export interface ScheduleStateView {
   uiUrl: string;
 }
 
+/** The integration's schedule in the Temporal UI. */
 export function scheduleUiUrl(ua: ApiContext, integrationId: string): string {
-  const base = ua.env.TEMPORAL_UI_URL.replace(/\/$/, '');
-  return `${base}/namespaces/${encodeURIComponent(ua.env.TEMPORAL_NAMESPACE)}/schedules/${encodeURIComponent(scheduleId(integrationId))}`;
+  return scheduleLink(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, scheduleId(integrationId));
 }
 
 export function scheduleState(ua: ApiContext, integrationId: string, d: ScheduleDescription): ScheduleStateView {
@@ -67,23 +68,4 @@ export function integrationView(i: Integration, schedule: ScheduleStateView | nu
     lastStatusAt: i.lastStatusAt,
     schedule,
   };
-}
-
-/** Temporal's execution status name as the API spells statuses. */
-export function statusName(name: string | undefined): string {
-  return name ? name.toLowerCase() : 'unknown';
-}
-
-/** Maps over items at most `limit` at a time. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }

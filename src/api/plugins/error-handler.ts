@@ -3,6 +3,8 @@ import fp from 'fastify-plugin';
 import { BackfillNotFound } from '../../backfills/service.js';
 import type { Problem } from '../../export/keys.js';
 import { IntegrationNotFound } from '../../integrations/repo.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
+import { isTemporalUnavailable } from '../../temporal/errors.js';
 import { ApiError, describeProblems } from '../errors.js';
 
 /**
@@ -78,36 +80,6 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
     seen.add(key);
     return true;
   });
-}
-
-// gRPC status codes (grpc/doc/statuscodes.md).
-export const GRPC_CANCELLED = 1;
-export const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
-
-/** The gRPC status codes along an error's cause chain (the SDK wraps the transport's error). */
-export function grpcCodes(err: unknown): unknown[] {
-  const codes: unknown[] = [];
-  let e: unknown = err;
-  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
-    codes.push((e as { code?: unknown }).code);
-    e = (e as { cause?: unknown }).cause;
-  }
-  return codes;
-}
-
-/** A Temporal call that failed because the server could not be reached (or did not answer in time). */
-export function isTemporalUnavailable(err: unknown): boolean {
-  return grpcCodes(err).some((code) => code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED);
-}
-
-const PG_UNREACHABLE = /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|the database system is (starting up|shutting down)/i;
-
-export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
-  if (e.code === 'ECONNREFUSED' || e.code === '57P03' || e.code === '53300') return true;
-  return typeof e.message === 'string' && PG_UNREACHABLE.test(e.message);
 }
 
 interface ErrorBody {

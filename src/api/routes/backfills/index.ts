@@ -1,36 +1,18 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BackfillNotFound, cancelBackfill, getBackfill, listBackfills, startBackfill, workflowUiUrl } from '../../../backfills/service.js';
+import { assertBackfillOf, BackfillNotFound, cancelBackfill, getBackfill, listBackfills, startBackfill } from '../../../backfills/service.js';
 import { utcDayOf } from '../../../export/days.js';
 import { getIntegration } from '../../../integrations/repo.js';
 import { concurrencyProblems, dayRangeProblems } from '../../../integrations/validation.js';
 import { ApiError, conflict, validationFailed } from '../../errors.js';
-import { isTemporalUnavailable } from '../../plugins/error-handler.js';
-import { statusName } from '../../lib/views.js';
+import { isTemporalUnavailable } from '../../../temporal/errors.js';
+import { parseBackfillWorkflowId } from '../../../temporal/ids.js';
+import { workflowUiUrl } from '../../../temporal/links.js';
+import { isRunning, runStatus } from '../../../temporal/status.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
 import { Backfill, BackfillList, BackfillListQuery, BackfillParams, BackfillStarted, CancelBackfillResponse, StartBackfillBody } from '../../schemas/backfills.js';
 
 const tags = ['backfills'];
-const ID_RE = /^ua-backfill-[0-9a-f-]{36}-(\d{4}-\d{2}-\d{2})-(\d{4}-\d{2}-\d{2})-/;
-
-function listStatus(temporalStatus: string): string {
-  switch (temporalStatus) {
-    case 'RUNNING':
-    case 'CONTINUED_AS_NEW':
-      return 'running';
-    case 'COMPLETED':
-      return 'completed';
-    case 'CANCELLED':
-      return 'cancelled';
-    case 'FAILED':
-    case 'TERMINATED':
-    case 'TIMED_OUT':
-      return 'failed';
-    default:
-      return statusName(temporalStatus);
-  }
-}
-
 const backfills: FastifyPluginAsyncTypebox = async (app) => {
   const ua = app.ua;
   const uiUrl = (workflowId: string) => workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, workflowId);
@@ -103,13 +85,13 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
         .sort((a, b) => b.firstStartedAt.localeCompare(a.firstStartedAt))
         .slice(0, limit)
         .map((r) => {
-          const m = ID_RE.exec(r.backfillId);
+          const parts = parseBackfillWorkflowId(r.backfillId);
           return {
             backfillId: r.backfillId,
             runId: r.runId,
-            status: listStatus(r.status),
-            from: m ? m[1]! : null,
-            to: m ? m[2]! : null,
+            status: runStatus(r.status),
+            from: parts ? parts.from : null,
+            to: parts ? parts.to : null,
             startedAt: r.firstStartedAt,
             finishedAt: r.finishedAt,
             uiUrl: uiUrl(r.backfillId),
@@ -189,12 +171,12 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const integration = await getIntegration(ua.pool, req.params.id);
       const { backfillId } = req.params;
-      if (!backfillId.startsWith(`ua-backfill-${integration.id}-`)) throw new BackfillNotFound(`backfill ${backfillId} does not exist for integration ${integration.id}`);
+      assertBackfillOf(integration.id, backfillId);
       const description = await ua.temporal(() => ua.client.workflow.getHandle(backfillId).describe()).catch((err) => {
         if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
         throw err;
       });
-      if (description.status.name !== 'RUNNING') throw conflict(`backfill ${backfillId} already finished (${listStatus(description.status.name)})`);
+      if (!isRunning(description.status.name)) throw conflict(`backfill ${backfillId} already finished (${runStatus(description.status.name)})`);
       await ua.temporal(() => cancelBackfill(ua.client, integration.id, backfillId));
       req.log.info({ integrationId: integration.id, backfillId }, 'backfill cancellation requested');
       return reply.code(202).send({

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { workflowUiUrl } from '../../../backfills/service.js';
 import { addDays, dayCount, isDay, utcDayOf } from '../../../export/days.js';
 import { TABLES } from '../../../export/tables.js';
 import { getIntegration, listIntegrations } from '../../../integrations/repo.js';
 import { dayRangeProblems } from '../../../integrations/validation.js';
 import { calendarCodes } from '../../../ledger/export-runs.js';
+import { workflowUiUrlPrefix } from '../../../temporal/links.js';
 import { notFound, validationFailed } from '../../errors.js';
 import { CalendarQuery, CalendarResponse, FileLink, FileParams } from '../../schemas/calendar.js';
 import { errors, security } from '../../schemas/common.js';
@@ -61,7 +61,7 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
         to,
         today,
         maxDays,
-        workflowUrlPrefix: `${workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, '')}`,
+        workflowUrlPrefix: workflowUiUrlPrefix(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE),
         integrations: integrations
           .map((i) => ({ id: i.id, appId: i.appId, bucket: i.bucket, folder: i.folder, enabled: i.enabled, codes: codes.get(i.id) ?? none }))
           .sort((a, b) => a.appId.localeCompare(b.appId) || a.id.localeCompare(b.id)),

@@ -1,22 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import {
-  createIntegration,
-  deleteIntegration,
-  getIntegration,
-  listIntegrations,
-  loadStorageConfig,
-  updateIntegration,
-  type Integration,
-} from '../../../integrations/repo.js';
+import { getIntegration, listIntegrations, loadStorageConfig } from '../../../integrations/repo.js';
+import { createIntegrationWithSchedule, deleteIntegrationSafely, updateIntegrationWithSchedule } from '../../../integrations/service.js';
 import { testConnection } from '../../../integrations/test-connection.js';
 import { endpointProblems, integrationFieldProblems, type Problem } from '../../../integrations/validation.js';
-import { deleteSchedule, syncSchedule } from '../../../temporal/schedules.js';
+import { mapLimit } from '../../../map-limit.js';
 import type { ApiContext } from '../../context.js';
 import { conflict, validationFailed } from '../../errors.js';
-import { inTransaction } from '../../lib/db.js';
-import { integrationView, mapLimit, readScheduleState } from '../../lib/views.js';
+import { integrationView, readScheduleState } from '../../lib/views.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
 import {
   CreateIntegrationBody,
@@ -39,38 +29,6 @@ async function checkInput(ua: ApiContext, input: { endpointUrl?: string; bucket?
   if (problems.length > 0) throw validationFailed(problems);
 }
 
-/** Cancels every running workflow of the integration and waits for them to close; returns the ids it cancelled. */
-async function stopRunningWork(ua: ApiContext, integrationId: string): Promise<{ cancelled: string[]; stillRunning: string[] }> {
-  const cancelled = new Set<string>();
-  const deadline = Date.now() + ua.deleteWaitMs;
-  // integrationId is a validated uuid, so it is safe inside the visibility query.
-  const query = `UaIntegrationId = '${integrationId}' AND ExecutionStatus = 'Running'`;
-  const listRunning = () =>
-    ua.temporal(async () => {
-      const ids: string[] = [];
-      for await (const wf of ua.client.workflow.list({ query })) ids.push(wf.workflowId);
-      return [...new Set(ids)];
-    });
-  for (;;) {
-    let running = await listRunning();
-    if (running.length === 0) {
-      // Visibility can lag a moment behind a workflow that just started: look once more before trusting "none".
-      await new Promise((r) => setTimeout(r, 1_000));
-      running = await listRunning();
-      if (running.length === 0) return { cancelled: [...cancelled], stillRunning: [] };
-    }
-    for (const id of running) {
-      if (cancelled.has(id)) continue;
-      await ua.temporal(() => ua.client.workflow.getHandle(id).cancel()).catch((err) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err; // closed in the meantime
-      });
-      cancelled.add(id);
-    }
-    if (Date.now() >= deadline) return { cancelled: [...cancelled], stillRunning: running };
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 const integrations: FastifyPluginAsyncTypebox = async (app) => {
   const ua = app.ua;
 
@@ -90,34 +48,18 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const body = req.body;
       await checkInput(ua, body);
-      const id = randomUUID();
-      let scheduleTouched = false;
-      let created: Integration;
-      try {
-        created = await inTransaction(ua.pool, async (db) => {
-          const row = await createIntegration(db, ua.keyring, {
-            id,
-            appId: body.appId,
-            endpointUrl: body.endpointUrl,
-            bucket: body.bucket,
-            accessKeyId: body.accessKeyId,
-            secretAccessKey: body.secretAccessKey,
-            enabled: body.enabled ?? true,
-            ...(body.region !== undefined ? { region: body.region } : {}),
-            ...(body.folder !== undefined ? { folder: body.folder } : {}),
-            ...(body.forcePathStyle !== undefined ? { forcePathStyle: body.forcePathStyle } : {}),
-            ...(body.settings !== undefined ? { settings: body.settings } : {}),
-          });
-          scheduleTouched = true;
-          await ua.temporal(() => syncSchedule(ua.client, row, ua.schedule));
-          return row;
-        });
-      } catch (err) {
-        // The row was rolled back; a schedule that may have been created for it goes too (the worker's
-        // reconcile removes it otherwise).
-        if (scheduleTouched) await ua.temporal(() => deleteSchedule(ua.client, id)).catch(() => undefined);
-        throw err;
-      }
+      const created = await createIntegrationWithSchedule(ua, {
+        appId: body.appId,
+        endpointUrl: body.endpointUrl,
+        bucket: body.bucket,
+        accessKeyId: body.accessKeyId,
+        secretAccessKey: body.secretAccessKey,
+        enabled: body.enabled ?? true,
+        ...(body.region !== undefined ? { region: body.region } : {}),
+        ...(body.folder !== undefined ? { folder: body.folder } : {}),
+        ...(body.forcePathStyle !== undefined ? { forcePathStyle: body.forcePathStyle } : {}),
+        ...(body.settings !== undefined ? { settings: body.settings } : {}),
+      });
       const schedule = await readScheduleState(ua, created.id, { bestEffort: true });
       return reply.code(201).header('location', `/v1/integrations/${created.id}`).send(integrationView(created, schedule));
     },
@@ -176,12 +118,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
       const before = await getIntegration(ua.pool, req.params.id);
       const body = req.body;
       await checkInput(ua, body);
-      const updated = await inTransaction(ua.pool, async (db) => {
-        const row = await updateIntegration(db, ua.keyring, before.id, body);
-        const resume = !before.enabled && row.enabled;
-        await ua.temporal(() => syncSchedule(ua.client, row, ua.schedule, resume ? 'integration enabled' : undefined, resume));
-        return row;
-      });
+      const updated = await updateIntegrationWithSchedule(ua, before, body);
       return integrationView(updated, await readScheduleState(ua, updated.id, { bestEffort: true }));
     },
   );
@@ -207,23 +144,14 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const integration = await getIntegration(ua.pool, req.params.id);
-      if (integration.enabled) {
-        await inTransaction(ua.pool, async (db) => {
-          const row = await updateIntegration(db, ua.keyring, integration.id, { enabled: false });
-          await ua.temporal(() => syncSchedule(ua.client, row, ua.schedule, 'integration being deleted'));
-        });
-      } else {
-        await ua.temporal(() => syncSchedule(ua.client, integration, ua.schedule));
-      }
-      const { cancelled, stillRunning } = await stopRunningWork(ua, integration.id);
-      if (stillRunning.length > 0) {
+      const outcome = await deleteIntegrationSafely(ua, integration, ua.deleteWaitMs);
+      if (!outcome.deleted) {
         throw conflict(
-          `cancellation was requested for ${stillRunning.join(', ')} but they have not closed yet (their uploads are being aborted); the integration is disabled; repeat the DELETE shortly`,
+          `cancellation was requested for ${outcome.stillRunning.join(', ')} but they have not closed yet (their uploads are being aborted); the integration is disabled; repeat the DELETE shortly`,
           'exports_still_running',
         );
       }
-      await ua.temporal(() => deleteSchedule(ua.client, integration.id));
-      await deleteIntegration(ua.pool, integration.id);
+      const { cancelled } = outcome;
       req.log.info({ integrationId: integration.id, cancelled }, 'integration deleted');
       return { id: integration.id, deleted: true as const, cancelledWorkflows: cancelled };
     },

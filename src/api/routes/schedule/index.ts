@@ -1,49 +1,19 @@
-import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
+import type { ScheduleDescription } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { workflowUiUrl } from '../../../backfills/service.js';
-import { addDays, dayToExport, utcDayOf } from '../../../export/days.js';
 import { getIntegration, type Integration } from '../../../integrations/repo.js';
-import { exportWorkflowId, scheduleId } from '../../../temporal/ids.js';
-import { syncSchedule } from '../../../temporal/schedules.js';
+import { describeSchedule, pauseSchedule, recentScheduledRuns, resumeSchedule, triggerSchedule } from '../../../integrations/service.js';
+import { scheduleId } from '../../../temporal/ids.js';
+import { workflowUiUrl } from '../../../temporal/links.js';
 import type { ApiContext } from '../../context.js';
 import { conflict } from '../../errors.js';
-import { mapLimit, scheduleUiUrl, statusName } from '../../lib/views.js';
+import { scheduleUiUrl } from '../../lib/views.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
 import { EmptyBody, Schedule, ScheduleNoteBody, TriggerResponse } from '../../schemas/schedule.js';
 
 const tags = ['schedule'];
 
-/** The schedule's description; a schedule that drifted away (deleted by hand) is recreated first. */
-async function describeSchedule(ua: ApiContext, integration: Integration): Promise<ScheduleDescription> {
-  const handle = ua.client.schedule.getHandle(scheduleId(integration.id));
-  return ua.temporal(async () => {
-    try {
-      return await handle.describe();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-      await syncSchedule(ua.client, integration, ua.schedule, 'recreated: the schedule was missing');
-      return handle.describe();
-    }
-  });
-}
-
 async function scheduleView(ua: ApiContext, integration: Integration, d: ScheduleDescription) {
-  const recent = [...d.info.recentActions].reverse().slice(0, 10);
-  const recentRuns = await mapLimit(recent, 5, async (a) => {
-    const wf = a.action.workflow;
-    const status = await ua
-      .temporal(() => ua.client.workflow.getHandle(wf.workflowId, wf.firstExecutionRunId).describe(), 2_000)
-      .then((x) => statusName(x.status.name))
-      .catch(() => 'unknown');
-    return {
-      scheduledAt: a.scheduledAt.toISOString(),
-      startedAt: a.takenAt.toISOString(),
-      day: dayToExport(a.scheduledAt),
-      workflowId: wf.workflowId,
-      runId: wf.firstExecutionRunId,
-      status,
-    };
-  });
+  const recentRuns = await recentScheduledRuns(ua, d);
   return {
     scheduleId: scheduleId(integration.id),
     paused: d.state.paused,
@@ -95,9 +65,7 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const integration = await getIntegration(ua.pool, req.params.id);
-      await describeSchedule(ua, integration);
-      const handle = ua.client.schedule.getHandle(scheduleId(integration.id));
-      await ua.temporal(() => handle.pause(req.body?.note ?? 'paused via API'));
+      await pauseSchedule(ua, integration, req.body?.note ?? 'paused via API');
       req.log.info({ integrationId: integration.id }, 'schedule paused');
       return scheduleView(ua, integration, await describeSchedule(ua, integration));
     },
@@ -119,9 +87,7 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const integration = await getIntegration(ua.pool, req.params.id);
       if (!integration.enabled) throw conflict(`integration ${integration.id} is disabled: enable it with PATCH {"enabled": true}, which also resumes the schedule`);
-      await describeSchedule(ua, integration);
-      const handle = ua.client.schedule.getHandle(scheduleId(integration.id));
-      await ua.temporal(() => handle.unpause(req.body?.note ?? 'resumed via API'));
+      await resumeSchedule(ua, integration, req.body?.note ?? 'resumed via API');
       req.log.info({ integrationId: integration.id }, 'schedule resumed');
       return scheduleView(ua, integration, await describeSchedule(ua, integration));
     },
@@ -144,16 +110,13 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const integration = await getIntegration(ua.pool, req.params.id);
       if (!integration.enabled) throw conflict(`integration ${integration.id} is disabled: enable it before triggering an export`);
-      await describeSchedule(ua, integration);
-      await ua.temporal(() => ua.client.schedule.getHandle(scheduleId(integration.id)).trigger());
-      const day = addDays(utcDayOf(ua.now()), -1);
-      const workflowId = exportWorkflowId(integration.id, day);
-      req.log.info({ integrationId: integration.id, day }, 'schedule triggered');
+      const triggered = await triggerSchedule(ua, integration, ua.now);
+      req.log.info({ integrationId: integration.id, day: triggered.day }, 'schedule triggered');
       return reply.code(202).send({
-        scheduleId: scheduleId(integration.id),
-        day,
-        exportWorkflowId: workflowId,
-        uiUrl: workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, workflowId),
+        scheduleId: triggered.scheduleId,
+        day: triggered.day,
+        exportWorkflowId: triggered.exportWorkflowId,
+        uiUrl: workflowUiUrl(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE, triggered.exportWorkflowId),
       });
     },
   );

@@ -1,4 +1,4 @@
-import type { Pool } from '../../db/pool.js';
+import type { Pool } from './pool.js';
 
 /**
  * Runs `fn` in one transaction. The repository functions take a Pool but only ever call `query`, which
