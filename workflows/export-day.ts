@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, FilePlan } from '../activities/index.js';
-import type { TableName } from '../src/export/tables.js';
+import { TABLES, type TableName } from '../src/export/tables.js';
 import type { RunKind } from '../src/ledger/export-runs.js';
 import { SA_APP_ID, SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/search-attributes.js';
 import { formatBytes, formatCount } from '../src/temporal/format.js';
@@ -88,7 +88,7 @@ function isPermanentConfigError(err: unknown): boolean {
 /** Exports one day of one integration: each table to one CSV file plus its manifest. */
 export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDayResult> {
   const { workflowId, runId } = workflowInfo();
-  const tables = input.tables ?? ['ua_events', 'campaign_metrics'];
+  const tables = input.tables ?? [...TABLES];
   const run = { integrationId: input.integrationId, day: input.day, workflowId, runId, kind: input.kind, ...(input.scheduledAt ? { scheduledAt: input.scheduledAt } : {}) };
 
   const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [
@@ -122,6 +122,8 @@ export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDa
       await exportFile(plan, file, progress, run, () => setCurrentDetails(describe()));
     } catch (err) {
       firstError ??= err;
+      // A cancel is an operator's act, not an export result: the integration's last status stays what
+      // the last finished export made it.
       if (isCancellation(err)) throw err;
     }
     setCurrentDetails(describe());

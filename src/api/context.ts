@@ -37,11 +37,7 @@ export interface ApiContext {
   client: Client;
   now: () => Date;
   taskQueue: string;
-  /**
-   * `partSize` is always undefined: the worker owns the part size. It stays in the type only until the
-   * backfills route stops passing it along.
-   */
-  schedule: ScheduleSettings & { partSize?: undefined };
+  schedule: ScheduleSettings;
   endpointPolicy: EndpointPolicy;
   deleteWaitMs: number;
   /** Runs Temporal calls under one deadline, so an unreachable server fails fast instead of hanging. */

@@ -17,7 +17,6 @@ export interface StartBackfill {
   tables?: TableName[];
   concurrency: number;
   taskQueue: string;
-  partSize?: number;
   uiUrl: string;
   namespace: string;
 }
@@ -40,7 +39,7 @@ export async function startBackfill(client: Client, req: StartBackfill): Promise
   const handle = await client.workflow.start(backfillWorkflow, {
     taskQueue: req.taskQueue,
     workflowId,
-    args: [{ integrationId: req.integrationId, from: req.from, to: req.to, tables, concurrency: req.concurrency, ...(req.partSize ? { partSize: req.partSize } : {}) }],
+    args: [{ integrationId: req.integrationId, from: req.from, to: req.to, tables, concurrency: req.concurrency }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     typedSearchAttributes: [

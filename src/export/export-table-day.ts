@@ -1,11 +1,10 @@
 import type { BufferPool } from './buffer-pool.js';
 import { CopyRows } from './copy-rows.js';
 import { csvHeader } from './csv.js';
-import { eventKey, ordinalKey } from './part-assembler.js';
 import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from './query.js';
 import type { ExportSettings } from './settings.js';
 import { streamParts, type Checkpoint, type StreamPartsResult } from './stream-parts.js';
-import { columnNames, type TableName } from './tables.js';
+import { columnNames, tableSpec, type TableName } from './tables.js';
 
 /** The one Postgres connection the export's read transaction and COPY run on. */
 export interface ExportReadClient {
@@ -59,7 +58,7 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Stream
     result = await streamParts({
       source,
       keyColumns: keyColumnCount(table),
-      keyOf: table === 'ua_events' ? eventKey : ordinalKey,
+      keyOf: tableSpec(table).keyOf,
       header,
       partSize: input.partSize,
       maxInFlight: input.maxInFlight,

@@ -1,5 +1,5 @@
 import type { ExportPlan, FilePlan } from './plan.js';
-import { SCHEMA_VERSION, type TableName } from './tables.js';
+import { SCHEMA_VERSION, windowColumn, type TableName } from './tables.js';
 
 export interface ManifestFacts {
   plan: ExportPlan;
@@ -24,7 +24,7 @@ export function buildManifest(f: ManifestFacts) {
     schemaVersion: SCHEMA_VERSION,
     table: f.table,
     day: f.day,
-    window: { start: f.plan.window.start, end: f.plan.window.end, column: f.table === 'ua_events' ? 'created_at' : 'date' },
+    window: { start: f.plan.window.start, end: f.plan.window.end, column: windowColumn(f.table) },
     bucket: f.file.bucket,
     key: f.file.key,
     rows: f.rows,

@@ -101,6 +101,7 @@ export const happy: { [K in ActivityName]: (input: In<K>) => Promise<Out<K>> } =
       bytes: rows * 10,
       sha256: `sha-${input.table}-${input.day}`,
       resumed: false,
+      partSize: 16 * 1024 * 1024,
     };
   },
   async completeFile(input) {

@@ -48,7 +48,6 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
           ...(tables ? { tables } : {}),
           concurrency: concurrency ?? Math.min(ua.env.BACKFILL_DEFAULT_CONCURRENCY, ua.env.BACKFILL_MAX_CONCURRENCY),
           taskQueue: ua.taskQueue,
-          partSize: ua.schedule.partSize,
           uiUrl: ua.env.TEMPORAL_UI_URL,
           namespace: ua.env.TEMPORAL_NAMESPACE,
         }),
