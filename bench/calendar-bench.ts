@@ -221,14 +221,14 @@ async function main(): Promise<void> {
       for (let i = 0; i <= RUNS; i++) {
         await ui.page.goto(`${api.url}/calendar#token=${TOKEN}`);
         await ui.page.waitForFunction(() => (globalThis as { document?: { body: { dataset: Record<string, string> } } }).document?.body.dataset.overview === 'drawn');
-        const m = (await ui.page.evaluate('window.__calendar.metrics')) as Record<string, number>;
+        const m = await ui.page.evaluate<Record<string, number>>('window.__calendar.metrics');
         if (m.rows !== N || m.days !== DAYS) throw new Error(`the page drew ${m.rows} × ${m.days}`);
         if (i === 0) await ui.page.screenshot({ path: join(SCREENSHOT_DIR, 'calendar-bench-overview.png') });
         const t = performance.now();
         await ui.page.locator('.row .name').nth(i % N).click();
         await ui.page.locator('#months .day').nth(DAYS - 1).waitFor();
         const detailMs = performance.now() - t;
-        const d = (await ui.page.evaluate('window.__calendar.metrics')) as Record<string, number>;
+        const d = await ui.page.evaluate<Record<string, number>>('window.__calendar.metrics');
         if (i === 0) await ui.page.screenshot({ path: join(SCREENSHOT_DIR, 'calendar-bench-integration.png') });
         if (i > 0) samples.push({ fetchMs: m.fetchMs!, overviewRenderMs: m.overviewRenderMs!, overviewPaintMs: m.overviewPaintMs!, detailRenderMs: d.detailRenderMs!, detailMs });
       }
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
           `(DOM rows + canvases), to painted frame ${ms(med((s) => s.overviewPaintMs))}; one integration's month grid: ledger fetch + render ${ms(med((s) => s.detailRenderMs))}, click to last cell ${ms(med((s) => s.detailMs))}`,
       );
       const cells = await ui.page.locator('#months .day:not(.out)').count();
-      const nodes = await ui.page.evaluate('document.getElementsByTagName("*").length');
+      const nodes = await ui.page.evaluate<number>('document.getElementsByTagName("*").length');
       log(`DOM: ${cells} day cells in the month grid, ${nodes} elements on the page in all`);
     } finally {
       await ui.close();

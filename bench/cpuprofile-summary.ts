@@ -58,8 +58,8 @@ export function summarizeProfile(profile: CpuProfile, root: string, window?: { f
   let t = profile.startTime;
   let sampledUs = 0;
   const applied = !!window && window.fromUs >= profile.startTime - 1e6 && window.toUs <= profile.endTime + 1e6;
-  const from = applied ? window!.fromUs : -Infinity;
-  const to = applied ? window!.toUs : Infinity;
+  const from = applied ? window.fromUs : -Infinity;
+  const to = applied ? window.toUs : Infinity;
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
     t += dt;

@@ -40,9 +40,9 @@ const { values: opts } = parseArgs({
   },
 });
 const rows = Number(opts.rows);
-const day = opts.day!;
+const day = opts.day;
 const partSize = Number(opts['part-size-mib']) * 2 ** 20;
-const inFlights = opts['in-flight']!.split(',').map(Number);
+const inFlights = opts['in-flight'].split(',').map(Number);
 const repeat = Number(opts.repeat);
 const MB = 1e6;
 
@@ -145,7 +145,7 @@ async function main() {
   };
 
   const results: StageResult[] = [];
-  for (const name of opts.stages!.split(',')) {
+  for (const name of opts.stages.split(',')) {
     const run = stages[name];
     if (!run) throw new Error(`unknown stage ${name}`);
     const lanes = name === 's3-only' || name === 'full' ? inFlights : [0];

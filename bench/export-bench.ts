@@ -84,17 +84,17 @@ if (opts.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const sizes = opts.rows!.split(',').map((s) => {
+const sizes = opts.rows.split(',').map((s) => {
   const n = Number(s.replace(/_/g, '').trim());
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--rows: not a positive integer: ${s}`);
   return n;
 });
-const day = opts.day!;
+const day = opts.day;
 const trialCount = Number(opts.trials);
 if (!Number.isInteger(trialCount) || trialCount < 1) throw new Error('--trials must be a positive integer');
-const workerNodeFlags = opts['worker-node-flags']!.split(' ').filter(Boolean);
+const workerNodeFlags = opts['worker-node-flags'].split(' ').filter(Boolean);
 const workerExtraEnv = Object.fromEntries(
-  opts['worker-env']!
+  opts['worker-env']
     .split(',')
     .filter(Boolean)
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),

@@ -93,7 +93,7 @@ async function driver(): Promise<void> {
   const bundlePath = path.join(os.tmpdir(), `ua-export-workflow-bundle-${process.pid}.js`);
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { WORKFLOWS_PATH } = await import('../src/worker/worker.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
   writeFileSync(bundlePath, code);
   console.error(`workflow bundle: ${(code.length / 2 ** 20).toFixed(1)} MiB at ${bundlePath}`);
 

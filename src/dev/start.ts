@@ -45,11 +45,11 @@ await s3.send(new HeadBucketCommand({ Bucket: env.LOCAL_S3_BUCKET })).catch(() =
 const today = utcDayOf(new Date());
 const days = Array.from({ length: DEMO_DAYS }, (_, i) => addDays(today, -DEMO_DAYS + i));
 for (const [i, day] of days.entries()) {
-  const { rows } = await pool.query(
+  const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM ua_events WHERE app_id = $1 AND created_at >= $2::date AND created_at < $2::date + 1`,
     [DEMO_APP_ID, day],
   );
-  if (rows[0].n === 0) {
+  if (rows[0]!.n === 0) {
     await insertEvents(pool, eventsForDay(DEMO_APP_ID, day, EVENTS_PER_DAY, 1000 + i));
     await pool.query('DELETE FROM campaign_metrics WHERE app_id = $1 AND date = $2', [DEMO_APP_ID, day]);
     await insertMetrics(pool, metricsForDay(DEMO_APP_ID, day, 12, 2000 + i));

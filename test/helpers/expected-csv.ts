@@ -29,7 +29,7 @@ export function jsonbText(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `[${v.map(jsonbText).join(', ')}]`;
   if (typeof v === 'object') {
-    const keys = Object.keys(v as object).sort((a, b) => {
+    const keys = Object.keys(v).sort((a, b) => {
       const la = Buffer.byteLength(a);
       const lb = Buffer.byteLength(b);
       return la !== lb ? la - lb : Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -49,6 +49,8 @@ function isoMicros(v: string): string {
 function cell(column: string, v: Cell | undefined): string | null {
   if (v === null || v === undefined) return null;
   if (column === 'custom_parameters' || column === 'user_attributes') return jsonbText(v);
+  // Only the two JSON columns hold objects; String() would turn one anywhere else into "[object Object]".
+  if (typeof v === 'object') throw new Error(`test fixture: column ${column} holds an object, but only JSON columns may`);
   if (column.endsWith('_datetime')) return isoMicros(String(v));
   if (column === 'event_type') return String(v).toLowerCase();
   return String(v);

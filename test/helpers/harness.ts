@@ -177,7 +177,7 @@ export function historyText(history: unknown): string {
     if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
     else if (typeof v === 'string') out.push(v);
     else if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === 'object') Object.values(v as object).forEach(walk);
+    else if (typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(history);
   return out.join('\n');
