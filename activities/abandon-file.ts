@@ -36,7 +36,10 @@ export function createAbandonFile(deps: ActivityDeps) {
       }
     }
     await recordRunFinish(deps.pool, identity(input), { status: input.cancelled ? 'cancelled' : 'failed', error: input.error });
-    logFor(input)[input.cancelled ? 'info' : 'warn']({ reason: input.cancelled ? 'Cancelled' : input.reason, error: input.error }, input.cancelled ? 'file cancelled' : 'file failed');
+    logFor(input)[input.cancelled ? 'info' : 'warn'](
+      { reason: input.cancelled ? 'Cancelled' : input.reason, error: input.error },
+      input.cancelled ? 'file cancelled' : 'file failed',
+    );
     exportFailures.inc({ table: input.table, reason: input.cancelled ? 'Cancelled' : input.reason });
   };
 }

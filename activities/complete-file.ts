@@ -22,12 +22,20 @@ export function createCompleteFile(deps: ActivityDeps) {
     try {
       // An older manifest must not vouch for the file about to replace its object.
       await deleteObject(s3, input.bucket, input.manifestKey);
-      const done = await completeUpload(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, parts: input.parts, bytes: input.bytes, startedAt: new Date(input.startedAt) });
+      const done = await completeUpload(s3, {
+        bucket: input.bucket,
+        key: input.key,
+        uploadId: input.uploadId,
+        parts: input.parts,
+        bytes: input.bytes,
+        startedAt: new Date(input.startedAt),
+      });
       let sha256 = input.sha256;
       if (!sha256) {
         // The upload resumed mid-file, so no single pass saw every byte: read the object back.
         const read = await sha256OfObject(s3, input.bucket, input.key);
-        if (read.bytes !== input.bytes) throw ApplicationFailure.nonRetryable(`completed object has ${read.bytes} bytes, expected ${input.bytes}`, 'SizeMismatch');
+        if (read.bytes !== input.bytes)
+          throw ApplicationFailure.nonRetryable(`completed object has ${read.bytes} bytes, expected ${input.bytes}`, 'SizeMismatch');
         sha256 = read.sha256;
       }
       // Anything a crashed attempt opened for this key is garbage now.

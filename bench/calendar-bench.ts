@@ -73,9 +73,10 @@ async function ensureDatabase(env: Env): Promise<string> {
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB]);
-    if (!rowCount) await admin.query(`CREATE DATABASE ${DB}`).catch((err: { code?: string }) => {
-      if (err.code !== '42P04') throw err;
-    });
+    if (!rowCount)
+      await admin.query(`CREATE DATABASE ${DB}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err;
+      });
   } finally {
     await admin.end();
   }
@@ -159,7 +160,9 @@ async function main(): Promise<void> {
 
   if (args.refill || !(await isFilled(pool))) {
     const f = await fill(pool);
-    log(`filled: ${f.runs.toLocaleString('en-US')} export_runs, ${f.dayStates.toLocaleString('en-US')} export_day_state rows in ${(f.filledMs / 1000).toFixed(1)} s`);
+    log(
+      `filled: ${f.runs.toLocaleString('en-US')} export_runs, ${f.dayStates.toLocaleString('en-US')} export_day_state rows in ${(f.filledMs / 1000).toFixed(1)} s`,
+    );
   } else {
     log('filled: reusing the existing data (--refill to rebuild)');
   }
@@ -172,9 +175,9 @@ async function main(): Promise<void> {
   const codes = await timed(() => calendarCodes(pool, FROM, TO, TABLES));
   const mix = { x: 0, e: 0, f: 0, r: 0, m: 0 } as Record<string, number>;
   for (const c of codes.last.values()) for (const ch of c) mix[ch] = (mix[ch] ?? 0) + 1;
-  log(`calendarCodes: median ${ms(median(codes.ms))} (runs: ${codes.ms.map((x) => x.toFixed(0)).join(', ')} ms); ${codes.last.size} strings of ${DAYS}; mix ${JSON.stringify(mix)}`);
-
-
+  log(
+    `calendarCodes: median ${ms(median(codes.ms))} (runs: ${codes.ms.map((x) => x.toFixed(0)).join(', ')} ms); ${codes.last.size} strings of ${DAYS}; mix ${JSON.stringify(mix)}`,
+  );
 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
@@ -209,7 +212,9 @@ async function main(): Promise<void> {
     if (res.statusCode !== 200) throw new Error(`GET …/exports: ${res.statusCode} ${res.body}`);
     return res.body;
   });
-  log(`GET /v1/integrations/:id/exports (${DAYS} days): median ${ms(median(exportsRoute.ms))}; response ${kib(Buffer.byteLength(exportsRoute.last))} (${kib(gzipSync(exportsRoute.last).length)} gzipped)`);
+  log(
+    `GET /v1/integrations/:id/exports (${DAYS} days): median ${ms(median(exportsRoute.ms))}; response ${kib(Buffer.byteLength(exportsRoute.last))} (${kib(gzipSync(exportsRoute.last).length)} gzipped)`,
+  );
   await app.close();
 
   // 3. The page in Chromium: fetch and draw every strip, then one integration's month grid.
@@ -220,17 +225,32 @@ async function main(): Promise<void> {
       const samples: { fetchMs: number; overviewRenderMs: number; overviewPaintMs: number; detailRenderMs: number; detailMs: number }[] = [];
       for (let i = 0; i <= RUNS; i++) {
         await ui.page.goto(`${api.url}/calendar#token=${TOKEN}`);
-        await ui.page.waitForFunction(() => (globalThis as { document?: { body: { dataset: Record<string, string> } } }).document?.body.dataset.overview === 'drawn');
+        await ui.page.waitForFunction(
+          () => (globalThis as { document?: { body: { dataset: Record<string, string> } } }).document?.body.dataset.overview === 'drawn',
+        );
         const m = await ui.page.evaluate<Record<string, number>>('window.__calendar.metrics');
         if (m.rows !== N || m.days !== DAYS) throw new Error(`the page drew ${m.rows} × ${m.days}`);
         if (i === 0) await ui.page.screenshot({ path: join(SCREENSHOT_DIR, 'calendar-bench-overview.png') });
         const t = performance.now();
-        await ui.page.locator('.row .name').nth(i % N).click();
-        await ui.page.locator('#months .day').nth(DAYS - 1).waitFor();
+        await ui.page
+          .locator('.row .name')
+          .nth(i % N)
+          .click();
+        await ui.page
+          .locator('#months .day')
+          .nth(DAYS - 1)
+          .waitFor();
         const detailMs = performance.now() - t;
         const d = await ui.page.evaluate<Record<string, number>>('window.__calendar.metrics');
         if (i === 0) await ui.page.screenshot({ path: join(SCREENSHOT_DIR, 'calendar-bench-integration.png') });
-        if (i > 0) samples.push({ fetchMs: m.fetchMs!, overviewRenderMs: m.overviewRenderMs!, overviewPaintMs: m.overviewPaintMs!, detailRenderMs: d.detailRenderMs!, detailMs });
+        if (i > 0)
+          samples.push({
+            fetchMs: m.fetchMs!,
+            overviewRenderMs: m.overviewRenderMs!,
+            overviewPaintMs: m.overviewPaintMs!,
+            detailRenderMs: d.detailRenderMs!,
+            detailMs,
+          });
       }
       const med = (f: (s: (typeof samples)[number]) => number) => median(samples.map(f));
       log(

@@ -106,7 +106,17 @@ async function main() {
   // A checkpoint at the very start: streamParts then emits the header but keeps no whole-file hash.
   const noHash: Checkpoint = { parts: [], next: { rows: 0, after: null, skip: 0 }, bytes: 0, continuousHash: false };
   const frame = (source: CopyRows, upload: (n: number, body: Buffer) => Promise<string>, hash: boolean, maxInFlight = 2) =>
-    streamParts({ source, keyColumns: keyColumnCount('ua_events'), keyOf: eventKey, header, partSize, resume: hash ? null : noHash, uploadPart: upload, onCheckpoint: () => undefined, maxInFlight });
+    streamParts({
+      source,
+      keyColumns: keyColumnCount('ua_events'),
+      keyOf: eventKey,
+      header,
+      partSize,
+      resume: hash ? null : noHash,
+      uploadPart: upload,
+      onCheckpoint: () => undefined,
+      maxInFlight,
+    });
 
   const stages: Record<string, (inFlight: number) => Promise<number>> = {
     copy: () =>
@@ -120,7 +130,7 @@ async function main() {
     's3-only': async (inFlight) => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key }));
       const body = randomBytes(partSize);
-      const parts = Math.max(4, Math.round(640 * 2 ** 20 / partSize / 2));
+      const parts = Math.max(4, Math.round((640 * 2 ** 20) / partSize / 2));
       let next = 1;
       const lane = async () => {
         while (next <= parts) {
@@ -154,7 +164,7 @@ async function main() {
       let best: StageResult | null = null;
       for (let i = 0; i < repeat; i++) {
         const r = await measure(label, () => run(lane || 2));
-        console.error(`  ${label} #${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${((r.bytes / MB) / (r.ms / 1000)).toFixed(1)} MB/s`);
+        console.error(`  ${label} #${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${(r.bytes / MB / (r.ms / 1000)).toFixed(1)} MB/s`);
         if (!best || r.ms < best.ms) best = r;
       }
       results.push(best!);

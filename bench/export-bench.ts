@@ -274,11 +274,15 @@ interface Ctx {
 /** Ports free on 127.0.0.1 right now. */
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => resolve(srv));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const srv = net.createServer();
+          srv.once('error', reject);
+          srv.listen(0, '127.0.0.1', () => resolve(srv));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -294,7 +298,12 @@ function buildCompiled(): string {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     // tsc still emits when other files have type errors; only a missing entry is fatal.
-    log(`tsc reported errors (emitted anyway): ${String((err as { stdout?: Buffer }).stdout ?? '').split('\n').slice(0, 3).join(' | ')}`);
+    log(
+      `tsc reported errors (emitted anyway): ${String((err as { stdout?: Buffer }).stdout ?? '')
+        .split('\n')
+        .slice(0, 3)
+        .join(' | ')}`,
+    );
   }
   for (const name of ['node_modules', 'migrations', 'package.json', '.local']) {
     const link = path.join(out, name);
@@ -312,7 +321,11 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
   log(`=== ${fmtInt(rows)} rows: app ${appId}, day ${day}`);
 
   const data = await ensureAppDay(pool, appId, day, rows, log);
-  log(data.generated ? `generated ${fmtInt(rows)} rows in ${secs(data.generateMs)} (${fmtInt(rows / (data.generateMs / 1000))} rows/s)` : `app-day already holds ${fmtInt(rows)} rows: generation skipped`);
+  log(
+    data.generated
+      ? `generated ${fmtInt(rows)} rows in ${secs(data.generateMs)} (${fmtInt(rows / (data.generateMs / 1000))} rows/s)`
+      : `app-day already holds ${fmtInt(rows)} rows: generation skipped`,
+  );
   log(`VACUUM ANALYZE ua_events: ${secs(data.vacuumMs)}`);
 
   const tmp = path.join(os.tmpdir(), `ua-export-bench-${process.pid}`);
@@ -418,7 +431,9 @@ async function runTrial(
   const folder = `bench/${rows}-${Date.now()}`;
   try {
     const quiet = await waitForQuiet([process.pid, worker.pid, ...worker.helperPids]);
-    log(`background load before measuring: ${quiet.cores.toFixed(2)} cores${quiet.waitedMs > 2_500 ? ` (waited ${secs(quiet.waitedMs)} for it to settle)` : ''}`);
+    log(
+      `background load before measuring: ${quiet.cores.toFixed(2)} cores${quiet.waitedMs > 2_500 ? ` (waited ${secs(quiet.waitedMs)} for it to settle)` : ''}`,
+    );
 
     // Baseline: the export's own query, right before the export, in each session with each reader.
     const settings = normalizeSettings({ includeEventsWithoutProfile: true });
@@ -474,7 +489,9 @@ async function runTrial(
     const threadsAfter = threadTicks(worker.pid);
     const file = result.value.files[0]!;
     if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
-    log(`export done in ${secs(exportMs)}: ${fmtInt(file.rows ?? 0)} rows, ${fmtMiB(file.bytes ?? 0)}, ${file.parts} parts; worker max RSS ${fmtMiB(rss.maxRss)}, VmHWM ${fmtMiB(rss.lastHwm)}`);
+    log(
+      `export done in ${secs(exportMs)}: ${fmtInt(file.rows ?? 0)} rows, ${fmtMiB(file.bytes ?? 0)}, ${file.parts} parts; worker max RSS ${fmtMiB(rss.maxRss)}, VmHWM ${fmtMiB(rss.lastHwm)}`,
+    );
 
     // Per-activity timing from the workflow's history.
     const history = await result.handle.fetchHistory();
@@ -482,7 +499,8 @@ async function runTrial(
     const activities: ActivityTiming[] = [];
     for (const e of history.events ?? []) {
       const id = String(e.eventId);
-      if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: tsMs(e.eventTime) });
+      if (e.activityTaskScheduledEventAttributes)
+        scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: tsMs(e.eventTime) });
       if (e.activityTaskStartedEventAttributes) {
         const s = scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId));
         if (s) s.startedAt = tsMs(e.eventTime);
@@ -507,8 +525,19 @@ async function runTrial(
     if (file.sha256 !== streamed.sha256) notes.push(`result sha256 ${file.sha256} != streamed ${streamed.sha256}`);
     if (manifest.bytes !== file.bytes) notes.push(`manifest bytes ${manifest.bytes} != result bytes ${file.bytes}`);
     if (file.rows !== rows || manifest.rows !== rows) notes.push(`rows: result ${file.rows}, manifest ${manifest.rows}, expected ${rows}`);
-    const verify = { headBytes: head.ContentLength ?? -1, streamedBytes: streamed.bytes, streamedSha256: streamed.sha256, manifestSha256: manifest.sha256, ok: notes.length === 0, notes };
-    log(verify.ok ? `verified: object is ${fmtInt(streamed.bytes)} bytes, sha256 ${streamed.sha256.slice(0, 16)}… matches the manifest` : `VERIFY FAILED: ${notes.join('; ')}`);
+    const verify = {
+      headBytes: head.ContentLength ?? -1,
+      streamedBytes: streamed.bytes,
+      streamedSha256: streamed.sha256,
+      manifestSha256: manifest.sha256,
+      ok: notes.length === 0,
+      notes,
+    };
+    log(
+      verify.ok
+        ? `verified: object is ${fmtInt(streamed.bytes)} bytes, sha256 ${streamed.sha256.slice(0, 16)}… matches the manifest`
+        : `VERIFY FAILED: ${notes.join('; ')}`,
+    );
 
     let timeline: string | null = null;
     if (opts.timeline) {
@@ -516,7 +545,10 @@ async function runTrial(
       const head2 = `  t(s)  ${groups.map((g) => g.split(' ')[0]!.padStart(9)).join('')}   (cores used; ${os.availableParallelism()} available)`;
       const coresOf = (b: Map<string, number>, g: string) =>
         g === 'other' ? [...b].filter(([k]) => k.startsWith('other')).reduce((a, [, v]) => a + v, 0) : (b.get(g) ?? 0);
-      timeline = [head2, ...cpu.buckets(1000).map((b) => `  ${String(b.startMs / 1000).padStart(4)}  ${groups.map((g) => coresOf(b.cores, g).toFixed(2).padStart(9)).join('')}`)].join('\n');
+      timeline = [
+        head2,
+        ...cpu.buckets(1000).map((b) => `  ${String(b.startMs / 1000).padStart(4)}  ${groups.map((g) => coresOf(b.cores, g).toFixed(2).padStart(9)).join('')}`),
+      ].join('\n');
     }
 
     return {
@@ -546,7 +578,10 @@ async function runTrial(
 function renderReport(results: SizeResult[], m: MachineInfo): { text: string; markdown: string } {
   const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
   const cpuList = (cpu: { group: string; seconds: number }[]) =>
-    cpu.filter((c) => c.seconds >= 0.05).map((c) => `${c.group} ${c.seconds.toFixed(1)}`).join(', ');
+    cpu
+      .filter((c) => c.seconds >= 0.05)
+      .map((c) => `${c.group} ${c.seconds.toFixed(1)}`)
+      .join(', ');
   const otherCpu = (cpu: { group: string; seconds: number }[]) => cpu.filter((c) => c.group.startsWith('other')).reduce((a, c) => a + c.seconds, 0);
   const rowsOut = results.map((r) => {
     const baseMBps = mbps(r.baseline.bytes, r.baseline.ms);
@@ -561,7 +596,23 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       timeRatio: r.baseline.ms / r.best.exportMs,
     };
   });
-  const header = ['rows', 'CSV file', 'COPY baseline', 'baseline MB/s', 'baseline rows/s', 'export wall', 'export rows/s', 'export MB/s', 'MB/s ratio', 'time ratio', 'uploadParts', 'RSS at ready', 'max RSS in export', 'VmHWM', 'S3 verified'];
+  const header = [
+    'rows',
+    'CSV file',
+    'COPY baseline',
+    'baseline MB/s',
+    'baseline rows/s',
+    'export wall',
+    'export rows/s',
+    'export MB/s',
+    'MB/s ratio',
+    'time ratio',
+    'uploadParts',
+    'RSS at ready',
+    'max RSS in export',
+    'VmHWM',
+    'S3 verified',
+  ];
   const cells = rowsOut.map((x) => [
     fmtInt(x.r.rows),
     fmtMiB(x.r.best.fileBytes),
@@ -586,8 +637,12 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   // Bars from the product spec.
   const bars: string[] = [];
   for (const x of rowsOut) {
-    bars.push(`${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`);
-    bars.push(`${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}`);
+    bars.push(
+      `${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`,
+    );
+    bars.push(
+      `${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}`,
+    );
   }
   if (results.length > 1) {
     const sorted = [...results].sort((a, b) => a.rows - b.rows);
@@ -605,8 +660,12 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   const details: string[] = [];
   for (const x of rowsOut) {
     const r = x.r;
-    details.push(`${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : `${process.env.PART_SIZE_MIB || 16} MiB (worker's PART_SIZE_MIB)`}, ${r.trials.length} trial(s)):`);
-    details.push(`  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`);
+    details.push(
+      `${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : `${process.env.PART_SIZE_MIB || 16} MiB (worker's PART_SIZE_MIB)`}, ${r.trials.length} trial(s)):`,
+    );
+    details.push(
+      `  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`,
+    );
     details.push(`  worker: ready ${secs(r.workerReadyMs)} after spawn; ${r.workerIdentity}`);
     if (r.startup.children.length > 0) {
       details.push(
@@ -614,25 +673,45 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
           `worker + children peak RSS together ${fmtMiB(r.startup.combinedPeakRss)} (sampled every 100 ms until ready)`,
       );
     }
-    details.push(`  worker memory: RSS at ready ${fmtMiB(r.rssAtReady)} (VmHWM ${fmtMiB(r.hwmAtReady)}), max RSS during exports ${fmtMiB(r.maxRssDuringExport)}, VmHWM at end ${fmtMiB(r.hwmAtEnd)}${r.helperHwm ? `; tsx's esbuild child VmHWM ${fmtMiB(r.helperHwm)}` : ''}`);
+    details.push(
+      `  worker memory: RSS at ready ${fmtMiB(r.rssAtReady)} (VmHWM ${fmtMiB(r.hwmAtReady)}), max RSS during exports ${fmtMiB(r.maxRssDuringExport)}, VmHWM at end ${fmtMiB(r.hwmAtEnd)}${r.helperHwm ? `; tsx's esbuild child VmHWM ${fmtMiB(r.helperHwm)}` : ''}`,
+    );
     r.trials.forEach((t, i) => {
       const core = ['worker (node)', 'postgres', 'seaweedfs'].reduce((a, g) => a + (t.cpu.find((c) => c.group === g)?.seconds ?? 0), 0);
       const bestBase = t.baselineRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
-      details.push(`  trial ${i + 1}${t === r.best ? ' (fastest export, in the table)' : ''}: background load before ${t.backgroundCoresBefore.toFixed(2)} cores`);
-      details.push(`    baseline COPY: ${t.baselineRuns.map((b) => `${secs(b.ms)} (${b.session}, ${b.reader})`).join(', ')} for ${fmtMiB(bestBase.bytes)} (includes the 2 key columns the export strips; no header); fastest: ${bestBase.session}, ${bestBase.reader}`);
+      details.push(
+        `  trial ${i + 1}${t === r.best ? ' (fastest export, in the table)' : ''}: background load before ${t.backgroundCoresBefore.toFixed(2)} cores`,
+      );
+      details.push(
+        `    baseline COPY: ${t.baselineRuns.map((b) => `${secs(b.ms)} (${b.session}, ${b.reader})`).join(', ')} for ${fmtMiB(bestBase.bytes)} (includes the 2 key columns the export strips; no header); fastest: ${bestBase.session}, ${bestBase.reader}`,
+      );
       for (const b of t.baselineRuns) details.push(`      CPU in the ${b.session}, ${b.reader} run: ${cpuList(b.cpu ?? [])}`);
-      details.push(`    export: ${secs(t.exportMs)} wall, ${(mbps(t.fileBytes, t.exportMs)).toFixed(1)} MB/s, ${(mbps(t.fileBytes, t.exportMs) / mbps(bestBase.bytes, bestBase.ms)).toFixed(2)}× this trial's baseline; uploadParts ${secs(t.uploadPartsMs)} (${(bestBase.ms / t.uploadPartsMs).toFixed(2)}× baseline time)`);
+      details.push(
+        `    export: ${secs(t.exportMs)} wall, ${mbps(t.fileBytes, t.exportMs).toFixed(1)} MB/s, ${(mbps(t.fileBytes, t.exportMs) / mbps(bestBase.bytes, bestBase.ms)).toFixed(2)}× this trial's baseline; uploadParts ${secs(t.uploadPartsMs)} (${(bestBase.ms / t.uploadPartsMs).toFixed(2)}× baseline time)`,
+      );
       details.push(`    activities (run + queued): ${t.activities.map((a) => `${a.name} ${secs(a.runMs)} + ${secs(a.queueMs)}`).join(', ')}`);
-      details.push(`    CPU core-s during the export (${(t.exportMs / 1000 * m.nproc).toFixed(1)} available): ${cpuList(t.cpu)}${otherCpu(t.cpu) > 0.05 ? `  [all "other": ${otherCpu(t.cpu).toFixed(1)}]` : ''}`);
-      details.push(`    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`);
-      details.push(`    worker CPU by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`);
+      details.push(
+        `    CPU core-s during the export (${((t.exportMs / 1000) * m.nproc).toFixed(1)} available): ${cpuList(t.cpu)}${otherCpu(t.cpu) > 0.05 ? `  [all "other": ${otherCpu(t.cpu).toFixed(1)}]` : ''}`,
+      );
+      details.push(
+        `    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`,
+      );
+      details.push(
+        `    worker CPU by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
+      );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
-      details.push(`    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}`);
+      details.push(
+        `    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}`,
+      );
       if (t.timeline) details.push('    timeline:', ...t.timeline.split('\n').map((l) => `  ${l}`));
     });
     if (r.profile) {
       details.push(`  CPU profile of the fastest trial ${r.profileFile}:`);
-      details.push(...formatProfileSummary(r.profile, 15).split('\n').map((l) => `  ${l}`));
+      details.push(
+        ...formatProfileSummary(r.profile, 15)
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
     }
   }
 

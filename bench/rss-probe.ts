@@ -106,7 +106,10 @@ async function driver(): Promise<void> {
       const c = fork(self, ['--step', step, '--bundle', bundlePath], {
         cwd: ROOT,
         execPath: process.execPath,
-        execArgv: [...(self.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(step.endsWith('+gc') || step === 'empty' || step === 'imports' ? ['--expose-gc'] : [])],
+        execArgv: [
+          ...(self.endsWith('.ts') ? ['--import', 'tsx'] : []),
+          ...(step.endsWith('+gc') || step === 'empty' || step === 'imports' ? ['--expose-gc'] : []),
+        ],
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
       let got: Report | null = null;
@@ -118,7 +121,8 @@ async function driver(): Promise<void> {
   }
   const mib = (b: number) => (b / 2 ** 20).toFixed(1).padStart(8);
   console.log('step              VmRSS    VmHWM  heapUsed heapTotal  external arrayBuf   (MiB)');
-  for (const r of rows) console.log(`${r.step.padEnd(14)} ${mib(r.rss)} ${mib(r.hwm)} ${mib(r.heapUsed)} ${mib(r.heapTotal)} ${mib(r.external)} ${mib(r.arrayBuffers)}`);
+  for (const r of rows)
+    console.log(`${r.step.padEnd(14)} ${mib(r.rss)} ${mib(r.hwm)} ${mib(r.heapUsed)} ${mib(r.heapTotal)} ${mib(r.external)} ${mib(r.arrayBuffers)}`);
 }
 
 if (opts.step) await child(opts.step);

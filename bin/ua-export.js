@@ -18,7 +18,9 @@ if (major < REQUIRED_MAJOR) {
         .filter((p) => existsSync(p))
     : [];
   if (installed.length === 0) {
-    console.error(`ua-export needs Node >= ${REQUIRED_MAJOR} (this is ${process.version}); run \`npm test\` or \`npm start\` once to install it into .local/, or install Node ${REQUIRED_MAJOR} LTS`);
+    console.error(
+      `ua-export needs Node >= ${REQUIRED_MAJOR} (this is ${process.version}); run \`npm test\` or \`npm start\` once to install it into .local/, or install Node ${REQUIRED_MAJOR} LTS`,
+    );
     process.exit(1);
   }
   const r = spawnSync(installed[installed.length - 1], [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });

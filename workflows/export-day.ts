@@ -89,11 +89,16 @@ function isPermanentConfigError(err: unknown): boolean {
 export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDayResult> {
   const { workflowId, runId } = workflowInfo();
   const tables = input.tables ?? [...TABLES];
-  const run = { integrationId: input.integrationId, day: input.day, workflowId, runId, kind: input.kind, ...(input.scheduledAt ? { scheduledAt: input.scheduledAt } : {}) };
+  const run = {
+    integrationId: input.integrationId,
+    day: input.day,
+    workflowId,
+    runId,
+    kind: input.kind,
+    ...(input.scheduledAt ? { scheduledAt: input.scheduledAt } : {}),
+  };
 
-  const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [
-    { integrationId: input.integrationId, day: input.day, tables },
-  ]);
+  const plan = await short.planExport.executeWithOptions({ summary: `plan ${input.day}` }, [{ integrationId: input.integrationId, day: input.day, tables }]);
   // Also set by whoever starts the run; upserting here keeps a directly started run searchable too.
   upsertSearchAttributes([
     { key: SA_INTEGRATION_ID, value: input.integrationId },
@@ -102,11 +107,23 @@ export async function exportDayWorkflow(input: ExportDayInput): Promise<ExportDa
     { key: SA_RUN_KIND, value: input.kind },
   ]);
 
-  const files: FileProgress[] = plan.files.map((f) => ({ table: f.table, key: `${f.bucket}/${f.key}`, state: 'pending', rows: null, bytes: null, parts: null, sha256: null, error: null }));
+  const files: FileProgress[] = plan.files.map((f) => ({
+    table: f.table,
+    key: `${f.bucket}/${f.key}`,
+    state: 'pending',
+    rows: null,
+    bytes: null,
+    parts: null,
+    sha256: null,
+    error: null,
+  }));
   setHandler(exportProgressQuery, () => files);
   const describe = () =>
     files
-      .map((f) => `${f.table}: ${f.state}${f.rows !== null ? ` · ${formatCount(f.rows)} rows · ${formatBytes(f.bytes ?? 0)}` : ''}${f.error ? ` · ${f.error}` : ''}`)
+      .map(
+        (f) =>
+          `${f.table}: ${f.state}${f.rows !== null ? ` · ${formatCount(f.rows)} rows · ${formatBytes(f.bytes ?? 0)}` : ''}${f.error ? ` · ${f.error}` : ''}`,
+      )
       .join('\n');
 
   let firstError: unknown = null;
@@ -161,16 +178,16 @@ async function exportFile(
     onChange();
     // On cancellation, wait for the open call to finish: otherwise it may still create an upload whose
     // id this workflow never learns, and abandonFile below could not abort it.
-    const started = await short.startFile.executeWithOptions({ summary: `${file.table} · open multipart upload`, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }, [
-      { ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey },
-    ]);
+    const started = await short.startFile.executeWithOptions(
+      { summary: `${file.table} · open multipart upload`, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+      [{ ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey }],
+    );
     uploadId = started.uploadId;
     // The part size is the worker's configuration (PART_SIZE_MIB), not the workflow's: uploadParts
     // reports the size it cut, and the manifest records that.
-    const up = await long.uploadParts.executeWithOptions(
-      { summary: `${file.table} · stream rows into parts` },
-      [{ ...fileRun, bucket: file.bucket, key: file.key, uploadId }],
-    );
+    const up = await long.uploadParts.executeWithOptions({ summary: `${file.table} · stream rows into parts` }, [
+      { ...fileRun, bucket: file.bucket, key: file.key, uploadId },
+    ]);
     progress.state = 'completing';
     progress.rows = up.rows;
     progress.bytes = up.bytes;
@@ -181,8 +198,24 @@ async function exportFile(
     // ledger never calls a delivered file cancelled.
     const done = await CancellationScope.nonCancellable(async () => {
       const done = await short.completeFile.executeWithOptions(
-        { summary: `${file.table} · complete ${up.parts.length} part(s), ${formatBytes(up.bytes)}`, startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds' },
-        [{ ...fileRun, bucket: file.bucket, key: file.key, manifestKey: file.manifestKey, uploadId: started.uploadId, parts: up.parts, bytes: up.bytes, sha256: up.sha256, startedAt: started.startedAt }],
+        {
+          summary: `${file.table} · complete ${up.parts.length} part(s), ${formatBytes(up.bytes)}`,
+          startToCloseTimeout: '1 hour',
+          heartbeatTimeout: '30 seconds',
+        },
+        [
+          {
+            ...fileRun,
+            bucket: file.bucket,
+            key: file.key,
+            manifestKey: file.manifestKey,
+            uploadId: started.uploadId,
+            parts: up.parts,
+            bytes: up.bytes,
+            sha256: up.sha256,
+            startedAt: started.startedAt,
+          },
+        ],
       );
       await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
         { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize: up.partSize, sha256: done.sha256, etag: done.etag },

@@ -10,8 +10,7 @@ export interface ScheduledExportInput {
 }
 
 export type ScheduledExportResult =
-  | { status: 'exported'; day: string; result: ExportDayResult }
-  | { status: 'already-running'; day: string; workflowId: string };
+  { status: 'exported'; day: string; result: ExportDayResult } | { status: 'already-running'; day: string; workflowId: string };
 
 /**
  * What each integration's daily schedule starts. The day comes from the schedule's *scheduled* time,

@@ -39,7 +39,9 @@ try {
 log.info({ url: api.url, docs: `${api.url}/docs` }, 'API listening');
 if (api.generatedToken) {
   // Development only (NODE_ENV != production and API_TOKENS empty): a token for this process's lifetime.
-  process.stdout.write(`\nua-export API on ${api.url} (docs ${api.url}/docs)\nDevelopment token (API_TOKENS is empty): ${api.generatedToken}\n  curl -H 'Authorization: Bearer ${api.generatedToken}' ${api.url}/v1/event-types\n\n`);
+  process.stdout.write(
+    `\nua-export API on ${api.url} (docs ${api.url}/docs)\nDevelopment token (API_TOKENS is empty): ${api.generatedToken}\n  curl -H 'Authorization: Bearer ${api.generatedToken}' ${api.url}/v1/event-types\n\n`,
+  );
 }
 
 let stopping = false;

@@ -70,7 +70,11 @@ export function assertBackfillOf(integrationId: string, backfillId: string): voi
 }
 
 /** Progress read live from the workflow (query), with the close time and status Temporal records. */
-export async function getBackfill(client: Client, integrationId: string, backfillId: string): Promise<BackfillProgress & { workflowId: string; runId: string }> {
+export async function getBackfill(
+  client: Client,
+  integrationId: string,
+  backfillId: string,
+): Promise<BackfillProgress & { workflowId: string; runId: string }> {
   assertBackfillOf(integrationId, backfillId);
   const handle = client.workflow.getHandle(backfillId);
   let description;
@@ -92,7 +96,11 @@ export async function getBackfill(client: Client, integrationId: string, backfil
   };
 }
 
-export async function listBackfills(client: Client, integrationId: string, limit = 20): Promise<{ backfillId: string; runId: string; status: string; startedAt: string; finishedAt: string | null }[]> {
+export async function listBackfills(
+  client: Client,
+  integrationId: string,
+  limit = 20,
+): Promise<{ backfillId: string; runId: string; status: string; startedAt: string; finishedAt: string | null }[]> {
   const out = [];
   for await (const wf of client.workflow.list({ query: backfillsQuery(integrationId), pageSize: limit })) {
     out.push({

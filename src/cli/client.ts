@@ -148,7 +148,10 @@ export class ApiClient {
       }
     }
     if (!res.ok) throw new ApiRequestError(res.status, asErrorBody(res.status, res.statusText, parsed, text), parsed ?? text, method, path);
-    if (parsed === undefined) throw new CliError(`the API at ${this.baseUrl} answered ${method} ${path} with something that is not JSON (HTTP ${res.status}): is --api-url the ua-export API?`);
+    if (parsed === undefined)
+      throw new CliError(
+        `the API at ${this.baseUrl} answered ${method} ${path} with something that is not JSON (HTTP ${res.status}): is --api-url the ua-export API?`,
+      );
     return parsed as T;
   }
 

@@ -32,7 +32,8 @@ export function resolveConnection(flags: ConnectionFlags, env: Env): Connection 
   } catch {
     throw new CliError(`the API URL ${JSON.stringify(apiUrl)} is not a URL: use e.g. --api-url ${DEFAULT_API_URL}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`the API URL must start with http:// or https://, got ${JSON.stringify(apiUrl)}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new CliError(`the API URL must start with http:// or https://, got ${JSON.stringify(apiUrl)}`);
   if (parsed.username || parsed.password) throw new CliError('the API URL must not contain credentials: pass the token with --token or UA_EXPORT_TOKEN');
   if (parsed.search || parsed.hash) throw new CliError('the API URL must not contain a query or fragment');
 
@@ -45,7 +46,7 @@ export function resolveConnection(flags: ConnectionFlags, env: Env): Connection 
     .map((t) => t.trim())
     .find((t) => t.length > 0);
   if (first) return { apiUrl, token: first, tokenSource: 'API_TOKENS' };
-  throw new CliError('no API token: set UA_EXPORT_TOKEN (or pass --token) to one of the tokens in the API\'s API_TOKENS');
+  throw new CliError("no API token: set UA_EXPORT_TOKEN (or pass --token) to one of the tokens in the API's API_TOKENS");
 }
 
 export interface SecretInput {

@@ -145,7 +145,8 @@ export function renderBackfill(b: BackfillView, now: Date): string {
   pairs.push(['started', formatInstant(b.startedAt)]);
   if (b.finishedAt) pairs.push(['finished', formatInstant(b.finishedAt)]);
   pairs.push(['duration', durationOf(b, now)]);
-  if (b.status === 'running' && !b.cancelling) pairs.push(['eta', formatEta(estimateEtaMs({ startedAt: b.startedAt, now, done: daysDone(b), total: b.totalDays }))]);
+  if (b.status === 'running' && !b.cancelling)
+    pairs.push(['eta', formatEta(estimateEtaMs({ startedAt: b.startedAt, now, done: daysDone(b), total: b.totalDays }))]);
   if (b.error) pairs.push(['error', b.error]);
   pairs.push(['temporal ui', b.uiUrl]);
   return renderKeyValue(pairs);
@@ -176,7 +177,8 @@ export function progressLine(b: BackfillView, now: Date): string {
   if (b.failedDays.length > 0) extra.push(`${b.failedDays.length} failed`);
   if (b.inProgressDays.length > 0) extra.push(`${b.inProgressDays.length} in progress`);
   const status = b.cancelling ? 'cancelling' : statusText(b.status);
-  const eta = b.status === 'running' && !b.cancelling ? ` · ETA ${formatEta(estimateEtaMs({ startedAt: b.startedAt, now, done: daysDone(b), total: b.totalDays }))}` : '';
+  const eta =
+    b.status === 'running' && !b.cancelling ? ` · ETA ${formatEta(estimateEtaMs({ startedAt: b.startedAt, now, done: daysDone(b), total: b.totalDays }))}` : '';
   return (
     `${status}: ${daysDone(b)}/${b.totalDays} days${extra.length ? ` (${extra.join(', ')})` : ''}` +
     ` · ${formatRows(b.rows)} rows · ${formatBytes(b.bytes)} · elapsed ${durationOf(b, now)}${eta}`
@@ -220,7 +222,11 @@ export function renderTrigger(t: TriggerView): string {
 function cell(e: LedgerEntryView | undefined): [string, string, string] {
   if (!e) return ['-', '', ''];
   const numbers = e.status === 'missing' || e.rows === null;
-  return [e.attempts > 1 ? `${e.status} (${e.attempts} attempts)` : e.status, numbers ? '-' : formatRows(e.rows ?? 0), e.bytes === null ? '-' : formatBytes(e.bytes)];
+  return [
+    e.attempts > 1 ? `${e.status} (${e.attempts} attempts)` : e.status,
+    numbers ? '-' : formatRows(e.rows ?? 0),
+    e.bytes === null ? '-' : formatBytes(e.bytes),
+  ];
 }
 
 /** The export ledger: one line per day, status/rows/bytes per table; gaps and failures listed after. */
@@ -234,7 +240,10 @@ export function renderLedger(x: ExportsView): string {
     m.set(e.table, e);
   }
   const days = [...byDay.keys()].sort();
-  const columns = [{ header: 'DAY' }, ...tables.flatMap((t) => [{ header: t.toUpperCase() }, { header: 'ROWS', align: 'right' as const }, { header: 'BYTES', align: 'right' as const }])];
+  const columns = [
+    { header: 'DAY' },
+    ...tables.flatMap((t) => [{ header: t.toUpperCase() }, { header: 'ROWS', align: 'right' as const }, { header: 'BYTES', align: 'right' as const }]),
+  ];
   const rows = days.map((d) => [d, ...tables.flatMap((t) => cell(byDay.get(d)!.get(t)))]);
   const s = x.summary;
   const lines = [

@@ -61,9 +61,7 @@ export function seal(keyring: Keyring, plaintext: string, aad: string): Sealed {
 export function open(keyring: Keyring, sealed: Sealed, aad: string): string {
   const key = keyring.byId.get(sealed.keyId);
   if (!key) {
-    throw new SecretError(
-      `secret was sealed with key ${sealed.keyId}, which is neither ENCRYPTION_KEY nor in ENCRYPTION_KEYS_PREVIOUS`,
-    );
+    throw new SecretError(`secret was sealed with key ${sealed.keyId}, which is neither ENCRYPTION_KEY nor in ENCRYPTION_KEYS_PREVIOUS`);
   }
   const raw = Buffer.from(sealed.ciphertext, 'base64');
   // iv (12) + a full 16-byte tag, at least: a truncated tag would make forgery far cheaper.

@@ -40,13 +40,31 @@ export function microsInstant(day: string, micros: number): string {
 }
 
 const EVENT_WEIGHTS: [string, number][] = [
-  ['install', 40], ['reinstall', 4], ['trial_started', 12], ['trial_converted', 6], ['trial_cancelled', 4],
-  ['subscription_started', 8], ['subscription_renewed', 14], ['subscription_cancelled', 4], ['subscription_expired', 3],
-  ['subscription_refunded', 1], ['non_subscription_purchase', 3], ['non_subscription_purchase_refunded', 1],
+  ['install', 40],
+  ['reinstall', 4],
+  ['trial_started', 12],
+  ['trial_converted', 6],
+  ['trial_cancelled', 4],
+  ['subscription_started', 8],
+  ['subscription_renewed', 14],
+  ['subscription_cancelled', 4],
+  ['subscription_expired', 3],
+  ['subscription_refunded', 1],
+  ['non_subscription_purchase', 3],
+  ['non_subscription_purchase_refunded', 1],
 ];
 const SOURCES = ['appsflyer', 'adjust', 'branch', 'apple_search_ads', 'singular'];
 const CHANNELS = ['Facebook Ads', 'Google Ads', 'TikTok For Business', 'Apple Search Ads', 'Snapchat', 'Organic'];
-const COUNTRIES: [string, string][] = [['US', 'USD'], ['GB', 'GBP'], ['DE', 'EUR'], ['FR', 'EUR'], ['JP', 'JPY'], ['BR', 'BRL'], ['IN', 'INR'], ['CA', 'CAD']];
+const COUNTRIES: [string, string][] = [
+  ['US', 'USD'],
+  ['GB', 'GBP'],
+  ['DE', 'EUR'],
+  ['FR', 'EUR'],
+  ['JP', 'JPY'],
+  ['BR', 'BRL'],
+  ['IN', 'INR'],
+  ['CA', 'CAD'],
+];
 const IOS_DEVICES = ['iPhone15,2', 'iPhone14,5', 'iPhone16,1', 'iPad13,4'];
 const ANDROID_DEVICES = ['Pixel 8', 'SM-S918B', 'SM-A546B', 'moto g(60)'];
 
@@ -176,7 +194,12 @@ function copyLine(row: Record<string, Cell>, columns: readonly string[]): string
   return `${line}\n`;
 }
 
-async function copyRows(pool: Pool, table: string, columns: readonly string[], rows: Iterable<Record<string, Cell>> | AsyncIterable<Record<string, Cell>>): Promise<void> {
+async function copyRows(
+  pool: Pool,
+  table: string,
+  columns: readonly string[],
+  rows: Iterable<Record<string, Cell>> | AsyncIterable<Record<string, Cell>>,
+): Promise<void> {
   const client = await pool.connect();
   try {
     const sink = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT csv)`));

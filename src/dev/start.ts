@@ -82,7 +82,15 @@ const client = await connectClient(env);
 await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.TEMPORAL_TASK_QUEUE });
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partSize: partSizeBytes(env), log: log.child({ component: 'worker' }) });
+const worker = await createExportWorker({
+  connection,
+  namespace: env.TEMPORAL_NAMESPACE,
+  taskQueue: env.TEMPORAL_TASK_QUEUE,
+  pool,
+  keyring,
+  partSize: partSizeBytes(env),
+  log: log.child({ component: 'worker' }),
+});
 const workerDone = worker.run();
 
 const api = await startApi({ env, pool, keyring, client, logger: log });

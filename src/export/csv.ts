@@ -5,5 +5,5 @@ import { stringify } from 'csv-stringify/sync';
  * with the same rules: RFC 4180 quoting only where needed, `\n` line ends, no BOM.
  */
 export function csvHeader(columns: readonly string[]): Buffer {
-  return Buffer.from(stringify([columns], { record_delimiter: '\n'}), 'utf8');
+  return Buffer.from(stringify([columns], { record_delimiter: '\n' }), 'utf8');
 }

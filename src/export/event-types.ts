@@ -1,7 +1,11 @@
 /** The catalog of exportable event types, grouped the way a settings page shows them. */
 export const EVENT_TYPE_GROUPS = [
   { group: 'install', label: 'Installs', types: ['install', 'reinstall'] },
-  { group: 'trial', label: 'Trials', types: ['trial_started', 'trial_converted', 'trial_cancelled', 'trial_expired', 'trial_renewal_cancelled', 'trial_renewal_reactivated'] },
+  {
+    group: 'trial',
+    label: 'Trials',
+    types: ['trial_started', 'trial_converted', 'trial_cancelled', 'trial_expired', 'trial_renewal_cancelled', 'trial_renewal_reactivated'],
+  },
   {
     group: 'subscription',
     label: 'Subscriptions',

@@ -42,7 +42,13 @@ export function buildExportPlan(integration: PlannedIntegration, day: string, ta
     settings: integration.settings,
     files: tables.map((table) => {
       const keys = objectKeys(integration.bucket, integration.folder, table, day);
-      return { table, bucket: keys.bucket, key: keys.dataKey, manifestKey: keys.manifestKey, columns: columnNames(table, integration.settings.sendUserAttributes) };
+      return {
+        table,
+        bucket: keys.bucket,
+        key: keys.dataKey,
+        manifestKey: keys.manifestKey,
+        columns: columnNames(table, integration.settings.sendUserAttributes),
+      };
     }),
   };
 }

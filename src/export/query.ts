@@ -55,11 +55,7 @@ export function buildSelect(input: QueryInput): string {
   if (spec.filteredBySettings) where.push(...settingsFilter(input.settings, input.historicalCutoff));
   // The leading key columns feed the resumable cursor; streamParts strips them from the file.
   const keys = spec.keyColumns.map((k) => `t.${k.name}, `).join('');
-  return (
-    `SELECT ${keys}${cols} FROM ${spec.name} t` +
-    ` WHERE ${where.join(' AND ')}` +
-    ` ORDER BY ${spec.orderBy.map((c) => `t.${c}`).join(', ')}${offset}`
-  );
+  return `SELECT ${keys}${cols} FROM ${spec.name} t` + ` WHERE ${where.join(' AND ')}` + ` ORDER BY ${spec.orderBy.map((c) => `t.${c}`).join(', ')}${offset}`;
 }
 
 function windowFilter(window: WindowSpec, day: string): string[] {

@@ -82,7 +82,11 @@ export async function deleteIntegrationSafely(deps: Deps, integration: Integrati
 }
 
 /** Cancels every running workflow of the integration and waits (up to `waitMs`) for them to close; returns the ids it cancelled. */
-export async function stopRunningWork(deps: Pick<Deps, 'client' | 'temporal'>, integrationId: string, waitMs: number): Promise<{ cancelled: string[]; stillRunning: string[] }> {
+export async function stopRunningWork(
+  deps: Pick<Deps, 'client' | 'temporal'>,
+  integrationId: string,
+  waitMs: number,
+): Promise<{ cancelled: string[]; stillRunning: string[] }> {
   const cancelled = new Set<string>();
   const deadline = Date.now() + waitMs;
   // integrationId is a validated uuid, so it is safe inside the visibility query.
@@ -103,9 +107,11 @@ export async function stopRunningWork(deps: Pick<Deps, 'client' | 'temporal'>, i
     }
     for (const id of running) {
       if (cancelled.has(id)) continue;
-      await deps.temporal(() => deps.client.workflow.getHandle(id).cancel()).catch((err) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err; // closed in the meantime
-      });
+      await deps
+        .temporal(() => deps.client.workflow.getHandle(id).cancel())
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err; // closed in the meantime
+        });
       cancelled.add(id);
     }
     if (Date.now() >= deadline) return { cancelled: [...cancelled], stillRunning: running };
@@ -173,7 +179,11 @@ export async function resumeSchedule(deps: Deps, integration: Integration, note:
 }
 
 /** Triggers the schedule once now; the run exports the previous UTC day (as of `now()` once triggered). */
-export async function triggerSchedule(deps: Deps, integration: Integration, now: () => Date): Promise<{ scheduleId: string; day: string; exportWorkflowId: string }> {
+export async function triggerSchedule(
+  deps: Deps,
+  integration: Integration,
+  now: () => Date,
+): Promise<{ scheduleId: string; day: string; exportWorkflowId: string }> {
   await describeSchedule(deps, integration);
   await deps.temporal(() => deps.client.schedule.getHandle(scheduleId(integration.id)).trigger());
   const day = addDays(utcDayOf(now()), -1);

@@ -11,14 +11,7 @@ import { abortUpload, completeUpload, createUpload, deleteObject, openUploads, p
  * failure says what to fix (wrong key, wrong secret, no such bucket, access denied, unreachable, TLS).
  */
 
-export const PROBE_STEPS = [
-  'put_object',
-  'create_multipart_upload',
-  'upload_part',
-  'complete_multipart_upload',
-  'delete_objects',
-  'abort_leftovers',
-] as const;
+export const PROBE_STEPS = ['put_object', 'create_multipart_upload', 'upload_part', 'complete_multipart_upload', 'delete_objects', 'abort_leftovers'] as const;
 export type ProbeStepName = (typeof PROBE_STEPS)[number];
 
 export interface ProbeStep {
@@ -51,7 +44,20 @@ export interface ProbeOptions {
   createClient?: (cfg: StorageConfig) => S3Client;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ProbeTimeout']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ProbeTimeout',
+]);
 
 class ProbeTimeout extends Error {
   override name = 'ProbeTimeout';
@@ -131,7 +137,14 @@ export async function testConnection(storage: StorageConfig, target: ProbeTarget
     });
 
     completed = await run('complete_multipart_upload', async () => {
-      await completeUpload(s3, { bucket, key: multipartKey, uploadId: uploadId!, parts: [{ PartNumber: 1, ETag: etag! }], bytes: body.length, startedAt: new Date() });
+      await completeUpload(s3, {
+        bucket,
+        key: multipartKey,
+        uploadId: uploadId!,
+        parts: [{ PartNumber: 1, ETag: etag! }],
+        bytes: body.length,
+        startedAt: new Date(),
+      });
     });
   } finally {
     // Cleanup runs after a failed write too; only an unreachable endpoint makes it pointless.
@@ -139,18 +152,26 @@ export async function testConnection(storage: StorageConfig, target: ProbeTarget
     if (written.length === 0 && !unreachable) {
       steps.push({ name: 'delete_objects', ok: true, skipped: true, error: null, durationMs: 0 });
     } else {
-      await run('delete_objects', async () => {
-        for (const key of written) await deleteObject(s3, bucket, key);
-      }, { cleanup: true });
+      await run(
+        'delete_objects',
+        async () => {
+          for (const key of written) await deleteObject(s3, bucket, key);
+        },
+        { cleanup: true },
+      );
     }
     if (!multipartAttempted && !unreachable) {
       steps.push({ name: 'abort_leftovers', ok: true, skipped: true, error: null, durationMs: 0 });
     } else {
-      await run('abort_leftovers', async () => {
-        // The upload this probe opened, plus any whose create answer was lost on the way back.
-        if (uploadId && !completed) await abortUpload(s3, bucket, multipartKey, uploadId);
-        for (const id of await openUploads(s3, bucket, multipartKey)) await abortUpload(s3, bucket, multipartKey, id);
-      }, { cleanup: true });
+      await run(
+        'abort_leftovers',
+        async () => {
+          // The upload this probe opened, plus any whose create answer was lost on the way back.
+          if (uploadId && !completed) await abortUpload(s3, bucket, multipartKey, uploadId);
+          for (const id of await openUploads(s3, bucket, multipartKey)) await abortUpload(s3, bucket, multipartKey, id);
+        },
+        { cleanup: true },
+      );
     }
     s3.destroy();
   }

@@ -27,19 +27,18 @@ export interface EndpointPolicy {
   lookupTimeoutMs?: number;
 }
 
-export type AddressClass =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'metadata'
-  | 'unspecified'
-  | 'multicast'
-  | 'reserved';
+export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
 
 /** Instance-metadata services: whatever the configuration, an integration must never point at them. */
 const METADATA_ADDRESSES = new Set(['169.254.169.254', '169.254.170.2', '169.254.170.23', '100.100.100.200', '192.0.0.192', 'fd00:ec2::254', 'fd00:ec2::23']);
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.internal']);
+const METADATA_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.azure.internal',
+]);
 
 function v4ToInt(ip: string): number {
   return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
@@ -128,7 +127,7 @@ function classifyV6(ip: string): AddressClass {
 function compressV6(words: string[]): string {
   // Longest run of zero words becomes '::' (RFC 5952), enough to compare with the metadata list.
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== '0') {
       i++;
       continue;
@@ -192,7 +191,10 @@ export async function endpointProblems(value: string, policy: EndpointPolicy, fi
   if (url.protocol === 'http:' && !policy.allowPlainHttp) problems.push({ field, rule: 'must use https: plain http endpoints are not allowed by this server' });
   if (problems.length > 0) return problems;
 
-  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   if (METADATA_HOSTS.has(host)) return problem('must not point at a cloud instance-metadata service');
 
   let addresses: string[];
@@ -213,7 +215,8 @@ export async function endpointProblems(value: string, policy: EndpointPolicy, fi
     const cls = classifyAddress(address);
     const refused = ALWAYS_REFUSED[cls];
     if (refused) return problem(`must not resolve to ${refused} (${address})`);
-    if (cls === 'loopback' && !policy.allowPrivate && !policy.allowLoopback) return problem(`must not resolve to a loopback address (${address}): not allowed by this server`);
+    if (cls === 'loopback' && !policy.allowPrivate && !policy.allowLoopback)
+      return problem(`must not resolve to a loopback address (${address}): not allowed by this server`);
     if (cls === 'private' && !policy.allowPrivate) return problem(`must not resolve to a private address (${address}): not allowed by this server`);
   }
   return [];

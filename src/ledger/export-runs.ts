@@ -14,10 +14,7 @@ export interface RunIdentity {
   runId: string;
 }
 
-export async function recordRunStart(
-  pool: Pool,
-  run: RunIdentity & { kind: RunKind; objectKey: string; manifestKey: string },
-): Promise<void> {
+export async function recordRunStart(pool: Pool, run: RunIdentity & { kind: RunKind; objectKey: string; manifestKey: string }): Promise<void> {
   // Idempotent per (workflow run, table): an activity retried after a lost response changes nothing.
   await pool.query(
     `WITH ins AS (
@@ -40,10 +37,12 @@ const UPSERT_DAY_STATE = `
     WHERE export_day_state.run_row_id <= EXCLUDED.run_row_id`;
 
 export async function recordUploadId(pool: Pool, run: RunIdentity, uploadId: string): Promise<void> {
-  await pool.query(
-    `UPDATE export_runs SET upload_id = $4 WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3`,
-    [run.workflowId, run.runId, run.table, uploadId],
-  );
+  await pool.query(`UPDATE export_runs SET upload_id = $4 WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3`, [
+    run.workflowId,
+    run.runId,
+    run.table,
+    uploadId,
+  ]);
 }
 
 export interface RunOutcome {
@@ -63,7 +62,17 @@ export async function recordRunFinish(pool: Pool, run: RunIdentity, outcome: Run
        RETURNING id, integration_id, table_name, day, status, rows, bytes
      )
      ${UPSERT_DAY_STATE}`,
-    [run.workflowId, run.runId, run.table, outcome.status, outcome.rows ?? null, outcome.bytes ?? null, outcome.parts ?? null, outcome.sha256 ?? null, outcome.error ?? null],
+    [
+      run.workflowId,
+      run.runId,
+      run.table,
+      outcome.status,
+      outcome.rows ?? null,
+      outcome.bytes ?? null,
+      outcome.parts ?? null,
+      outcome.sha256 ?? null,
+      outcome.error ?? null,
+    ],
   );
 }
 

@@ -31,7 +31,7 @@ export const partUploadSeconds = new Histogram({
 
 export const exportDurationSeconds = new Histogram({
   name: 'ua_export_file_duration_seconds',
-  help: 'Time from opening a file\'s multipart upload to recording it delivered',
+  help: "Time from opening a file's multipart upload to recording it delivered",
   labelNames: ['table', 'kind'] as const,
   buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
   registers: [registry],
@@ -46,7 +46,7 @@ export const exportFailures = new Counter({
 
 export const scheduleLagSeconds = new Histogram({
   name: 'ua_export_schedule_lag_seconds',
-  help: 'For scheduled runs: time from the schedule\'s scheduled time to the file being delivered',
+  help: "For scheduled runs: time from the schedule's scheduled time to the file being delivered",
   labelNames: ['table'] as const,
   buckets: [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200],
   registers: [registry],

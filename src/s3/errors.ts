@@ -39,7 +39,19 @@ const TLS_CODES = new Set([
   'EPROTO',
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
-const TRANSIENT_NET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const TRANSIENT_NET = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
 
 function codeOf(err: AwsLikeError): string {
   return err.Code ?? err.name ?? err.code ?? 'Unknown';
@@ -64,7 +76,10 @@ export function classifyStorageError(err: unknown, ctx: StorageContext): Classif
   const permanent = (reason: string, message: string): ClassifiedError => ({ kind: 'permanent', reason, message });
 
   if (net && TLS_CODES.has(net)) {
-    return permanent('TlsError', `TLS handshake with ${ctx.endpoint} failed (${net}): use an endpoint with a certificate trusted by this server, or the right http/https scheme`);
+    return permanent(
+      'TlsError',
+      `TLS handshake with ${ctx.endpoint} failed (${net}): use an endpoint with a certificate trusted by this server, or the right http/https scheme`,
+    );
   }
   if (net === 'ENOTFOUND') {
     return permanent('EndpointNotFound', `endpoint host of ${ctx.endpoint} does not resolve (ENOTFOUND): check the endpoint URL`);
@@ -78,7 +93,10 @@ export function classifyStorageError(err: unknown, ctx: StorageContext): Classif
     case 'Forbidden':
     case 'AllAccessDisabled':
     case 'AccountProblem':
-      return permanent('AccessDenied', `access denied on ${where}: grant these credentials s3:PutObject, s3:GetObject, s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucketMultipartUploads on the bucket`);
+      return permanent(
+        'AccessDenied',
+        `access denied on ${where}: grant these credentials s3:PutObject, s3:GetObject, s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucketMultipartUploads on the bucket`,
+      );
     case 'NoSuchBucket':
       return permanent(code, `${where} does not exist: create it or fix the integration's bucket`);
     case 'InvalidBucketName':

@@ -122,9 +122,7 @@ export async function openUploads(s3: S3Client, bucket: string, key: string): Pr
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {
-    const out = await s3.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-    );
+    const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
     for (const u of out.Uploads ?? []) if (u.Key === key && u.UploadId) ids.push(u.UploadId);
     if (!out.IsTruncated) return ids;
     keyMarker = out.NextKeyMarker;

@@ -1,10 +1,4 @@
-import {
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { Integration } from '../integrations/repo.js';
 import { integrationIdOfSchedule, scheduleId, scheduledWorkflowIdBase } from './ids.js';
 import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
@@ -69,7 +63,8 @@ export async function syncSchedule(client: Client, integration: Integration, s: 
   // update, whose copy of the old state would then undo it.
   await handle.update((prev) => {
     const paused = !integration.enabled || (prev.state.paused && !resume);
-    const state = paused === prev.state.paused ? prev.state : { ...prev.state, paused, note: note ?? (paused ? 'integration disabled' : 'integration enabled') };
+    const state =
+      paused === prev.state.paused ? prev.state : { ...prev.state, paused, note: note ?? (paused ? 'integration disabled' : 'integration enabled') };
     return { ...prev, spec: opts.spec, action: opts.action, policies: opts.policies, state };
   });
 }

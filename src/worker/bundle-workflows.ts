@@ -11,6 +11,9 @@ import { WORKFLOWS_PATH } from './worker.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: bundle-workflows.ts <out.js>');
-const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error } });
+const { code } = await bundleWorkflowCode({
+  workflowsPath: WORKFLOWS_PATH,
+  logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+});
 mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
 writeFileSync(out, code);

@@ -49,7 +49,17 @@ if (prebuilt !== null && !existsSync(prebuilt)) {
 }
 const workflowBundlePath = prebuilt ?? prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
 log.info({ workflowBundle: workflowBundlePath, prebuilt: prebuilt !== null }, 'workflow bundle');
-const worker = await createExportWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, pool, keyring, partSize: partSizeBytes(env), partDelayMs, log, workflowBundlePath });
+const worker = await createExportWorker({
+  connection,
+  namespace: env.TEMPORAL_NAMESPACE,
+  taskQueue: env.TEMPORAL_TASK_QUEUE,
+  pool,
+  keyring,
+  partSize: partSizeBytes(env),
+  partDelayMs,
+  log,
+  workflowBundlePath,
+});
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });

@@ -142,7 +142,9 @@ describe('export calendar page', () => {
     // The token left the address bar (and never reached the server: it was only in the fragment).
     expect(page.url()).toBe(`${api.url}/calendar`);
     const m = (await page.evaluate('window.__calendar.metrics')) as Record<string, number>;
-    console.log(`calendar overview: ${m.rows} integrations × ${m.days} days fetched in ${m.fetchMs} ms, drawn in ${m.overviewRenderMs} ms (${m.overviewPaintMs} ms to the painted frame)`);
+    console.log(
+      `calendar overview: ${m.rows} integrations × ${m.days} days fetched in ${m.fetchMs} ms, drawn in ${m.overviewRenderMs} ms (${m.overviewPaintMs} ms to the painted frame)`,
+    );
     expect(m.days).toBe(731);
     const { rows: count } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM integrations');
     expect(m.rows).toBe(count[0]!.n);
@@ -190,17 +192,21 @@ describe('export calendar page', () => {
     await cell(day).click();
     const info = page.locator('#day-info');
     await info.getByText(`${day} · exported`).waitFor();
-    await info.getByText(`${(sum(day, 'rows')).toLocaleString('en-US')} rows · ${formatBytes(sum(day, 'bytes'))} in 2 files`).waitFor();
+    await info.getByText(`${sum(day, 'rows').toLocaleString('en-US')} rows · ${formatBytes(sum(day, 'bytes'))} in 2 files`).waitFor();
     const entry = ledger.find((e) => e.day === day && e.table === 'ua_events')!;
     expect(entry.workflowId).toBe(exportWorkflowId(integration.id, day));
     const wf = info.locator('a.wf-link');
     expect(await wf.count()).toBe(1);
     expect(await wf.getAttribute('href')).toBe(workflowUiUrl(h.env.TEMPORAL_UI_URL, h.env.TEMPORAL_NAMESPACE, entry.workflowId!, entry.runId!));
-    expect(await wf.getAttribute('href')).toMatch(new RegExp(`^${escapeRe(workflowUiUrl(h.env.TEMPORAL_UI_URL, h.env.TEMPORAL_NAMESPACE, exportWorkflowId(integration.id, day)))}/`));
+    expect(await wf.getAttribute('href')).toMatch(
+      new RegExp(`^${escapeRe(workflowUiUrl(h.env.TEMPORAL_UI_URL, h.env.TEMPORAL_NAMESPACE, exportWorkflowId(integration.id, day)))}/`),
+    );
     await detailShot('calendar-03-integration');
 
     // The file link: a presigned URL the page opens, downloading the exact bytes in the bucket.
-    const downloaded = new Promise<{ download: Download; tab: Page }>((resolve) => ui.context.once('page', (tab) => tab.once('download', (download) => resolve({ download, tab }))));
+    const downloaded = new Promise<{ download: Download; tab: Page }>((resolve) =>
+      ui.context.once('page', (tab) => tab.once('download', (download) => resolve({ download, tab }))),
+    );
     await info.locator('.tbl[data-table="ua_events"]').getByRole('button', { name: 'Download CSV' }).click();
     const { download, tab } = await downloaded;
     expect(download.suggestedFilename()).toBe(`ua_events_${day}.csv`);

@@ -59,7 +59,15 @@ describe('Temporal Web UI', () => {
     await insertMetrics(h.pool, metricsForDay(integration.appId, day, 3, 11));
 
     // A one-day backfill through the product's own starter: its per-day child is the export operators look for.
-    const started = await startBackfill(h.testEnv.client, { integrationId: integration.id, from: day, to: day, concurrency: 1, taskQueue: h.taskQueue, uiUrl: uiBase, namespace });
+    const started = await startBackfill(h.testEnv.client, {
+      integrationId: integration.id,
+      from: day,
+      to: day,
+      concurrency: 1,
+      taskQueue: h.taskQueue,
+      uiUrl: uiBase,
+      namespace,
+    });
     const backfill = h.testEnv.client.workflow.getHandle<typeof backfillWorkflow>(started.workflowId);
     cleanup.push(backfill);
     expect((await backfill.result()).completedDays).toBe(1);
@@ -107,14 +115,20 @@ describe('Temporal Web UI', () => {
       await insertMetrics(h.pool, metricsForDay(integration.appId, day, 3, 100 + i));
     }
 
-    const started = await startBackfill(h.testEnv.client, { integrationId: integration.id, from, to, concurrency: 1, taskQueue: h.taskQueue, uiUrl: uiBase, namespace });
+    const started = await startBackfill(h.testEnv.client, {
+      integrationId: integration.id,
+      from,
+      to,
+      concurrency: 1,
+      taskQueue: h.taskQueue,
+      uiUrl: uiBase,
+      namespace,
+    });
     const backfill = h.testEnv.client.workflow.getHandle<typeof backfillWorkflow>(started.workflowId);
     cleanup.push(backfill);
     expect(started.uiUrl).toBe(workflowUiUrl(uiBase, namespace, started.workflowId));
     // Wait for the first day to finish so the progress has rows to show.
-    await expect
-      .poll(async () => (await backfill.query(backfillProgressQuery)).completedDays, { timeout: 30_000, interval: 250 })
-      .toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await backfill.query(backfillProgressQuery)).completedDays, { timeout: 30_000, interval: 250 }).toBeGreaterThanOrEqual(1);
 
     // The link the API hands out (BackfillHandleInfo.uiUrl) opens the running backfill.
     await page.goto(started.uiUrl);
@@ -144,15 +158,22 @@ describe('Temporal Web UI', () => {
     // The per-day children were cancelled with it (visibility may lag a moment behind the close).
     const running = async () => {
       const ids: string[] = [];
-      for await (const wf of h.testEnv.client.workflow.list({ query: `UaIntegrationId = '${integration.id}' AND ExecutionStatus = 'Running'` })) ids.push(wf.workflowId);
+      for await (const wf of h.testEnv.client.workflow.list({ query: `UaIntegrationId = '${integration.id}' AND ExecutionStatus = 'Running'` }))
+        ids.push(wf.workflowId);
       return ids;
     };
     await expect.poll(running, { timeout: 15_000, interval: 250 }).toEqual([]);
 
     await page.reload();
-    await page.getByTestId('execution-status').getByText(/cancel/i).waitFor();
+    await page
+      .getByTestId('execution-status')
+      .getByText(/cancel/i)
+      .waitFor();
     const after = await openUserMetadata(page);
-    await after.currentDetails.getByText(/cancelled: /).first().waitFor();
+    await after.currentDetails
+      .getByText(/cancelled: /)
+      .first()
+      .waitFor();
     await ui.screenshot('06-cancelled-backfill');
   });
 });

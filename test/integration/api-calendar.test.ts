@@ -38,7 +38,11 @@ async function attempt(integrationId: string, day: string, table: TableName, out
   const keys = objectKeys('bucket', 'folder', table, day);
   await recordRunStart(h.pool, { ...run, kind: 'manual', objectKey: keys.dataKey, manifestKey: keys.manifestKey });
   if (outcome !== 'running') {
-    await recordRunFinish(h.pool, run, outcome === 'succeeded' ? { status: 'succeeded', rows, bytes: rows * 100, parts: 1, sha256: 'ab' } : { status: outcome, error: 'boom' });
+    await recordRunFinish(
+      h.pool,
+      run,
+      outcome === 'succeeded' ? { status: 'succeeded', rows, bytes: rows * 100, parts: 1, sha256: 'ab' } : { status: outcome, error: 'boom' },
+    );
   }
 }
 
@@ -150,7 +154,10 @@ describe('GET /v1/calendar', () => {
       expect(res.statusCode, query).toBe(400);
       const body = res.json();
       expect(body.error).toBe('validation_failed');
-      expect(body.details.some((d: { field: string; rule: string }) => d.field === field && rule.test(d.rule)), `${query}: ${res.body}`).toBe(true);
+      expect(
+        body.details.some((d: { field: string; rule: string }) => d.field === field && rule.test(d.rule)),
+        `${query}: ${res.body}`,
+      ).toBe(true);
     }
   });
 

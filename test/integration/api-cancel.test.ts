@@ -176,7 +176,8 @@ describe('stopping work through the API', () => {
     expect((await api.call('GET', `/v1/integrations/${i.id}`)).statusCode).toBe(404);
     await expect(h.testEnv.client.schedule.getHandle(scheduleId(i.id)).describe()).rejects.toThrow();
     const running: string[] = [];
-    for await (const wf of h.testEnv.client.workflow.list({ query: `UaIntegrationId = '${i.id}' AND ExecutionStatus = 'Running'` })) running.push(wf.workflowId);
+    for await (const wf of h.testEnv.client.workflow.list({ query: `UaIntegrationId = '${i.id}' AND ExecutionStatus = 'Running'` }))
+      running.push(wf.workflowId);
     expect(running).toEqual([]);
   });
 

@@ -15,7 +15,12 @@ export interface TestApi {
   app: FastifyInstance;
   logs: string[];
   responses: string[];
-  call(method: string, url: string, body?: unknown, opts?: { token?: string | null; headers?: Record<string, string>; rawBody?: string }): Promise<LightMyRequestResponse>;
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    opts?: { token?: string | null; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 

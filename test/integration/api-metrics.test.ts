@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('GET /metrics on the API', () => {
-  it('counts requests by route pattern and shows the in-process worker\'s export metrics', async () => {
+  it("counts requests by route pattern and shows the in-process worker's export metrics", async () => {
     const integration = await h.integration({ settings: { includeEventsWithoutProfile: true } });
     await insertEvents(h.pool, eventsForDay(integration.appId, '2026-08-01', 42, 3));
     await h.testEnv.client.workflow.execute(exportDayWorkflow, {

@@ -77,7 +77,11 @@ describe('creating an integration with bad input (400, nothing stored)', () => {
   it('rejects unknown fields, at the top level and in settings', async () => {
     const top = expectError(await api.call('POST', '/v1/integrations', validBody({ color: 'blue' })), 400, 'validation_failed');
     expectDetail(top, 'color', /not a known field/);
-    const nested = expectError(await api.call('POST', '/v1/integrations', validBody({ settings: { sendUserAttributes: true, bogus: 1 } })), 400, 'validation_failed');
+    const nested = expectError(
+      await api.call('POST', '/v1/integrations', validBody({ settings: { sendUserAttributes: true, bogus: 1 } })),
+      400,
+      'validation_failed',
+    );
     expectDetail(nested, 'settings.bogus', /not a known field/);
   });
 
@@ -95,7 +99,11 @@ describe('creating an integration with bad input (400, nothing stored)', () => {
   });
 
   it('rejects unknown event types, listing the valid ones', async () => {
-    const body = expectError(await api.call('POST', '/v1/integrations', validBody({ settings: { eventTypes: ['install', 'app_opened'] } })), 400, 'validation_failed');
+    const body = expectError(
+      await api.call('POST', '/v1/integrations', validBody({ settings: { eventTypes: ['install', 'app_opened'] } })),
+      400,
+      'validation_failed',
+    );
     expectDetail(body, 'settings.eventTypes', /unknown event type\(s\) "app_opened"/);
     for (const t of EVENT_TYPES) expect(body.message).toContain(t);
     expectError(await api.call('POST', '/v1/integrations', validBody({ settings: { eventTypes: [] } })), 400, 'validation_failed');
@@ -182,7 +190,11 @@ describe('creating an integration with bad input (400, nothing stored)', () => {
     const bad = expectError(await api.call('POST', '/v1/integrations', undefined, { rawBody: `{"secretAccessKey": "${secretish}", ` }), 400, 'bad_request');
     expect(bad.message).toBe('body is not valid JSON');
     expect(JSON.stringify(bad)).not.toContain(secretish);
-    expectError(await api.call('POST', '/v1/integrations', undefined, { rawBody: 'appId=1', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
+    expectError(
+      await api.call('POST', '/v1/integrations', undefined, { rawBody: 'appId=1', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'unsupported_media_type',
+    );
     for (const line of api.logs) expect(line).not.toContain(secretish);
   });
 
@@ -197,7 +209,11 @@ describe('changing an integration with bad input', () => {
     expectDetail(expectError(await api.call('PATCH', `/v1/integrations/${i.id}`, { nope: true }), 400, 'validation_failed'), 'nope', /not a known field/);
     expectError(await api.call('PATCH', `/v1/integrations/${i.id}`, {}), 400, 'validation_failed');
     expectDetail(expectError(await api.call('PATCH', `/v1/integrations/${i.id}`, { bucket: 'Bad_Bucket' }), 400, 'validation_failed'), 'bucket', /lowercase/);
-    expectDetail(expectError(await api.call('PATCH', `/v1/integrations/${i.id}`, { endpointUrl: 'http://169.254.169.254' }), 400, 'validation_failed'), 'endpointUrl', /metadata/);
+    expectDetail(
+      expectError(await api.call('PATCH', `/v1/integrations/${i.id}`, { endpointUrl: 'http://169.254.169.254' }), 400, 'validation_failed'),
+      'endpointUrl',
+      /metadata/,
+    );
     expectDetail(
       expectError(await api.call('PATCH', `/v1/integrations/${i.id}`, { enabled: false, settings: { eventTypes: ['nope'] } }), 400, 'validation_failed'),
       'settings.eventTypes',
@@ -221,7 +237,12 @@ describe('starting a backfill with bad input (400, nothing started)', () => {
     ['to = today', { from: addDays(today, -3), to: today }, 'to', /before today/],
     ['to in the future', { from: addDays(today, -3), to: addDays(today, 5) }, 'to', /before today/],
     ['a range longer than the maximum', { from: '2023-01-01', to: '2025-01-02' }, 'to', /at most 731/],
-    ['an unknown table', { from: '2026-05-01', to: '2026-05-02', tables: ['ua_events', 'installs'] }, 'tables[1]', /^must be one of ua_events, campaign_metrics$/],
+    [
+      'an unknown table',
+      { from: '2026-05-01', to: '2026-05-02', tables: ['ua_events', 'installs'] },
+      'tables[1]',
+      /^must be one of ua_events, campaign_metrics$/,
+    ],
     ['an empty table list', { from: '2026-05-01', to: '2026-05-02', tables: [] }, 'tables', /./],
     ['concurrency 0', { from: '2026-05-01', to: '2026-05-02', concurrency: 0 }, 'concurrency', /./],
     ['concurrency above the maximum', { from: '2026-05-01', to: '2026-05-02', concurrency: 17 }, 'concurrency', /1 to 16/],
@@ -249,7 +270,11 @@ describe('starting a backfill with bad input (400, nothing started)', () => {
     expectError(await api.call('POST', `/v1/integrations/${i.id}/schedule/trigger`), 409, 'conflict');
     expectError(await api.call('GET', `/v1/integrations/${i.id}/backfills?limit=0`), 400, 'validation_failed');
     expectError(await api.call('GET', `/v1/integrations/${i.id}/backfills?limit=10&x=1`), 400, 'validation_failed');
-    expectDetail(expectError(await api.call('POST', `/v1/integrations/${i.id}/schedule/pause`, { note: 'x', extra: 1 }), 400, 'validation_failed'), 'extra', /not a known field/);
+    expectDetail(
+      expectError(await api.call('POST', `/v1/integrations/${i.id}/schedule/pause`, { note: 'x', extra: 1 }), 400, 'validation_failed'),
+      'extra',
+      /not a known field/,
+    );
     expectError(await api.call('POST', `/v1/integrations/${i.id}/schedule/trigger`, { day: '2026-05-01' }), 400, 'validation_failed');
   });
 });
@@ -329,7 +354,11 @@ describe('a backfill no worker works on', () => {
       const cancel = await quick.call('DELETE', `/v1/integrations/${i.id}/backfills/${backfillId}`);
       expect(cancel.statusCode, cancel.body).toBe(202);
     } finally {
-      if (backfillId) await h.testEnv.client.workflow.getHandle(backfillId).terminate('test cleanup').catch(() => undefined);
+      if (backfillId)
+        await h.testEnv.client.workflow
+          .getHandle(backfillId)
+          .terminate('test cleanup')
+          .catch(() => undefined);
       await quick.close();
     }
   });

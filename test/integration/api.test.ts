@@ -102,7 +102,11 @@ describe('health, docs and auth', () => {
       expect(op.responses[success!]?.content?.['application/json']?.schema, `${key} success schema`).toBeDefined();
       for (const code of ['401', '503']) expect(op.responses[code], `${key} ${code}`).toBeDefined();
       const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      for (const p of pathParams) expect(op.parameters?.some((x: any) => x.in === 'path' && x.name === p), `${key} param ${p}`).toBe(true);
+      for (const p of pathParams)
+        expect(
+          op.parameters?.some((x: any) => x.in === 'path' && x.name === p),
+          `${key} param ${p}`,
+        ).toBe(true);
       if (method === 'post' || method === 'patch') {
         if (!path.endsWith('/test-connection')) expect(op.requestBody?.content?.['application/json']?.schema, `${key} body`).toBeDefined();
       }
@@ -131,7 +135,10 @@ describe('health, docs and auth', () => {
         for (const b of bad) {
           const res =
             'header' in b
-              ? await api.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? undefined : {}, { token: null, headers: { authorization: b.header } })
+              ? await api.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? undefined : {}, {
+                  token: null,
+                  headers: { authorization: b.header },
+                })
               : await api.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? undefined : {}, { token: b.token });
           expect(res.statusCode, `${method} ${url} ${JSON.stringify(b)}`).toBe(401);
           expect(res.json()).toMatchObject({ error: 'unauthorized' });
@@ -216,14 +223,21 @@ describe('integrations', () => {
     expect(res.json().updatedAt >= i.updatedAt).toBe(true);
 
     // Read-only credentials: the probe cannot write.
-    const ro = await api.call('PATCH', `/v1/integrations/${i.id}`, { accessKeyId: h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID, secretAccessKey: h.env.LOCAL_S3_READONLY_SECRET_ACCESS_KEY });
+    const ro = await api.call('PATCH', `/v1/integrations/${i.id}`, {
+      accessKeyId: h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID,
+      secretAccessKey: h.env.LOCAL_S3_READONLY_SECRET_ACCESS_KEY,
+    });
     expect(ro.json().accessKeyId).toBe(`****${h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID.slice(-4)}`);
     const denied = (await api.call('POST', `/v1/integrations/${i.id}/test-connection`)).json();
     expect(denied.ok).toBe(false);
     expect(denied.steps[0]).toMatchObject({ name: 'put_object', ok: false });
     expect(denied.steps[0].error).toMatch(/access denied/i);
 
-    const back = await api.call('PATCH', `/v1/integrations/${i.id}`, { accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: SECRET, region: 'us-east-1' });
+    const back = await api.call('PATCH', `/v1/integrations/${i.id}`, {
+      accessKeyId: h.env.LOCAL_S3_ACCESS_KEY_ID,
+      secretAccessKey: SECRET,
+      region: 'us-east-1',
+    });
     expect(back.statusCode).toBe(200);
     expect((await api.call('POST', `/v1/integrations/${i.id}/test-connection`)).json().ok).toBe(true);
   });
@@ -270,7 +284,11 @@ describe('test-connection', () => {
     ['a wrong access key', () => ({ accessKeyId: 'AKIAWRONGKEY0000' }), /does not know access key id \*\*\*\*0000/],
     ['a wrong secret', () => ({ secretAccessKey: 'not-the-secret' }), /secret access key does not match/],
     ['a missing bucket', () => ({ bucket: `missing-${randomUUID().slice(0, 8)}` }), /does not exist: create it or fix the integration's bucket/],
-    ['read-only credentials', () => ({ accessKeyId: h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID, secretAccessKey: h.env.LOCAL_S3_READONLY_SECRET_ACCESS_KEY }), /access denied/],
+    [
+      'read-only credentials',
+      () => ({ accessKeyId: h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID, secretAccessKey: h.env.LOCAL_S3_READONLY_SECRET_ACCESS_KEY }),
+      /access denied/,
+    ],
     ['an unreachable endpoint', () => ({ endpointUrl: 'http://127.0.0.1:1' }), /unreachable \(ECONNREFUSED\)/],
     ['a TLS mismatch', () => ({ endpointUrl: h.env.LOCAL_S3_ENDPOINT.replace('http://', 'https://') }), /TLS/],
   ])('says what to fix for %s', async (_name, overrides, message) => {
@@ -330,7 +348,16 @@ describe('backfill through the API', () => {
     );
     expect(seen.size, `completedDays seen while running: ${[...seen]}`).toBeGreaterThanOrEqual(2);
     const totalRows = [...data.values()].reduce((s, d) => s + d.events.length + d.metrics.length, 0);
-    expect(final).toMatchObject({ status: 'completed', from: '2026-05-01', to: '2026-05-07', totalDays: 7, completedDays: 7, failedDays: [], inProgressDays: [], rows: totalRows });
+    expect(final).toMatchObject({
+      status: 'completed',
+      from: '2026-05-01',
+      to: '2026-05-07',
+      totalDays: 7,
+      completedDays: 7,
+      failedDays: [],
+      inProgressDays: [],
+      rows: totalRows,
+    });
     expect(final.bytes).toBeGreaterThan(0);
     expect(Date.parse(final.startedAt)).not.toBeNaN();
     expect(Date.parse(final.finishedAt)).toBeGreaterThanOrEqual(Date.parse(final.startedAt));
@@ -422,7 +449,11 @@ describe('the schedule through the API', () => {
     expect(res.json()).toMatchObject({ day: yesterday, exportWorkflowId: exportWorkflowId(i.id, yesterday), scheduleId: scheduleId(i.id) });
 
     const result = await waitFor(
-      () => h.testEnv.client.workflow.getHandle(exportWorkflowId(i.id, yesterday)).result().catch(() => null),
+      () =>
+        h.testEnv.client.workflow
+          .getHandle(exportWorkflowId(i.id, yesterday))
+          .result()
+          .catch(() => null),
       60_000,
       `the export of ${yesterday}`,
       300,
@@ -462,7 +493,10 @@ describe('secrets', () => {
       const { count, text } = await workflowHistoriesText(h, id);
       histories += count;
       expect(text).not.toContain(SECRET);
-      const d = await h.testEnv.client.schedule.getHandle(scheduleId(id)).describe().catch(() => null);
+      const d = await h.testEnv.client.schedule
+        .getHandle(scheduleId(id))
+        .describe()
+        .catch(() => null);
       if (d) expect(JSON.stringify(d)).not.toContain(SECRET);
     }
     // The backfill (1 + 7 day exports) and the triggered run (1 + 1) at least.

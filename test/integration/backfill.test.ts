@@ -21,7 +21,9 @@ describe('backfill workflow', () => {
   it('exports every day of the range across continue-as-new runs, with progress carried over', async () => {
     const integration = await h.integration({ settings: { includeEventsWithoutProfile: true } });
     const days = daysInRange('2026-06-01', '2026-06-07');
-    const byDay = new Map(days.map((d, i) => [d, { events: [...eventsForDay(integration.appId, d, 40 + i, 300 + i)], metrics: metricsForDay(integration.appId, d, 2, 400 + i) }]));
+    const byDay = new Map(
+      days.map((d, i) => [d, { events: [...eventsForDay(integration.appId, d, 40 + i, 300 + i)], metrics: metricsForDay(integration.appId, d, 2, 400 + i) }]),
+    );
     for (const { events, metrics } of byDay.values()) {
       await insertEvents(h.pool, events);
       await insertMetrics(h.pool, metrics);

@@ -119,7 +119,8 @@ describe('ua-export CLI against the real API', () => {
   it('--help lists the commands and exits 0', async () => {
     const r = await cli(['--help']);
     expect(r.code, show(r)).toBe(0);
-    for (const word of ['integrations', 'backfill', 'schedule', 'exports', 'test-connection', 'UA_EXPORT_API_URL', 'UA_EXPORT_TOKEN']) expect(r.stdout).toContain(word);
+    for (const word of ['integrations', 'backfill', 'schedule', 'exports', 'test-connection', 'UA_EXPORT_API_URL', 'UA_EXPORT_TOKEN'])
+      expect(r.stdout).toContain(word);
     const sub = await cli(['backfill', 'start', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('--watch');
@@ -188,7 +189,8 @@ describe('ua-export CLI against the real API', () => {
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^DAY\s+UA_EVENTS\s+ROWS\s+BYTES\s+CAMPAIGN_METRICS\s+ROWS\s+BYTES$/m);
     expect(r.stdout).toMatch(/^2026-05-09\s+missing\s+-\s+-\s+missing\s+-\s+-$/m);
-    for (const day of ['2026-05-10', '2026-05-11', '2026-05-12']) expect(r.stdout).toMatch(new RegExp(`^${day}\\s+succeeded\\s+[\\d,]+\\s+\\S+ \\S*B\\s+succeeded\\s+\\d+\\s+\\S+ \\S*B$`, 'm'));
+    for (const day of ['2026-05-10', '2026-05-11', '2026-05-12'])
+      expect(r.stdout).toMatch(new RegExp(`^${day}\\s+succeeded\\s+[\\d,]+\\s+\\S+ \\S*B\\s+succeeded\\s+\\d+\\s+\\S+ \\S*B$`, 'm'));
     expect(r.stdout).toContain('succeeded 6 · failed 0 · running 0 · cancelled 0 · missing 2');
     expect(r.stdout).toContain('gaps (never exported): 2026-05-09');
 
@@ -222,7 +224,21 @@ describe('ua-export CLI against the real API', () => {
     // The wrong secret comes from the environment this time.
     const appId = randomUUID();
     const r0 = await cli(
-      ['integrations', 'create', '--app-id', appId, '--endpoint-url', h.env.LOCAL_S3_ENDPOINT, '--bucket', h.bucket, '--folder', 'cli-wrong', '--access-key-id', h.env.LOCAL_S3_ACCESS_KEY_ID, '--json'],
+      [
+        'integrations',
+        'create',
+        '--app-id',
+        appId,
+        '--endpoint-url',
+        h.env.LOCAL_S3_ENDPOINT,
+        '--bucket',
+        h.bucket,
+        '--folder',
+        'cli-wrong',
+        '--access-key-id',
+        h.env.LOCAL_S3_ACCESS_KEY_ID,
+        '--json',
+      ],
       { env: { UA_EXPORT_SECRET_ACCESS_KEY: 'not-the-secret' } },
     );
     expect(r0.code, show(r0)).toBe(0);

@@ -97,8 +97,22 @@ describe('exporting one day', () => {
       [integration.id],
     );
     expect(rows).toEqual([
-      { table_name: 'campaign_metrics', status: 'succeeded', rows: metrics.length, bytes: Buffer.byteLength(metricsCsv), sha256: metricsManifest.sha256, object_key: keysOf(integration, 'campaign_metrics').dataKey },
-      { table_name: 'ua_events', status: 'succeeded', rows: 300, bytes: Buffer.byteLength(csv), sha256: manifest.sha256, object_key: keysOf(integration, 'ua_events').dataKey },
+      {
+        table_name: 'campaign_metrics',
+        status: 'succeeded',
+        rows: metrics.length,
+        bytes: Buffer.byteLength(metricsCsv),
+        sha256: metricsManifest.sha256,
+        object_key: keysOf(integration, 'campaign_metrics').dataKey,
+      },
+      {
+        table_name: 'ua_events',
+        status: 'succeeded',
+        rows: 300,
+        bytes: Buffer.byteLength(csv),
+        sha256: manifest.sha256,
+        object_key: keysOf(integration, 'ua_events').dataKey,
+      },
     ]);
     expect((await getIntegration(h.pool, integration.id)).lastStatus).toBe('succeeded');
     expect(await h.openUploads(integration.folder)).toEqual([]);
@@ -135,8 +149,10 @@ describe('exporting one day', () => {
     const rows: EventRow[] = [];
     // 12k rows on one instant, then 12k one microsecond apart: about 12 MiB, so three 5 MiB parts,
     // with part boundaries falling inside runs of equal created_at values.
-    for (let i = 0; i < 12_000; i++) rows.push({ ...makeEvent(r, app, DAY, 0), created_at: '2026-03-01T12:00:00.000001Z', profile_id: randomUUID(), campaign_name: `same-instant-${i}` });
-    for (let i = 0; i < 12_000; i++) rows.push({ ...makeEvent(r, app, DAY, 0), created_at: microsInstant(DAY, 50_000_000_000 + i), profile_id: randomUUID(), campaign_name: `micro-${i}` });
+    for (let i = 0; i < 12_000; i++)
+      rows.push({ ...makeEvent(r, app, DAY, 0), created_at: '2026-03-01T12:00:00.000001Z', profile_id: randomUUID(), campaign_name: `same-instant-${i}` });
+    for (let i = 0; i < 12_000; i++)
+      rows.push({ ...makeEvent(r, app, DAY, 0), created_at: microsInstant(DAY, 50_000_000_000 + i), profile_id: randomUUID(), campaign_name: `micro-${i}` });
     await insertEvents(h.pool, rows);
     const result = await withPartSize(5 * 1024 * 1024, () => runExport(integration, DAY, ['ua_events']));
     const csv = await exportedCsv(integration);
@@ -279,7 +295,12 @@ describe('failures', () => {
     const failedAttempts = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
     // One failing attempt of startFile; the second table is skipped, not retried against the same wrong key.
     expect(failedAttempts).toHaveLength(1);
-    expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual(['planExport', 'startFile', 'abandonFile', 'recordIntegrationStatus']);
+    expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual([
+      'planExport',
+      'startFile',
+      'abandonFile',
+      'recordIntegrationStatus',
+    ]);
     const after = await getIntegration(h.pool, integration.id);
     expect(after.lastStatus).toBe('failed');
     expect(after.lastError).toMatch(/secret access key does not match/i);

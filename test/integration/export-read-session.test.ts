@@ -18,9 +18,13 @@ describe('BEGIN_EXPORT_READ', () => {
     const table = `plan_probe_${process.pid}`;
     try {
       // A session whose defaults make any scan parallel and JIT-compiled, like a big table would.
-      await client.query('SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET jit = on; SET jit_above_cost = 0');
+      await client.query(
+        'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET jit = on; SET jit_above_cost = 0',
+      );
       // Not a temp table: those are backend-local, so never scanned in parallel anyway.
-      await client.query(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 50000) g; ANALYZE ${table}`);
+      await client.query(
+        `DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 50000) g; ANALYZE ${table}`,
+      );
       const plan = async () => JSON.stringify((await client.query(`EXPLAIN (FORMAT JSON) SELECT id, t FROM ${table} WHERE t > '8' ORDER BY t`)).rows[0]);
       const setting = async (name: string) => (await client.query(`SELECT current_setting('${name}') AS v`)).rows[0].v as string;
       expect(await plan()).toMatch(/Gather/);

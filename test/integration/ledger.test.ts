@@ -17,7 +17,12 @@ const BOTH: TableName[] = ['ua_events', 'campaign_metrics'];
 async function attempt(integrationId: string, day: string, table: TableName, outcome: 'running' | 'succeeded' | 'failed' | 'cancelled', rows = 10) {
   const run: RunIdentity = { integrationId, table, day, workflowId: `wf-${integrationId}-${day}`, runId: randomUUID() };
   await recordRunStart(h.pool, { ...run, kind: 'manual', objectKey: `k/${table}/${day}.csv`, manifestKey: `k/${table}/${day}/_manifest.json` });
-  if (outcome !== 'running') await recordRunFinish(h.pool, run, outcome === 'succeeded' ? { status: 'succeeded', rows, bytes: rows * 100, parts: 1, sha256: 'ab' } : { status: outcome, error: 'boom' });
+  if (outcome !== 'running')
+    await recordRunFinish(
+      h.pool,
+      run,
+      outcome === 'succeeded' ? { status: 'succeeded', rows, bytes: rows * 100, parts: 1, sha256: 'ab' } : { status: outcome, error: 'boom' },
+    );
   return run;
 }
 

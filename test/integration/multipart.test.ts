@@ -23,7 +23,8 @@ describe('multipart adapter', () => {
     const uploadId = await createUpload(h.s3, h.bucket, key, 'text/csv');
     const bodies = [Buffer.alloc(5 * MiB, 'a'), Buffer.from('tail\n')];
     const parts = [];
-    for (const [i, body] of bodies.entries()) parts.push({ PartNumber: i + 1, ETag: await uploadPart(h.s3, { bucket: h.bucket, key, uploadId, partNumber: i + 1, body }) });
+    for (const [i, body] of bodies.entries())
+      parts.push({ PartNumber: i + 1, ETag: await uploadPart(h.s3, { bucket: h.bucket, key, uploadId, partNumber: i + 1, body }) });
     const bytes = bodies.reduce((s, b) => s + b.length, 0);
     const startedAt = new Date(Date.now() - 1000);
 

@@ -132,7 +132,8 @@ describe('the worker process with a prebuilt workflow bundle', () => {
       expect(result.files[0]).toMatchObject({ state: 'exported', rows: 45 });
     } finally {
       await stopWorker(worker.child);
-      for (const row of (await pool.query<{ id: string }>('SELECT id FROM integrations')).rows) await deleteSchedule(h.testEnv.client, row.id).catch(() => undefined);
+      for (const row of (await pool.query<{ id: string }>('SELECT id FROM integrations')).rows)
+        await deleteSchedule(h.testEnv.client, row.id).catch(() => undefined);
     }
     // The bundle belongs to the deployment, not to this process.
     expect(existsSync(bundle)).toBe(true);
@@ -153,4 +154,3 @@ describe('the worker process with a prebuilt workflow bundle', () => {
     expect(err.output).toContain('npm run build:workflows');
   });
 });
-

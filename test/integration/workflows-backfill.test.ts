@@ -75,7 +75,16 @@ describe.concurrent('backfillWorkflow (mocked activities)', () => {
 
     const result = await handle.result();
     expect(maxActive).toBe(3);
-    expect(result).toMatchObject({ status: 'completed', totalDays: 7, completedDays: 7, failedDays: [], inProgressDays: [], rows: 700, bytes: 7000, error: null });
+    expect(result).toMatchObject({
+      status: 'completed',
+      totalDays: 7,
+      completedDays: 7,
+      failedDays: [],
+      inProgressDays: [],
+      rows: 700,
+      bytes: 7000,
+      error: null,
+    });
     expect([...plannedDays(s)].sort()).toEqual(days);
     // Each day is the shared per-day workflow, under the day's deterministic id, as a backfill run.
     for (const day of days) {

@@ -29,10 +29,18 @@ async function started(s: Scenario, tag: string) {
   );
 }
 
-const perFile = (table: string) => [`startFile:${table}`, `uploadParts:${table}`, `completeFile:${table}`, `writeManifest:${table}`, `recordFileExported:${table}`];
+const perFile = (table: string) => [
+  `startFile:${table}`,
+  `uploadParts:${table}`,
+  `completeFile:${table}`,
+  `writeManifest:${table}`,
+  `recordFileExported:${table}`,
+];
 
 async function cancelRequested(handle: { fetchHistory(): Promise<{ events?: { workflowExecutionCancelRequestedEventAttributes?: unknown }[] | null }> }) {
-  return waitFor('the cancel request in history', async () => (await handle.fetchHistory()).events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes));
+  return waitFor('the cancel request in history', async () =>
+    (await handle.fetchHistory()).events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes),
+  );
 }
 
 describe('exportDayWorkflow (mocked activities)', () => {
@@ -89,9 +97,24 @@ describe('exportDayWorkflow (mocked activities)', () => {
           { PartNumber: 2, ETag: `"${table}-2"`, size: 1 },
         ],
       });
-      expect(s.of('writeManifest')[i]!.input).toMatchObject({ ...base, rows, bytes: rows * 10, parts: 2, sha256: `sha-${table}-${DAY}`, etag: `"final-${table}"`, file: { table, key, manifestKey } });
+      expect(s.of('writeManifest')[i]!.input).toMatchObject({
+        ...base,
+        rows,
+        bytes: rows * 10,
+        parts: 2,
+        sha256: `sha-${table}-${DAY}`,
+        etag: `"final-${table}"`,
+        file: { table, key, manifestKey },
+      });
       expect(s.of('writeManifest')[i]!.input.plan).toMatchObject({ appId: `app-${s.integrationId}`, day: DAY });
-      expect(s.of('recordFileExported')[i]!.input).toMatchObject({ ...base, rows, bytes: rows * 10, parts: 2, sha256: `sha-${table}-${DAY}`, startedAt: '2026-01-01T00:00:00.000Z' });
+      expect(s.of('recordFileExported')[i]!.input).toMatchObject({
+        ...base,
+        rows,
+        bytes: rows * 10,
+        parts: 2,
+        sha256: `sha-${table}-${DAY}`,
+        startedAt: '2026-01-01T00:00:00.000Z',
+      });
       expect(s.of('recordFileExported')[i]!.input).not.toHaveProperty('scheduledAt');
     }
     expect(s.of('recordIntegrationStatus')[0]!.input).toEqual({ integrationId: s.integrationId, status: 'succeeded', error: null });
@@ -102,7 +125,16 @@ describe('exportDayWorkflow (mocked activities)', () => {
       day: DAY,
       files: TABLES.map((table) => {
         const rows = table === 'ua_events' ? 100 : 7;
-        return { table, key: `mock-bucket/exports/${table}/${DAY}.csv`, state: 'exported', rows, bytes: rows * 10, parts: 2, sha256: `sha-${table}-${DAY}`, error: null };
+        return {
+          table,
+          key: `mock-bucket/exports/${table}/${DAY}.csv`,
+          state: 'exported',
+          rows,
+          bytes: rows * 10,
+          parts: 2,
+          sha256: `sha-${table}-${DAY}`,
+          error: null,
+        };
       }),
     });
     expect(await handle.query(exportProgressQuery)).toEqual(result.files);
@@ -140,7 +172,13 @@ describe('exportDayWorkflow (mocked activities)', () => {
     // Not retried (non-retryable), and the second table's endpoint is never called.
     expect(s.of(step)).toHaveLength(1);
     expect(s.calls.filter((c) => (c.input as { table?: string }).table === 'campaign_metrics')).toEqual([]);
-    expect(s.trace()).toEqual(['planExport', ...(step === 'uploadParts' ? ['startFile:ua_events'] : []), `${step}:ua_events`, 'abandonFile:ua_events', 'recordIntegrationStatus']);
+    expect(s.trace()).toEqual([
+      'planExport',
+      ...(step === 'uploadParts' ? ['startFile:ua_events'] : []),
+      `${step}:ua_events`,
+      'abandonFile:ua_events',
+      'recordIntegrationStatus',
+    ]);
     expect(s.of('abandonFile')[0]!.input).toMatchObject({
       table: 'ua_events',
       bucket: 'mock-bucket',
@@ -150,7 +188,11 @@ describe('exportDayWorkflow (mocked activities)', () => {
       reason: 'AccessDenied',
       cancelled: false,
     });
-    expect(s.of('recordIntegrationStatus')[0]!.input).toEqual({ integrationId: s.integrationId, status: 'failed', error: `${DAY}: Access Denied: check the key` });
+    expect(s.of('recordIntegrationStatus')[0]!.input).toEqual({
+      integrationId: s.integrationId,
+      status: 'failed',
+      error: `${DAY}: Access Denied: check the key`,
+    });
 
     const progress = await handle.query(exportProgressQuery);
     expect(progress.map((f) => [f.table, f.state, f.error])).toEqual([

@@ -53,7 +53,13 @@ describe.concurrent('scheduledExportWorkflow (mocked activities)', () => {
     const schedule = await w.client.schedule.create({
       scheduleId,
       spec: { calendars: [{ hour: 4, minute: 0 }], timezone: 'UTC' },
-      action: { type: 'startWorkflow', workflowType: scheduledExportWorkflow, args: [{ integrationId: s.integrationId }], taskQueue: w.taskQueue, workflowId: `wf-scheduled-run-${s.integrationId}` },
+      action: {
+        type: 'startWorkflow',
+        workflowType: scheduledExportWorkflow,
+        args: [{ integrationId: s.integrationId }],
+        taskQueue: w.taskQueue,
+        workflowId: `wf-scheduled-run-${s.integrationId}`,
+      },
       state: { paused: true },
     });
     try {
@@ -61,7 +67,7 @@ describe.concurrent('scheduledExportWorkflow (mocked activities)', () => {
       await schedule.backfill({ start: new Date('2025-01-10T03:59:00Z'), end: new Date('2025-01-10T04:01:00Z'), overlap: ScheduleOverlapPolicy.ALLOW_ALL });
       const day = '2025-01-09';
       const child = w.client.workflow.getHandle<typeof exportDayWorkflow>(exportWorkflowId(s.integrationId, day));
-      const result = await waitFor('the scheduled run\'s export of its day', () => child.result().catch(() => null));
+      const result = await waitFor("the scheduled run's export of its day", () => child.result().catch(() => null));
       expect(result.day).toBe(day);
       expect(s.of('planExport').map((c) => c.input.day)).toEqual([day]);
       expect(s.of('recordFileExported').map((c) => c.input.scheduledAt)).toEqual(['2025-01-10T04:00:00.000Z', '2025-01-10T04:00:00.000Z']);

@@ -68,8 +68,20 @@ function fakePool(integrationId: string | null, copy?: FakeCopyOptions) {
   return pool;
 }
 
-const run = (integrationId: string) => ({ integrationId, table: 'campaign_metrics' as const, day: '2026-03-01', workflowId: 'wf', runId: 'run', kind: 'manual' as const });
-const uploadInput = (integrationId: string): UploadPartsInput => ({ ...run(integrationId), bucket: 'bucket', key: `k-${randomUUID()}.csv`, uploadId: 'upload-1' });
+const run = (integrationId: string) => ({
+  integrationId,
+  table: 'campaign_metrics' as const,
+  day: '2026-03-01',
+  workflowId: 'wf',
+  runId: 'run',
+  kind: 'manual' as const,
+});
+const uploadInput = (integrationId: string): UploadPartsInput => ({
+  ...run(integrationId),
+  bucket: 'bucket',
+  key: `k-${randomUUID()}.csv`,
+  uploadId: 'upload-1',
+});
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
@@ -82,13 +94,31 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 
 describe('a missing integration', () => {
   const id = randomUUID();
-  const plan = buildExportPlan({ id, appId: randomUUID(), endpointUrl: 'http://x', bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) }, '2026-03-01', ['campaign_metrics']);
+  const plan = buildExportPlan(
+    { id, appId: randomUUID(), endpointUrl: 'http://x', bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) },
+    '2026-03-01',
+    ['campaign_metrics'],
+  );
   const file = plan.files[0]!;
   const calls: [string, (a: ReturnType<typeof createActivities>) => Promise<unknown>][] = [
     ['planExport', (a) => a.planExport({ integrationId: id, day: '2026-03-01', tables: ['campaign_metrics'] })],
     ['startFile', (a) => a.startFile({ ...run(id), bucket: file.bucket, key: file.key, manifestKey: file.manifestKey })],
     ['uploadParts', (a) => a.uploadParts(uploadInput(id))],
-    ['completeFile', (a) => a.completeFile({ ...run(id), bucket: 'bucket', key: 'k', manifestKey: 'm', uploadId: 'u', parts: [], bytes: 0, sha256: null, startedAt: new Date().toISOString() })],
+    [
+      'completeFile',
+      (a) =>
+        a.completeFile({
+          ...run(id),
+          bucket: 'bucket',
+          key: 'k',
+          manifestKey: 'm',
+          uploadId: 'u',
+          parts: [],
+          bytes: 0,
+          sha256: null,
+          startedAt: new Date().toISOString(),
+        }),
+    ],
     ['writeManifest', (a) => a.writeManifest({ ...run(id), plan, file, rows: 0, bytes: 0, parts: 1, partSize: 5, sha256: 'x', etag: '"e"' })],
   ];
 
@@ -103,7 +133,15 @@ describe('a missing integration', () => {
   it('does not stop abandonFile from recording why the file failed', async () => {
     const pool = fakePool(null);
     const activities = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 64 });
-    await mockEnv().run(activities.abandonFile, { ...run(id), bucket: 'bucket', key: 'k', uploadId: 'u', error: 'boom', reason: 'ExportFailed', cancelled: false });
+    await mockEnv().run(activities.abandonFile, {
+      ...run(id),
+      bucket: 'bucket',
+      key: 'k',
+      uploadId: 'u',
+      error: 'boom',
+      reason: 'ExportFailed',
+      cancelled: false,
+    });
     expect(pool.statements.some((s) => /UPDATE export_runs SET status/.test(s))).toBe(true);
   });
 });
@@ -181,7 +219,11 @@ describe('writeManifest', () => {
   it('records the part size uploadParts reported, and the worker part size for a run from before it reported one', async () => {
     const id = randomUUID();
     const activities = createActivities({ pool: fakePool(id) as unknown as Pool, keyring, partSize: 32 * 1024 * 1024 });
-    const plan = buildExportPlan({ id, appId: randomUUID(), endpointUrl: s3.endpoint, bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) }, '2026-03-01', ['campaign_metrics']);
+    const plan = buildExportPlan(
+      { id, appId: randomUUID(), endpointUrl: s3.endpoint, bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) },
+      '2026-03-01',
+      ['campaign_metrics'],
+    );
     const base = { ...run(id), plan, file: plan.files[0]!, rows: 1, bytes: 10, parts: 1, sha256: 'ab', etag: '"e"' };
     await mockEnv().run(activities.writeManifest, { ...base, partSize: 5 * 1024 * 1024 });
     const reported = JSON.parse(s3.objects.get(`/bucket/${plan.files[0]!.manifestKey}`)!.toString('utf8'));

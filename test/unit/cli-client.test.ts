@@ -57,7 +57,11 @@ describe('ApiClient', () => {
   });
 
   it('describes a non-API error page by status and a snippet', async () => {
-    const c = new ApiClient({ baseUrl: 'http://x', token: 't', fetch: fakeFetch(() => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' })).fetch });
+    const c = new ApiClient({
+      baseUrl: 'http://x',
+      token: 't',
+      fetch: fakeFetch(() => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' })).fetch,
+    });
     const err = (await c.listIntegrations().catch((e) => e)) as ApiRequestError;
     expect(err.body.message).toBe('HTTP 502 Bad Gateway: <html>Bad gateway</html>');
     expect(err.transient).toBe(true);
@@ -90,8 +94,7 @@ describe('ApiClient', () => {
 });
 
 describe('formatApiError', () => {
-  const e = (status: number, body: Record<string, unknown>) =>
-    new ApiRequestError(status, { details: [], ...body } as never, body, 'GET', '/v1/x');
+  const e = (status: number, body: Record<string, unknown>) => new ApiRequestError(status, { details: [], ...body } as never, body, 'GET', '/v1/x');
 
   it('prints the message once and one line per problem', () => {
     const lines = formatApiError(

@@ -67,7 +67,7 @@ async function run(argv: string[], group: CommandGroup, answer: Answer | (() => 
 const THING = { id: 'i-1', ok: false, nested: { n: 1 } };
 
 describe('fetchAndRender', () => {
-  it('makes the request with the command line\'s client, arguments and options, then prints the human view', async () => {
+  it("makes the request with the command line's client, arguments and options, then prints the human view", async () => {
     const seen: Seen = { requests: 0 };
     const r = await run(['--token', 'flagtok', 'thing', 'show', 'i-1', 'b2', '--flag'], thingGroup(seen), { status: 200, body: THING });
     expect(r.code).toBe(0);
@@ -123,7 +123,7 @@ describe('fetchAndRender', () => {
     expect(r.calls).toHaveLength(0);
   });
 
-  it("a CliError from the request: its message and its exit code", async () => {
+  it('a CliError from the request: its message and its exit code', async () => {
     const group: CommandGroup = (program, ctx) => {
       program
         .command('boom')

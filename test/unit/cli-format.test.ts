@@ -81,9 +81,15 @@ describe('tables', () => {
   });
 
   it('renders aligned key/value pairs, multi-line values continuing underneath', () => {
-    expect(renderKeyValue([['id', 'abc'], ['failed days', '2026-05-10  boom\n2026-05-11  bang']], '  ')).toBe(
-      ['  id           abc', '  failed days  2026-05-10  boom', '               2026-05-11  bang'].join('\n'),
-    );
+    expect(
+      renderKeyValue(
+        [
+          ['id', 'abc'],
+          ['failed days', '2026-05-10  boom\n2026-05-11  bang'],
+        ],
+        '  ',
+      ),
+    ).toBe(['  id           abc', '  failed days  2026-05-10  boom', '               2026-05-11  bang'].join('\n'));
   });
 });
 

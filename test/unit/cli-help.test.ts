@@ -68,15 +68,32 @@ describe('the command overview of ua-export --help', () => {
   it('shows a command added to an existing group, without editing any help text', async () => {
     const addToGroups: CommandGroup = (program) => {
       const group = (name: string) => program.commands.find((c) => c.name() === name) as CliCommand;
-      group('backfill').command('retry').argument('<integrationId>').argument('<backfillId>').option('--days <list>').overview({ options: ['--days'] });
-      group('schedule').command('skip').argument('<integrationId>').option('--day <day>').overview({ options: ['--day'] });
-      group('integrations').command('rotate-key').argument('<id>').requiredOption('--access-key-id <id>').overview({ options: ['--access-key-id'] });
+      group('backfill')
+        .command('retry')
+        .argument('<integrationId>')
+        .argument('<backfillId>')
+        .option('--days <list>')
+        .overview({ options: ['--days'] });
+      group('schedule')
+        .command('skip')
+        .argument('<integrationId>')
+        .option('--day <day>')
+        .overview({ options: ['--day'] });
+      group('integrations')
+        .command('rotate-key')
+        .argument('<id>')
+        .requiredOption('--access-key-id <id>')
+        .overview({ options: ['--access-key-id'] });
     };
     const lines = await overviewInHelp([...COMMAND_GROUPS, addToGroups]);
     expect(lines).toContain('  backfill retry <integrationId> <backfillId> [--days <list>]');
-    expect(lines.indexOf('  backfill retry <integrationId> <backfillId> [--days <list>]')).toBe(lines.indexOf('  backfill cancel <integrationId> <backfillId>') + 1);
+    expect(lines.indexOf('  backfill retry <integrationId> <backfillId> [--days <list>]')).toBe(
+      lines.indexOf('  backfill cancel <integrationId> <backfillId>') + 1,
+    );
     expect(lines).toContain('  schedule status | pause | resume | trigger | skip <integrationId> [--note <text>] [--day <day>]');
-    expect(lines).toContain('  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | rotate-key <id> --access-key-id <id>');
+    expect(lines).toContain(
+      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | rotate-key <id> --access-key-id <id>',
+    );
   });
 
   it('shows a new command group, and leaves out hidden commands and the implicit help command', async () => {
@@ -95,7 +112,10 @@ describe('the command overview of ua-export --help', () => {
 
   it('fails loudly when a command names an option it does not have', () => {
     const program = new CliCommand('p');
-    program.command('x').option('--from <day>').overview({ options: ['--form'] });
+    program
+      .command('x')
+      .option('--from <day>')
+      .overview({ options: ['--form'] });
     expect(() => commandOverview(program)).toThrow(/'x' names --form/);
   });
 });
@@ -103,8 +123,19 @@ describe('the command overview of ua-export --help', () => {
 describe('commandOverview', () => {
   it('renders options: required with their value, optional in brackets, bare without the value, elided as …', () => {
     const program = new CliCommand('p');
-    program.command('a').argument('<id>').requiredOption('--from <day>').option('--to <day>').option('--watch').option('--quiet').overview({ options: ['--from', '--to', '--watch'] });
-    program.command('b').option('-t, --tables <list>').option('--watch').overview({ options: ['--tables', '--watch'], bare: true });
+    program
+      .command('a')
+      .argument('<id>')
+      .requiredOption('--from <day>')
+      .option('--to <day>')
+      .option('--watch')
+      .option('--quiet')
+      .overview({ options: ['--from', '--to', '--watch'] });
+    program
+      .command('b')
+      .option('-t, --tables <list>')
+      .option('--watch')
+      .overview({ options: ['--tables', '--watch'], bare: true });
     program.command('c').requiredOption('--bucket <name>').option('--region <r>').overview({ elide: true });
     program.command('d').option('--ignored');
     expect(commandOverview(program)).toEqual(['  a <id> --from <day> [--to <day>] [--watch]', '  b [--tables] [--watch]', '  c …', '  d']);
@@ -114,8 +145,16 @@ describe('commandOverview', () => {
     const program = new CliCommand('p');
     const same = program.command('same').overview({ layout: 'inline' });
     same.command('x').argument('<id>');
-    same.command('y').argument('<id>').option('--n <v>').overview({ options: ['--n'] });
-    same.command('z').argument('<id>').option('--n <v>').overview({ options: ['--n'] });
+    same
+      .command('y')
+      .argument('<id>')
+      .option('--n <v>')
+      .overview({ options: ['--n'] });
+    same
+      .command('z')
+      .argument('<id>')
+      .option('--n <v>')
+      .overview({ options: ['--n'] });
     const mixed = program.command('mixed').overview({ layout: 'inline' });
     mixed.command('x');
     mixed.command('y').argument('<id>');

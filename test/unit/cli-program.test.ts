@@ -65,7 +65,8 @@ describe('help and usage', () => {
   it('--help lists every command group and exits 0', async () => {
     const r = await run(['--help'], () => undefined);
     expect(r.code).toBe(0);
-    for (const word of ['integrations', 'backfill', 'schedule', 'exports', 'test-connection', 'UA_EXPORT_TOKEN', 'Exit codes']) expect(r.stdout).toContain(word);
+    for (const word of ['integrations', 'backfill', 'schedule', 'exports', 'test-connection', 'UA_EXPORT_TOKEN', 'Exit codes'])
+      expect(r.stdout).toContain(word);
     expect(r.calls).toHaveLength(0);
   });
 
@@ -80,7 +81,13 @@ describe('help and usage', () => {
   });
 
   it('exits 2 on usage errors without calling the API', async () => {
-    for (const argv of [['backfil'], ['backfill', 'start', INTEGRATION, '--to', '2026-05-12'], ['backfill', 'start', INTEGRATION, '--from', 'a', '--to', 'b', '--concurrency', 'x'], ['exports', INTEGRATION, '--table', 'nope'], ['integrations', 'list', '--bogus']]) {
+    for (const argv of [
+      ['backfil'],
+      ['backfill', 'start', INTEGRATION, '--to', '2026-05-12'],
+      ['backfill', 'start', INTEGRATION, '--from', 'a', '--to', 'b', '--concurrency', 'x'],
+      ['exports', INTEGRATION, '--table', 'nope'],
+      ['integrations', 'list', '--bogus'],
+    ]) {
       const r = await run(argv, () => undefined);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/error: /);
@@ -105,7 +112,23 @@ describe('requests made from the command line', () => {
 
   it('creates an integration with the secret from stdin, never printing it', async () => {
     const r = await run(
-      ['integrations', 'create', '--app-id', 'a1', '--endpoint-url', 'https://s3.test', '--bucket', 'b', '--access-key-id', 'AKIA1', '--secret-access-key-stdin', '--no-path-style', '--event-types', 'install,trial_started', '--json'],
+      [
+        'integrations',
+        'create',
+        '--app-id',
+        'a1',
+        '--endpoint-url',
+        'https://s3.test',
+        '--bucket',
+        'b',
+        '--access-key-id',
+        'AKIA1',
+        '--secret-access-key-stdin',
+        '--no-path-style',
+        '--event-types',
+        'install,trial_started',
+        '--json',
+      ],
       (c) => (c.method === 'POST' ? ok({ id: INTEGRATION, accessKeyId: '****KIA1' }, 201) : undefined),
       { stdin: `${SECRET}\n` },
     );
@@ -113,7 +136,15 @@ describe('requests made from the command line', () => {
     expect(r.calls[0]).toMatchObject({
       method: 'POST',
       path: '/v1/integrations',
-      body: { appId: 'a1', endpointUrl: 'https://s3.test', bucket: 'b', accessKeyId: 'AKIA1', secretAccessKey: SECRET, forcePathStyle: false, settings: { eventTypes: ['install', 'trial_started'] } },
+      body: {
+        appId: 'a1',
+        endpointUrl: 'https://s3.test',
+        bucket: 'b',
+        accessKeyId: 'AKIA1',
+        secretAccessKey: SECRET,
+        forcePathStyle: false,
+        settings: { eventTypes: ['install', 'trial_started'] },
+      },
     });
     expect(JSON.parse(r.stdout)).toEqual({ id: INTEGRATION, accessKeyId: '****KIA1' });
     expect(r.stdout + r.stderr).not.toContain(SECRET);
@@ -121,18 +152,44 @@ describe('requests made from the command line', () => {
 
   it('maps backfill start, list, cancel; schedule pause with a note, trigger; enable/disable; the exports range', async () => {
     const route: Route = (c) => {
-      if (c.method === 'POST' && c.path.endsWith('/backfills')) return ok({ backfillId: 'ua-backfill-x', workflowId: 'ua-backfill-x', runId: 'r', status: 'running', totalDays: 3, uiUrl: 'http://t' }, 202);
+      if (c.method === 'POST' && c.path.endsWith('/backfills'))
+        return ok({ backfillId: 'ua-backfill-x', workflowId: 'ua-backfill-x', runId: 'r', status: 'running', totalDays: 3, uiUrl: 'http://t' }, 202);
       if (c.method === 'GET' && c.path.endsWith('/backfills')) return ok({ backfills: [] });
-      if (c.method === 'DELETE') return ok({ backfillId: 'ua-backfill-x', status: 'cancelling', message: 'cancellation requested: in-flight days abort their uploads; completed days stay. Poll GET …' }, 202);
-      if (c.path.endsWith('/schedule/pause')) return ok({ scheduleId: 's', paused: true, note: (c.body as { note?: string }).note ?? null, nextRunTimes: [], recentRuns: [], uiUrl: 'http://t' });
-      if (c.path.endsWith('/schedule/trigger')) return ok({ scheduleId: 's', day: '2026-05-12', exportWorkflowId: 'ua-export-x-2026-05-12', uiUrl: 'http://t' }, 202);
-      if (c.method === 'PATCH') return ok({ id: INTEGRATION, enabled: (c.body as { enabled: boolean }).enabled, schedule: { paused: !(c.body as { enabled: boolean }).enabled } });
-      if (c.path.endsWith('/exports')) return ok({ integrationId: INTEGRATION, from: '2026-05-10', to: '2026-05-10', summary: { succeeded: 0, failed: 0, running: 0, cancelled: 0, missing: 2 }, entries: [] });
+      if (c.method === 'DELETE')
+        return ok(
+          {
+            backfillId: 'ua-backfill-x',
+            status: 'cancelling',
+            message: 'cancellation requested: in-flight days abort their uploads; completed days stay. Poll GET …',
+          },
+          202,
+        );
+      if (c.path.endsWith('/schedule/pause'))
+        return ok({ scheduleId: 's', paused: true, note: (c.body as { note?: string }).note ?? null, nextRunTimes: [], recentRuns: [], uiUrl: 'http://t' });
+      if (c.path.endsWith('/schedule/trigger'))
+        return ok({ scheduleId: 's', day: '2026-05-12', exportWorkflowId: 'ua-export-x-2026-05-12', uiUrl: 'http://t' }, 202);
+      if (c.method === 'PATCH')
+        return ok({ id: INTEGRATION, enabled: (c.body as { enabled: boolean }).enabled, schedule: { paused: !(c.body as { enabled: boolean }).enabled } });
+      if (c.path.endsWith('/exports'))
+        return ok({
+          integrationId: INTEGRATION,
+          from: '2026-05-10',
+          to: '2026-05-10',
+          summary: { succeeded: 0, failed: 0, running: 0, cancelled: 0, missing: 2 },
+          entries: [],
+        });
       return undefined;
     };
-    const start = await run(['backfill', 'start', INTEGRATION, '--from', '2026-05-10', '--to', '2026-05-12', '--tables', 'ua_events', '--concurrency', '2'], route);
+    const start = await run(
+      ['backfill', 'start', INTEGRATION, '--from', '2026-05-10', '--to', '2026-05-12', '--tables', 'ua_events', '--concurrency', '2'],
+      route,
+    );
     expect(start.code).toBe(0);
-    expect(start.calls[0]).toMatchObject({ method: 'POST', path: `/v1/integrations/${INTEGRATION}/backfills`, body: { from: '2026-05-10', to: '2026-05-12', tables: ['ua_events'], concurrency: 2 } });
+    expect(start.calls[0]).toMatchObject({
+      method: 'POST',
+      path: `/v1/integrations/${INTEGRATION}/backfills`,
+      body: { from: '2026-05-10', to: '2026-05-12', tables: ['ua_events'], concurrency: 2 },
+    });
     expect(start.stdout).toContain(`ua-export backfill status ${INTEGRATION} ua-backfill-x --watch`);
 
     const list = await run(['backfill', 'list', INTEGRATION, '--limit', '5'], route);
@@ -158,21 +215,33 @@ describe('requests made from the command line', () => {
     expect(disable.calls[0]!.body).toEqual({ enabled: false });
 
     const ledger = await run(['exports', INTEGRATION, '--from', '2026-05-10', '--to', '2026-05-10', '--table', 'ua_events'], route);
-    expect(ledger.calls[0]).toMatchObject({ path: `/v1/integrations/${INTEGRATION}/exports`, query: { from: '2026-05-10', to: '2026-05-10', table: 'ua_events' } });
+    expect(ledger.calls[0]).toMatchObject({
+      path: `/v1/integrations/${INTEGRATION}/exports`,
+      query: { from: '2026-05-10', to: '2026-05-10', table: 'ua_events' },
+    });
   });
 });
 
 describe('errors', () => {
   const invalid: Route = () => ({
     status: 400,
-    body: { error: 'validation_failed', message: 'request is invalid: from: must be a real calendar day as YYYY-MM-DD, got "2026-02-30"', details: [{ field: 'from', rule: 'must be a real calendar day as YYYY-MM-DD, got "2026-02-30"' }], requestId: 'r1' },
+    body: {
+      error: 'validation_failed',
+      message: 'request is invalid: from: must be a real calendar day as YYYY-MM-DD, got "2026-02-30"',
+      details: [{ field: 'from', rule: 'must be a real calendar day as YYYY-MM-DD, got "2026-02-30"' }],
+      requestId: 'r1',
+    },
   });
 
   it("prints the API's field and rule on stderr and exits 2", async () => {
     const r = await run(['backfill', 'start', INTEGRATION, '--from', '2026-02-30', '--to', '2026-03-01'], invalid);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')).toEqual(['error: request is invalid (HTTP 400 validation_failed)', '  from: must be a real calendar day as YYYY-MM-DD, got "2026-02-30"', '']);
+    expect(r.stderr.split('\n')).toEqual([
+      'error: request is invalid (HTTP 400 validation_failed)',
+      '  from: must be a real calendar day as YYYY-MM-DD, got "2026-02-30"',
+      '',
+    ]);
   });
 
   it('with --json also puts the error body on stdout', async () => {
@@ -183,7 +252,13 @@ describe('errors', () => {
 
   it('exits 1 when the connection test ran and failed', async () => {
     const r = await run(['integrations', 'test-connection', INTEGRATION], () =>
-      ok({ ok: false, endpoint: 'https://s3.test', bucket: 'b', probePrefix: 'p', steps: [{ name: 'put_object', ok: false, skipped: false, error: 'access denied', durationMs: 3 }] }),
+      ok({
+        ok: false,
+        endpoint: 'https://s3.test',
+        bucket: 'b',
+        probePrefix: 'p',
+        steps: [{ name: 'put_object', ok: false, skipped: false, error: 'access denied', durationMs: 3 }],
+      }),
     );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Connection FAILED');
@@ -192,10 +267,17 @@ describe('errors', () => {
 
 describe('--watch', () => {
   it('prints progress lines on stderr, a summary on stdout, and exits 0 when every day completed', async () => {
-    const states = [backfillBody(), backfillBody({ completedDays: 1, rows: 10, bytes: 100 }), backfillBody({ completedDays: 1, rows: 10, bytes: 100 }), backfillBody({ status: 'completed', completedDays: 3, rows: 30, bytes: 300, finishedAt: '2026-05-13T10:00:20.000Z' })];
+    const states = [
+      backfillBody(),
+      backfillBody({ completedDays: 1, rows: 10, bytes: 100 }),
+      backfillBody({ completedDays: 1, rows: 10, bytes: 100 }),
+      backfillBody({ status: 'completed', completedDays: 3, rows: 30, bytes: 300, finishedAt: '2026-05-13T10:00:20.000Z' }),
+    ];
     let i = 0;
     const r = await run(['backfill', 'start', INTEGRATION, '--from', '2026-05-10', '--to', '2026-05-12', '--watch', '--interval', '0.2'], (c) =>
-      c.method === 'POST' ? ok({ backfillId: states[0]!.backfillId, workflowId: states[0]!.workflowId, runId: 'r', status: 'running', totalDays: 3, uiUrl: 'http://t' }, 202) : ok(states[Math.min(i++, states.length - 1)]),
+      c.method === 'POST'
+        ? ok({ backfillId: states[0]!.backfillId, workflowId: states[0]!.workflowId, runId: 'r', status: 'running', totalDays: 3, uiUrl: 'http://t' }, 202)
+        : ok(states[Math.min(i++, states.length - 1)]),
     );
     expect(r.code).toBe(0);
     const progress = r.stderr.trim().split('\n');
@@ -210,7 +292,12 @@ describe('--watch', () => {
   });
 
   it('exits 1 and shows each failed day with its error', async () => {
-    const done = backfillBody({ status: 'completed_with_failures', completedDays: 2, failedDays: [{ day: '2026-05-11', error: 'access denied: grant s3:PutObject' }], finishedAt: '2026-05-13T10:00:20.000Z' });
+    const done = backfillBody({
+      status: 'completed_with_failures',
+      completedDays: 2,
+      failedDays: [{ day: '2026-05-11', error: 'access denied: grant s3:PutObject' }],
+      finishedAt: '2026-05-13T10:00:20.000Z',
+    });
     const r = await run(['backfill', 'status', INTEGRATION, done.backfillId, '--watch'], () => ok(done));
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Backfill completed with 1 failed day');

@@ -3,7 +3,6 @@ import { backfillView as backfill } from '../helpers/cli-fixtures.js';
 import type { ExportsView, LedgerEntryView } from '../../src/cli/types.js';
 import { progressLine, renderBackfill, renderBackfillSummary, renderLedger, renderTestConnection } from '../../src/cli/views.js';
 
-
 const at = (s: number) => new Date(Date.parse('2026-05-13T10:00:00.000Z') + s * 1000);
 
 describe('backfill progress and summary', () => {
@@ -38,7 +37,15 @@ describe('backfill progress and summary', () => {
     expect(text).toContain('3 total · 1 completed · 1 failed · 1 not run');
     expect(text).toContain('failed days  2026-05-11  the secret access key does not match');
     expect(text).toContain('error        stopped early: the secret access key does not match');
-    const partial = renderBackfillSummary(backfill({ status: 'completed_with_failures', completedDays: 2, failedDays: [{ day: '2026-05-10', error: 'x' }], finishedAt: '2026-05-13T10:00:05.000Z' }), at(9));
+    const partial = renderBackfillSummary(
+      backfill({
+        status: 'completed_with_failures',
+        completedDays: 2,
+        failedDays: [{ day: '2026-05-10', error: 'x' }],
+        finishedAt: '2026-05-13T10:00:05.000Z',
+      }),
+      at(9),
+    );
     expect(partial.split('\n')[0]).toBe('Backfill completed with 1 failed day');
   });
 
@@ -51,7 +58,14 @@ describe('backfill progress and summary', () => {
 });
 
 describe('export ledger', () => {
-  const entry = (day: string, table: LedgerEntryView['table'], status: LedgerEntryView['status'], rows: number | null = null, bytes: number | null = null, error: string | null = null): LedgerEntryView => ({
+  const entry = (
+    day: string,
+    table: LedgerEntryView['table'],
+    status: LedgerEntryView['status'],
+    rows: number | null = null,
+    bytes: number | null = null,
+    error: string | null = null,
+  ): LedgerEntryView => ({
     day,
     table,
     status,

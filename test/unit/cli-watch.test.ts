@@ -4,7 +4,6 @@ import type { BackfillView } from '../../src/cli/types.js';
 import { ApiRequestError, CliError } from '../../src/cli/client.js';
 import { abortableSleep, barPayload, lineReporter, progressKey, watchBackfill, type ProgressReporter } from '../../src/cli/watch.js';
 
-
 function recorder(): ProgressReporter & { updates: BackfillView[]; warnings: string[]; stopped: number } {
   const r = {
     updates: [] as BackfillView[],
@@ -31,7 +30,14 @@ describe('watchBackfill', () => {
     const states = [backfill(), backfill({ completedDays: 1 }), backfill({ status: 'completed', completedDays: 3, finishedAt: '2026-05-13T10:00:09Z' })];
     let i = 0;
     const r = recorder();
-    const result = await watchBackfill({ read: async () => states[i++]!, reporter: r, intervalMs: 1000, signal: new AbortController().signal, sleep: noSleep, now });
+    const result = await watchBackfill({
+      read: async () => states[i++]!,
+      reporter: r,
+      intervalMs: 1000,
+      signal: new AbortController().signal,
+      sleep: noSleep,
+      now,
+    });
     expect(result).toEqual({ kind: 'finished', backfill: states[2] });
     expect(r.updates).toHaveLength(3);
     expect(r.stopped).toBe(1);
@@ -83,7 +89,9 @@ describe('watchBackfill', () => {
   it('stops at once on a non-transient error such as 404', async () => {
     const notFound = new ApiRequestError(404, { error: 'not_found', message: 'backfill x does not exist', details: [] }, {}, 'GET', '/');
     const r = recorder();
-    await expect(watchBackfill({ read: async () => Promise.reject(notFound), reporter: r, intervalMs: 1, signal: new AbortController().signal, sleep: noSleep })).rejects.toBe(notFound);
+    await expect(
+      watchBackfill({ read: async () => Promise.reject(notFound), reporter: r, intervalMs: 1, signal: new AbortController().signal, sleep: noSleep }),
+    ).rejects.toBe(notFound);
     expect(r.stopped).toBe(1);
   });
 

@@ -32,16 +32,23 @@ describe('completeUpload after a lost response (NoSuchUpload)', () => {
     await expect(completeUpload(stubS3({ ETag: `"${etag}"`, ContentLength: 16 }), args)).resolves.toEqual({ etag, alreadyCompleted: true });
   });
 
-  it('is a failure when the object is someone else\'s (other ETag), another size, or missing', async () => {
+  it("is a failure when the object is someone else's (other ETag), another size, or missing", async () => {
     const etag = multipartEtag(parts.map((p) => p.ETag))!;
-    await expect(completeUpload(stubS3({ ETag: '"0123456789abcdef0123456789abcdef-2"', ContentLength: 16 }), args)).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    await expect(completeUpload(stubS3({ ETag: '"0123456789abcdef0123456789abcdef-2"', ContentLength: 16 }), args)).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    });
     await expect(completeUpload(stubS3({ ETag: `"${etag}"`, ContentLength: 15 }), args)).rejects.toMatchObject({ name: 'NoSuchUpload' });
     await expect(completeUpload(stubS3(null), args)).rejects.toMatchObject({ name: 'NoSuchUpload' });
   });
 
   it('falls back to size and freshness when part ETags are not MD5s (e.g. SSE-KMS)', async () => {
     const opaque = { ...args, parts: [{ PartNumber: 1, ETag: '"opaque-etag"' }] };
-    await expect(completeUpload(stubS3({ ETag: '"x-1"', ContentLength: 16, LastModified: new Date('2026-01-01T00:01:00Z') }), opaque)).resolves.toEqual({ etag: 'x-1', alreadyCompleted: true });
-    await expect(completeUpload(stubS3({ ETag: '"x-1"', ContentLength: 16, LastModified: new Date('2025-12-01T00:00:00Z') }), opaque)).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    await expect(completeUpload(stubS3({ ETag: '"x-1"', ContentLength: 16, LastModified: new Date('2026-01-01T00:01:00Z') }), opaque)).resolves.toEqual({
+      etag: 'x-1',
+      alreadyCompleted: true,
+    });
+    await expect(completeUpload(stubS3({ ETag: '"x-1"', ContentLength: 16, LastModified: new Date('2025-12-01T00:00:00Z') }), opaque)).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    });
   });
 });

@@ -9,7 +9,17 @@ import { EnvSchema } from '../../src/config/env.js';
  * app actually reads. .env.example documents exactly the names the app reads.
  */
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
-  services: Record<string, { environment?: Record<string, unknown>; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; image?: string; build?: unknown }>;
+  services: Record<
+    string,
+    {
+      environment?: Record<string, unknown>;
+      healthcheck?: unknown;
+      depends_on?: Record<string, { condition: string }>;
+      command?: string[];
+      image?: string;
+      build?: unknown;
+    }
+  >;
 };
 const appReads = new Set(Object.keys(EnvSchema.properties));
 

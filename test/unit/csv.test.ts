@@ -17,9 +17,7 @@ describe('csvHeader', () => {
   });
 
   it('quotes only the names that need it, RFC 4180 style', () => {
-    expect(csvHeader(['plain', 'with,comma', 'say "hi"', 'multi\nline']).toString('utf8')).toBe(
-      'plain,"with,comma","say ""hi""","multi\nline"\n',
-    );
+    expect(csvHeader(['plain', 'with,comma', 'say "hi"', 'multi\nline']).toString('utf8')).toBe('plain,"with,comma","say ""hi""","multi\nline"\n');
   });
 
   it('encodes non-ASCII names as UTF-8', () => {

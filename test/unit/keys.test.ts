@@ -80,18 +80,19 @@ describe('bucketProblems', () => {
     expect(bucketProblems('adapty-ua-events/com.sample-app')).toEqual([]);
     // The prefix may hold characters the bucket name may not.
     expect(bucketProblems('adapty-ua-events/Com_Sample App')).toEqual([]);
-    expect(bucketProblems('Bad_Bucket/ok').map((p) => p.rule).join(' ')).toMatch(/only lowercase/);
+    expect(
+      bucketProblems('Bad_Bucket/ok')
+        .map((p) => p.rule)
+        .join(' '),
+    ).toMatch(/only lowercase/);
     expect(bucketProblems('good-bucket/../etc').map((p) => p.rule)).toEqual(['folder segments must not be "." or ".."']);
   });
 });
 
 describe('folderProblems', () => {
-  it.each(['', 'exports', 'a/b/c', '/leading/and/trailing/', 'with spaces/and-UPPER_case', 'dots.in.name/x..y', 'émoji-📦'])(
-    'accepts %j',
-    (folder) => {
-      expect(folderProblems(folder)).toEqual([]);
-    },
-  );
+  it.each(['', 'exports', 'a/b/c', '/leading/and/trailing/', 'with spaces/and-UPPER_case', 'dots.in.name/x..y', 'émoji-📦'])('accepts %j', (folder) => {
+    expect(folderProblems(folder)).toEqual([]);
+  });
 
   it.each([
     ['.', /"\." or "\.\."/],

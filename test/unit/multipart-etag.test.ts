@@ -8,9 +8,7 @@ describe('multipartEtag', () => {
   it('matches a value computed by hand (python hashlib) for parts "hello" and "world"', () => {
     // md5("hello") = 5d41402abc4b2a76b9719d911017c592, md5("world") = 7d793037a0760186574b0282f2f435e7,
     // md5(bytes.fromhex(a) + bytes.fromhex(b)) = 065947336a2f2a95ba8899f3675c3be6
-    expect(multipartEtag(['"5d41402abc4b2a76b9719d911017c592"', '"7d793037a0760186574b0282f2f435e7"'])).toBe(
-      '065947336a2f2a95ba8899f3675c3be6-2',
-    );
+    expect(multipartEtag(['"5d41402abc4b2a76b9719d911017c592"', '"7d793037a0760186574b0282f2f435e7"'])).toBe('065947336a2f2a95ba8899f3675c3be6-2');
   });
 
   it('is md5 over the concatenated binary digests, then "-<count>"', () => {

@@ -73,7 +73,15 @@ function splitter(seed: number): (b: Buffer) => Buffer[] {
  * Replays the stream from `cursor.after` (header first when it is null) into a fresh assembler, with
  * sync() after every `syncEvery`-th row (0: never, so only cuts hash).
  */
-function runFrom(partSize: number, cursor: Cursor, firstPart: number, keyOf: KeyOf, split = splitter(7), fileHash: Hash | null = null, syncEvery = 2): BuiltPart[] {
+function runFrom(
+  partSize: number,
+  cursor: Cursor,
+  firstPart: number,
+  keyOf: KeyOf,
+  split = splitter(7),
+  fileHash: Hash | null = null,
+  syncEvery = 2,
+): BuiltPart[] {
   const asm = new PartAssembler(partSize, cursor, firstPart, keyOf, undefined, fileHash);
   const parts: BuiltPart[] = [];
   if (cursor.after === null) {
@@ -141,14 +149,18 @@ describe('PartAssembler: splitting', () => {
       });
     });
 
-    it.each([[16, 14], [7, 32], [112, 2]])('partSize %i: %i parts, the last exactly partSize', (partSize, count) => {
+    it.each([
+      [16, 14],
+      [7, 32],
+      [112, 2],
+    ])('partSize %i: %i parts, the last exactly partSize', (partSize, count) => {
       const parts = runFrom(partSize, START_CURSOR, 1, keyOf);
       expect(parts.map((p) => p.body.length)).toEqual(Array(count).fill(partSize));
       expect(parts[count - 1]!.next).toBeNull();
       expect(parts[count - 2]!.next).not.toBeNull();
     });
 
-    it.each(PART_SIZES)('partSize %i: resuming from every part\'s cursor reproduces the rest byte for byte', (partSize) => {
+    it.each(PART_SIZES)("partSize %i: resuming from every part's cursor reproduces the rest byte for byte", (partSize) => {
       const full = runFrom(partSize, START_CURSOR, 1, keyOf);
       for (let k = 2; k <= full.length; k++) {
         const cursor = full[k - 2]!.next!;
@@ -226,7 +238,11 @@ describe('PartAssembler: hashing', () => {
     const fileHash = createHash('sha256');
     const resumed = runFrom(16, cursor, 6, eventKey, splitter(11), fileHash);
     for (const p of resumed) expect(p.contentMd5).toBe(md5(p.body));
-    expect(fileHash.digest('hex')).toBe(createHash('sha256').update(ALL_BYTES.subarray(5 * 16)).digest('hex'));
+    expect(fileHash.digest('hex')).toBe(
+      createHash('sha256')
+        .update(ALL_BYTES.subarray(5 * 16))
+        .digest('hex'),
+    );
   });
 });
 

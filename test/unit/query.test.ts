@@ -153,9 +153,7 @@ describe('buildSelect: ua_events', () => {
 });
 
 describe('buildSelect: campaign_metrics', () => {
-  const BASE =
-    `FROM campaign_metrics t WHERE t.app_id = '${APP}' AND t.date = '2026-11-28'::date` +
-    ' ORDER BY t.platform, t.campaign_id, t.adset_id, t.ad_id';
+  const BASE = `FROM campaign_metrics t WHERE t.app_id = '${APP}' AND t.date = '2026-11-28'::date` + ' ORDER BY t.platform, t.campaign_id, t.adset_id, t.ad_id';
 
   it('selects the contract columns without key columns, by date and primary key order', () => {
     const sql = buildSelect(metrics());
@@ -192,14 +190,7 @@ describe('buildCopy', () => {
 });
 
 describe('rejects malformed input (COPY takes no bind parameters)', () => {
-  it.each([
-    "x' OR '1'='1",
-    `${APP}'; DROP TABLE ua_events; --`,
-    APP.slice(0, -1),
-    APP.replace(/-/g, ''),
-    '',
-    `{${APP}}`,
-  ])('appId %j', (appId) => {
+  it.each(["x' OR '1'='1", `${APP}'; DROP TABLE ua_events; --`, APP.slice(0, -1), APP.replace(/-/g, ''), '', `{${APP}}`])('appId %j', (appId) => {
     expect(() => buildSelect(events({ appId }))).toThrow(/appId/);
     expect(() => buildSelect(metrics({ appId }))).toThrow(/appId/);
   });
@@ -254,11 +245,7 @@ describe('settingsFilter', () => {
         { excludeHistoricalEvents: true, includeEventsWithoutProfile: false, sendUserAttributes: true, eventTypes: ['install', 'reinstall'] },
         '2026-11-01 00:00:00+00',
       ),
-    ).toEqual([
-      `t.event_datetime >= '2026-11-01 00:00:00+00'::timestamptz`,
-      't.profile_id IS NOT NULL',
-      `lower(t.event_type) IN ('install', 'reinstall')`,
-    ]);
+    ).toEqual([`t.event_datetime >= '2026-11-01 00:00:00+00'::timestamptz`, 't.profile_id IS NOT NULL', `lower(t.event_type) IN ('install', 'reinstall')`]);
   });
 });
 

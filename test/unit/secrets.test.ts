@@ -8,7 +8,11 @@ const KEY_B_B64 = KEY_B.toString('base64');
 const KEY_C_B64 = Buffer.alloc(32, 0x33).toString('base64');
 
 /** Independent reference for the key id: sha256("ua-export-key-id:" || key), first 12 hex digits. */
-const refKeyId = (key: Buffer) => createHash('sha256').update(Buffer.concat([Buffer.from('ua-export-key-id:'), key])).digest('hex').slice(0, 12);
+const refKeyId = (key: Buffer) =>
+  createHash('sha256')
+    .update(Buffer.concat([Buffer.from('ua-export-key-id:'), key]))
+    .digest('hex')
+    .slice(0, 12);
 const ID_A = refKeyId(Buffer.from(KEY_A_HEX, 'hex'));
 const ID_B = refKeyId(KEY_B);
 

@@ -104,7 +104,7 @@ function input(s3: FakeS3, resume: Checkpoint | null, checkpoints: [Checkpoint, 
 }
 
 describe('streamParts: one uninterrupted pass', () => {
-  it('uploads every part in order and returns the whole file\'s sha256', async () => {
+  it("uploads every part in order and returns the whole file's sha256", async () => {
     expect(N_PARTS).toBeGreaterThan(8);
     const s3 = fakeS3({ tag: 'a' });
     const checkpoints: [Checkpoint, BuiltPart][] = [];
@@ -180,9 +180,7 @@ describe('streamParts: crash and resume', () => {
     expect(assembled.equals(EXPECTED_FILE)).toBe(true);
 
     expect(result.parts.map((p) => p.PartNumber)).toEqual(Array.from({ length: N_PARTS }, (_, i) => i + 1));
-    expect(result.parts.map((p) => p.ETag)).toEqual(
-      Array.from({ length: N_PARTS }, (_, i) => (i + 1 < failAt ? `"first-${i + 1}"` : `"second-${i + 1}"`)),
-    );
+    expect(result.parts.map((p) => p.ETag)).toEqual(Array.from({ length: N_PARTS }, (_, i) => (i + 1 < failAt ? `"first-${i + 1}"` : `"second-${i + 1}"`)));
     expect(result.bytes).toBe(EXPECTED_FILE.length);
     expect(result.rows).toBe(ROWS.length);
     expect(result.sha256).toBe(resume ? null : sha256(EXPECTED_FILE));
@@ -268,7 +266,7 @@ describe('streamParts: part buffers', () => {
     return { pool, stats };
   }
 
-  it('a second export reuses the first one\'s buffers, and both files are whole', async () => {
+  it("a second export reuses the first one's buffers, and both files are whole", async () => {
     // These 16-byte parts are smaller than a batch of rows, so one batch may cut several parts: the
     // first export takes more than maxInFlight + 1 buffers. The pool keeps them all for the second.
     const { pool, stats } = countingPool(64);

@@ -120,7 +120,7 @@ describe('Temporal UI links', () => {
     expect(scheduleUiUrl('http://ui', ns, 'a b/c')).toBe('http://ui/namespaces/team%20a%2Fb/schedules/a%20b%2Fc');
     expect(workflowUiUrlPrefix('http://ui', ns)).toBe('http://ui/namespaces/team%20a%2Fb/workflows/');
     expect(workflowListUiUrl('http://ui', 'default', "UaIntegrationId = 'x' AND UaRunKind = 'backfill'")).toBe(
-      'http://ui/namespaces/default/workflows?query=UaIntegrationId%20%3D%20\'x\'%20AND%20UaRunKind%20%3D%20\'backfill\'',
+      "http://ui/namespaces/default/workflows?query=UaIntegrationId%20%3D%20'x'%20AND%20UaRunKind%20%3D%20'backfill'",
     );
   });
 

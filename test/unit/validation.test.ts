@@ -15,7 +15,10 @@ import { isTemporalUnavailable } from '../../src/temporal/errors.js';
 
 const open: EndpointPolicy = { allowPlainHttp: true, allowPrivate: true };
 const strict: EndpointPolicy = { allowPlainHttp: false, allowPrivate: false, allowLoopback: false };
-const resolvesTo = (...addresses: string[]) => async () => addresses;
+const resolvesTo =
+  (...addresses: string[]) =>
+  async () =>
+    addresses;
 
 describe('classifyAddress', () => {
   it.each([
@@ -92,7 +95,13 @@ describe('endpointProblems', () => {
   });
 
   it('always refuses metadata and link-local targets, whatever the configuration', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data', 'http://[fd00:ec2::254]', 'http://metadata.google.internal', 'http://METADATA.GOOGLE.INTERNAL.', 'http://[::ffff:169.254.169.254]']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[fd00:ec2::254]',
+      'http://metadata.google.internal',
+      'http://METADATA.GOOGLE.INTERNAL.',
+      'http://[::ffff:169.254.169.254]',
+    ]) {
       expect((await endpointProblems(url, open))[0]?.rule, url).toMatch(/metadata/);
     }
     expect((await endpointProblems('http://[fe80::1]', open))[0]?.rule).toMatch(/link-local/);
@@ -123,7 +132,9 @@ describe('endpointProblems', () => {
     expect((await endpointProblems('https://nope.example', { ...open, lookup: fail }))[0]?.rule).toMatch(/does not resolve \(ENOTFOUND\)/);
     expect((await endpointProblems('https://nope.example', { ...open, lookup: resolvesTo() }))[0]?.rule).toMatch(/does not resolve/);
     const hang = () => new Promise<string[]>(() => undefined);
-    expect((await endpointProblems('https://slow.example', { ...open, lookup: hang, lookupTimeoutMs: 20 }))[0]?.rule).toMatch(/does not resolve \(no answer in time\)/);
+    expect((await endpointProblems('https://slow.example', { ...open, lookup: hang, lookupTimeoutMs: 20 }))[0]?.rule).toMatch(
+      /does not resolve \(no answer in time\)/,
+    );
   });
 });
 
@@ -162,7 +173,9 @@ describe('concurrencyProblems and integrationFieldProblems', () => {
     expect(concurrencyProblems(1.5, 16)).toHaveLength(1);
   });
   it('checks bucket, folder and event types', () => {
-    expect(integrationFieldProblems({ bucket: 'adapty-ua-events/com.sample-app', folder: 'exports/2026', settings: { eventTypes: ['install', 'TRIAL_STARTED'] } })).toEqual([]);
+    expect(
+      integrationFieldProblems({ bucket: 'adapty-ua-events/com.sample-app', folder: 'exports/2026', settings: { eventTypes: ['install', 'TRIAL_STARTED'] } }),
+    ).toEqual([]);
     const problems = integrationFieldProblems({ bucket: 'Bad_Bucket', folder: '../up', settings: { eventTypes: ['install', 'app_open'] } });
     expect(problems.map((p) => p.field)).toEqual(expect.arrayContaining(['bucket', 'folder', 'settings.eventTypes']));
     expect(problems.find((p) => p.field === 'settings.eventTypes')?.rule).toMatch(/"app_open".*valid types are install, reinstall/);
@@ -174,9 +187,19 @@ describe('schemaErrorDetails', () => {
     expect(
       schemaErrorDetails(
         [
-          { keyword: 'required', instancePath: '', params: { requiredProperties: ['appId', 'bucket'] }, message: 'must have required properties appId, bucket' },
+          {
+            keyword: 'required',
+            instancePath: '',
+            params: { requiredProperties: ['appId', 'bucket'] },
+            message: 'must have required properties appId, bucket',
+          },
           { keyword: 'boolean', instancePath: '/settings/x', schemaPath: '#/properties/settings/additionalProperties', params: {}, message: 'schema is false' },
-          { keyword: 'additionalProperties', instancePath: '/settings', params: { additionalProperties: ['x'] }, message: 'must not have additional properties' },
+          {
+            keyword: 'additionalProperties',
+            instancePath: '/settings',
+            params: { additionalProperties: ['x'] },
+            message: 'must not have additional properties',
+          },
           { keyword: 'required', instancePath: '', params: { missingProperty: 'to' }, message: "must have required property 'to'" },
           { keyword: 'additionalProperties', instancePath: '', params: { additionalProperty: 'color' }, message: 'must NOT have additional properties' },
           { keyword: 'minItems', instancePath: '/settings/eventTypes', params: { limit: 1 }, message: 'must not have fewer than 1 items' },
@@ -229,7 +252,9 @@ describe('errors that say what to fix', () => {
     }
   });
   it('passes storage answers through the classifier', () => {
-    expect(explainProbeError({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } }, ctx).message).toMatch(/re-enter the integration's secretAccessKey/);
+    expect(explainProbeError({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } }, ctx).message).toMatch(
+      /re-enter the integration's secretAccessKey/,
+    );
     expect(explainProbeError({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } }, ctx).message).toMatch(/\*\*\*\*1234/);
     const tls = explainProbeError(Object.assign(new Error('wrong version'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), ctx);
     expect(tls).toMatchObject({ unreachable: true, message: expect.stringMatching(/TLS handshake/) });

@@ -52,8 +52,7 @@ window.__calendar = { metrics };
 // ---------------------------------------------------------------------------------------------
 // Formatting and days
 
-const esc = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 /** Same as src/temporal/format.ts: the figures read the same here, in the CLI and in Temporal. */
 function formatBytes(n) {
@@ -240,7 +239,10 @@ function renderOverview() {
     totals.f += it.counts.f;
     totals.m += it.counts.m;
   }
-  const shown = list.length === state.overview.integrations.length ? `${thousands(list.length)} integrations` : `${thousands(list.length)} of ${thousands(state.overview.integrations.length)} integrations`;
+  const shown =
+    list.length === state.overview.integrations.length
+      ? `${thousands(list.length)} integrations`
+      : `${thousands(list.length)} of ${thousands(state.overview.integrations.length)} integrations`;
   const summary = `${shown} · ${thousands(n)} days (${from} → ${to}) · ${thousands(totals.f)} failed and ${thousands(totals.m)} missing days`;
   setStatus(`${summary} · loaded in ${metrics.fetchMs} ms, drawn in ${Math.round(metrics.overviewRenderMs)} ms`);
   // Until the next frame is on screen: layout and paint of every strip included.
@@ -322,10 +324,13 @@ async function openDetail(id, focusDay) {
   }
   state.detail = { integration: it, days: [], byDay: new Map() };
   for (const row of $('rows').querySelectorAll('.row.open')) row.classList.remove('open');
-  $('rows').querySelector(`.row[data-id="${CSS.escape(id)}"]`)?.classList.add('open');
+  $('rows')
+    .querySelector(`.row[data-id="${CSS.escape(id)}"]`)
+    ?.classList.add('open');
   $('detail').hidden = false;
   $('detail-title').textContent = `App ${it.appId}`;
-  $('detail-meta').textContent = `integration ${it.id} · ${it.bucket}${it.folder ? ` / ${it.folder}` : ''} · ${it.enabled ? 'enabled' : 'disabled: enable it before backfilling'}`;
+  $('detail-meta').textContent =
+    `integration ${it.id} · ${it.bucket}${it.folder ? ` / ${it.folder}` : ''} · ${it.enabled ? 'enabled' : 'disabled: enable it before backfilling'}`;
   $('months').innerHTML = '<p class="muted">Loading the ledger…</p>';
   $('day-info').innerHTML = '<p class="muted">No day selected.</p>';
   history.replaceState(null, '', `${location.pathname}${location.search}#integration=${encodeURIComponent(id)}`);
@@ -498,8 +503,10 @@ function showDay(day) {
   const s = STATES[rec.code];
   const prefix = state.overview.workflowUrlPrefix;
   let html = `<h3><span class="sw s-${rec.code}">${s.letter}</span> <span>${day} · ${s.name}</span></h3>`;
-  if (rec.code === 'x' || rec.code === 'e') html += `<p class="day-total">${thousands(rec.rows)} rows · ${formatBytes(rec.bytes)} in ${rec.entries.length} files</p>`;
-  if (isSelectable(rec)) html += `<p class="muted">${state.selected.has(day) ? 'Selected for a backfill (click the day again to deselect).' : 'Click the day again to select it for a backfill.'}</p>`;
+  if (rec.code === 'x' || rec.code === 'e')
+    html += `<p class="day-total">${thousands(rec.rows)} rows · ${formatBytes(rec.bytes)} in ${rec.entries.length} files</p>`;
+  if (isSelectable(rec))
+    html += `<p class="muted">${state.selected.has(day) ? 'Selected for a backfill (click the day again to deselect).' : 'Click the day again to select it for a backfill.'}</p>`;
   const workflows = new Map();
   for (const e of rec.entries) if (e.workflowId) workflows.set(`${e.workflowId}/${e.runId ?? ''}`, e);
   if (workflows.size > 0) {

@@ -98,11 +98,16 @@ function classify(err: FastifyError & { validationContext?: string }): { status:
     if (context === 'params') return { status: 404, body: { error: 'not_found', message: `no such resource: ${describeProblems(details)}`, details } };
     return { status: 400, body: { error: 'validation_failed', message: `request is invalid: ${describeProblems(details)}`, details } };
   }
-  if (err instanceof IntegrationNotFound || err instanceof BackfillNotFound) return { status: 404, body: { error: 'not_found', message: err.message, details: [] } };
+  if (err instanceof IntegrationNotFound || err instanceof BackfillNotFound)
+    return { status: 404, body: { error: 'not_found', message: err.message, details: [] } };
   if (isTemporalUnavailable(err)) {
     return {
       status: 503,
-      body: { error: 'temporal_unavailable', message: 'Temporal could not be reached or did not answer in time; nothing was changed by this request, retry shortly', details: [] },
+      body: {
+        error: 'temporal_unavailable',
+        message: 'Temporal could not be reached or did not answer in time; nothing was changed by this request, retry shortly',
+        details: [],
+      },
     };
   }
   if (isDatabaseUnavailable(err)) {
@@ -110,15 +115,21 @@ function classify(err: FastifyError & { validationContext?: string }): { status:
   }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status === 413) {
-    return { status, body: { error: 'payload_too_large', message: 'request body is too large', details: [{ field: 'body', rule: 'is larger than this server accepts' }] } };
+    return {
+      status,
+      body: { error: 'payload_too_large', message: 'request body is too large', details: [{ field: 'body', rule: 'is larger than this server accepts' }] },
+    };
   }
   if (status === 415) {
-    return { status, body: { error: 'unsupported_media_type', message: 'send the body as application/json', details: [{ field: 'body', rule: 'must be application/json' }] } };
+    return {
+      status,
+      body: { error: 'unsupported_media_type', message: 'send the body as application/json', details: [{ field: 'body', rule: 'must be application/json' }] },
+    };
   }
   if (status >= 400 && status < 500) {
     // JSON.parse quotes a piece of the body in its message, and the body may hold a secret: never echo it.
     const message =
-      err instanceof SyntaxError || /JSON/i.test(err.code ?? '') && !/EMPTY/.test(err.code ?? '')
+      err instanceof SyntaxError || (/JSON/i.test(err.code ?? '') && !/EMPTY/.test(err.code ?? ''))
         ? 'body is not valid JSON'
         : typeof err.code === 'string' && err.code.startsWith('FST_')
           ? err.message
@@ -140,7 +151,9 @@ export default fp(
     });
 
     app.setNotFoundHandler((req, reply) => {
-      void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [], requestId: req.id } satisfies ErrorBody);
+      void reply
+        .code(404)
+        .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [], requestId: req.id } satisfies ErrorBody);
     });
   },
   { name: 'error-handler' },

@@ -13,7 +13,7 @@ export default fp(
           title: 'ua-export API',
           version: '1.0.0',
           description: [
-            'Exports mobile user-acquisition data (events and campaign metrics) into customers\' S3-compatible buckets as daily CSV files, orchestrated by Temporal.',
+            "Exports mobile user-acquisition data (events and campaign metrics) into customers' S3-compatible buckets as daily CSV files, orchestrated by Temporal.",
             '',
             'Every `/v1` route needs `Authorization: Bearer <token>` (tokens come from `API_TOKENS`). Errors are `{ error, message, details: [{ field, rule }], requestId }`;',
             'bad input is a 400 `validation_failed` and nothing is started or stored; unknown ids are 404; a Temporal server that cannot be reached is a 503 `temporal_unavailable`.',
@@ -24,7 +24,7 @@ export default fp(
         tags: [
           { name: 'health', description: 'Liveness and readiness (no token needed)' },
           { name: 'event-types', description: 'Catalog of exportable event types' },
-          { name: 'integrations', description: 'Where and how an app\'s data is exported' },
+          { name: 'integrations', description: "Where and how an app's data is exported" },
           { name: 'backfills', description: 'Exporting a range of past days' },
           { name: 'schedule', description: 'The daily export schedule of an integration (a Temporal schedule)' },
           { name: 'exports', description: 'The export ledger: what was exported for each day and table' },

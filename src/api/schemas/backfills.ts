@@ -15,7 +15,9 @@ export const StartBackfillBody = Type.Object(
     from: Day,
     to: dayField('Last day, inclusive; must be before today (UTC)'),
     tables: Type.Optional(Type.Array(TableName, { minItems: 1, maxItems: TABLES.length, uniqueItems: true, description: 'Default: both tables' })),
-    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Days exported at once (default BACKFILL_DEFAULT_CONCURRENCY, at most BACKFILL_MAX_CONCURRENCY)' })),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Days exported at once (default BACKFILL_DEFAULT_CONCURRENCY, at most BACKFILL_MAX_CONCURRENCY)' }),
+    ),
   },
   { additionalProperties: false },
 );

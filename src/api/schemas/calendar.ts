@@ -45,7 +45,7 @@ export const FileParams = Type.Object(
 );
 
 export const FileLink = Type.Object({
-  url: Type.String({ description: 'Presigned GET URL of the day\'s CSV in the integration\'s bucket; works without other credentials until `expiresAt`' }),
+  url: Type.String({ description: "Presigned GET URL of the day's CSV in the integration's bucket; works without other credentials until `expiresAt`" }),
   expiresAt: DateTime,
   key: Type.String({ description: 'Object key in the bucket' }),
   rows: Nullable(Type.Integer()),

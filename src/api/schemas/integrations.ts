@@ -33,11 +33,11 @@ const fields = {
   }),
   region: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Bucket region (default us-east-1; "auto" for R2)' }),
   bucket: Type.String({ minLength: 3, maxLength: 1024, description: 'Bucket name, optionally followed by folders: "adapty-ua-events/com.sample-app"' }),
-  folder: Type.String({ maxLength: 512, description: 'Folder under the bucket (and its folders) for this integration\'s files' }),
+  folder: Type.String({ maxLength: 512, description: "Folder under the bucket (and its folders) for this integration's files" }),
   accessKeyId: Type.String({ minLength: 1, maxLength: 256, pattern: '^\\S+$' }),
   secretAccessKey: Type.String({ minLength: 1, maxLength: 256, writeOnly: true, description: 'Stored encrypted; never returned' }),
   forcePathStyle: Type.Boolean({ description: 'Path-style requests (endpoint/bucket/key), needed by most non-AWS providers (default true)' }),
-  enabled: Type.Boolean({ description: 'A disabled integration\'s schedule is paused and it cannot be backfilled (default true)' }),
+  enabled: Type.Boolean({ description: "A disabled integration's schedule is paused and it cannot be backfilled (default true)" }),
 };
 
 export const CreateIntegrationBody = Type.Object(

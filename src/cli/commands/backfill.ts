@@ -30,19 +30,28 @@ export const registerBackfill: CommandGroup = (program, ctx) => {
       .option('--concurrency <n>', 'days exported at once (API default BACKFILL_DEFAULT_CONCURRENCY)', parsePositiveInt),
   )
     .addOption(ctx.jsonOption())
-    .addHelpText('after', '\nStarting the same range and tables again while it runs returns the running backfill.\nCtrl-C while watching stops watching only; the backfill keeps running.')
+    .addHelpText(
+      'after',
+      '\nStarting the same range and tables again while it runs returns the running backfill.\nCtrl-C while watching stops watching only; the backfill keeps running.',
+    )
     .overview({ options: ['--from', '--to', '--tables', '--concurrency', '--watch'], bare: true })
     .action(
-      ctx.action(async (integrationId: string, opts: { from: string; to: string; tables?: TableName[]; concurrency?: number; watch?: boolean; interval?: number; json?: boolean }, cmd: Command) => {
-        const client = ctx.clientFor(cmd);
-        const started = await client.startBackfill(integrationId, startBackfillBody(opts));
-        if (!opts.watch) return ctx.emit(started, opts.json, (s) => renderBackfillStarted(s, integrationId));
-        // With --json, stdout carries only the final JSON; the rest goes to stderr.
-        const header = `Backfill ${started.backfillId}: ${started.totalDays} day${started.totalDays === 1 ? '' : 's'} · Temporal UI ${started.uiUrl}`;
-        if (opts.json) ctx.err(header);
-        else ctx.out(header);
-        return follow(ctx, client, integrationId, started.backfillId, opts);
-      }),
+      ctx.action(
+        async (
+          integrationId: string,
+          opts: { from: string; to: string; tables?: TableName[]; concurrency?: number; watch?: boolean; interval?: number; json?: boolean },
+          cmd: Command,
+        ) => {
+          const client = ctx.clientFor(cmd);
+          const started = await client.startBackfill(integrationId, startBackfillBody(opts));
+          if (!opts.watch) return ctx.emit(started, opts.json, (s) => renderBackfillStarted(s, integrationId));
+          // With --json, stdout carries only the final JSON; the rest goes to stderr.
+          const header = `Backfill ${started.backfillId}: ${started.totalDays} day${started.totalDays === 1 ? '' : 's'} · Temporal UI ${started.uiUrl}`;
+          if (opts.json) ctx.err(header);
+          else ctx.out(header);
+          return follow(ctx, client, integrationId, started.backfillId, opts);
+        },
+      ),
     );
 
   watchOptions(
@@ -68,7 +77,12 @@ export const registerBackfill: CommandGroup = (program, ctx) => {
     .argument('<integrationId>', 'integration id')
     .option('--limit <n>', 'how many (API default 20, at most 100)', parsePositiveInt)
     .addOption(ctx.jsonOption())
-    .action(ctx.fetchAndRender((client, [integrationId]: [string], opts: { limit?: number; json?: boolean }) => client.listBackfills(integrationId, opts.limit), renderBackfillList));
+    .action(
+      ctx.fetchAndRender(
+        (client, [integrationId]: [string], opts: { limit?: number; json?: boolean }) => client.listBackfills(integrationId, opts.limit),
+        renderBackfillList,
+      ),
+    );
 
   backfill
     .command('cancel')
@@ -85,7 +99,13 @@ export const registerBackfill: CommandGroup = (program, ctx) => {
 };
 
 /** Follows a backfill to its end; prints the summary (or JSON) and returns the exit code. */
-async function follow(ctx: CliContext, client: ApiClient, integrationId: string, backfillId: string, opts: { json?: boolean; interval?: number }): Promise<number> {
+async function follow(
+  ctx: CliContext,
+  client: ApiClient,
+  integrationId: string,
+  backfillId: string,
+  opts: { json?: boolean; interval?: number },
+): Promise<number> {
   const { io } = ctx;
   const mode = io.progress ?? 'auto';
   const reporter: ProgressReporter =

@@ -17,7 +17,8 @@ export const registerExports: CommandGroup = (program, ctx) => {
     .overview({ options: ['--from', '--to', '--table'] })
     .action(
       ctx.fetchAndRender(
-        (client, [integrationId]: [string], opts: { from?: string; to?: string; table?: string; json?: boolean }) => client.exports(integrationId, exportsQuery(opts)),
+        (client, [integrationId]: [string], opts: { from?: string; to?: string; table?: string; json?: boolean }) =>
+          client.exports(integrationId, exportsQuery(opts)),
         renderLedger,
       ),
     );

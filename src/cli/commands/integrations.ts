@@ -42,13 +42,19 @@ export const registerIntegrations: CommandGroup = (program, ctx) => {
     .option('--send-user-attributes', 'add the user_attributes column to ua_events')
     .option('--event-types <list>', 'comma-separated event types to export (see `ua-export event-types`), or "all"', parseEventTypes)
     .addOption(ctx.jsonOption())
-    .addHelpText('after', '\nThe secret is read, in order, from --secret-access-key, --secret-access-key-stdin, UA_EXPORT_SECRET_ACCESS_KEY,\nor a hidden prompt when stdin is a terminal. It is sent once, stored encrypted and never printed.')
+    .addHelpText(
+      'after',
+      '\nThe secret is read, in order, from --secret-access-key, --secret-access-key-stdin, UA_EXPORT_SECRET_ACCESS_KEY,\nor a hidden prompt when stdin is a terminal. It is sent once, stored encrypted and never printed.',
+    )
     .overview({ elide: true })
     .action(
       ctx.fetchAndRender(
         async (client, _args: [], opts: CreateIntegrationOptions & { secretAccessKey?: string; secretAccessKeyStdin?: boolean; json?: boolean }) => {
           const secret = await resolveSecret(
-            { ...(opts.secretAccessKey !== undefined ? { secretAccessKey: opts.secretAccessKey } : {}), ...(opts.secretAccessKeyStdin ? { secretAccessKeyStdin: true } : {}) },
+            {
+              ...(opts.secretAccessKey !== undefined ? { secretAccessKey: opts.secretAccessKey } : {}),
+              ...(opts.secretAccessKeyStdin ? { secretAccessKeyStdin: true } : {}),
+            },
             ctx.io.env,
             { readable: ctx.io.stdin, prompt: ctx.io.stderr },
           );

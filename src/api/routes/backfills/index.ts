@@ -10,7 +10,15 @@ import { parseBackfillWorkflowId } from '../../../temporal/ids.js';
 import { workflowUiUrl } from '../../../temporal/links.js';
 import { isRunning, runStatus } from '../../../temporal/status.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
-import { Backfill, BackfillList, BackfillListQuery, BackfillParams, BackfillStarted, CancelBackfillResponse, StartBackfillBody } from '../../schemas/backfills.js';
+import {
+  Backfill,
+  BackfillList,
+  BackfillListQuery,
+  BackfillParams,
+  BackfillStarted,
+  CancelBackfillResponse,
+  StartBackfillBody,
+} from '../../schemas/backfills.js';
 
 const tags = ['backfills'];
 const backfills: FastifyPluginAsyncTypebox = async (app) => {
@@ -106,7 +114,7 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: 'A backfill\'s progress, read live from its workflow',
+        summary: "A backfill's progress, read live from its workflow",
         params: BackfillParams,
         response: { 200: Backfill, ...errors(404) },
       },
@@ -119,9 +127,18 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
         } catch (err) {
           // Progress is a query, answered by a worker: Temporal itself may be fine and the worker gone.
           if (!isTemporalUnavailable(err)) throw err;
-          const reachable = await ua.temporal(() => ua.client.workflow.getHandle(req.params.backfillId).describe(), 2_000).then(() => true, () => false);
+          const reachable = await ua
+            .temporal(() => ua.client.workflow.getHandle(req.params.backfillId).describe(), 2_000)
+            .then(
+              () => true,
+              () => false,
+            );
           if (!reachable) throw err;
-          throw new ApiError(503, 'worker_unavailable', `Temporal is reachable but no worker answered the backfill's progress query: is a worker polling task queue "${ua.taskQueue}"?`);
+          throw new ApiError(
+            503,
+            'worker_unavailable',
+            `Temporal is reachable but no worker answered the backfill's progress query: is a worker polling task queue "${ua.taskQueue}"?`,
+          );
         }
       };
       let p = await read();
@@ -171,10 +188,12 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
       const integration = await getIntegration(ua.pool, req.params.id);
       const { backfillId } = req.params;
       assertBackfillOf(integration.id, backfillId);
-      const description = await ua.temporal(() => ua.client.workflow.getHandle(backfillId).describe()).catch((err) => {
-        if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
-        throw err;
-      });
+      const description = await ua
+        .temporal(() => ua.client.workflow.getHandle(backfillId).describe())
+        .catch((err) => {
+          if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
+          throw err;
+        });
       if (!isRunning(description.status.name)) throw conflict(`backfill ${backfillId} already finished (${runStatus(description.status.name)})`);
       await ua.temporal(() => cancelBackfill(ua.client, integration.id, backfillId));
       req.log.info({ integrationId: integration.id, backfillId }, 'backfill cancellation requested');

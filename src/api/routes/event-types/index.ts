@@ -11,7 +11,7 @@ const eventTypes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['event-types'],
         security,
         summary: 'The catalog of exportable event types, grouped',
-        description: 'Valid values for an integration\'s `settings.eventTypes`.',
+        description: "Valid values for an integration's `settings.eventTypes`.",
         response: { 200: EventTypeCatalog, ...errors() },
       },
     },

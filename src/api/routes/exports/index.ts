@@ -19,7 +19,7 @@ const exportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'The export ledger per day and table, gaps included',
         description:
-          'One entry per day and table from `from` to `to`: the latest attempt\'s status, rows, bytes, object key, sha256, times and workflow. A day never exported is listed with status `missing`, so gaps are visible. At most BACKFILL_MAX_DAYS days per request.',
+          "One entry per day and table from `from` to `to`: the latest attempt's status, rows, bytes, object key, sha256, times and workflow. A day never exported is listed with status `missing`, so gaps are visible. At most BACKFILL_MAX_DAYS days per request.",
         params: IntegrationParams,
         querystring: ExportsQuery,
         response: { 200: ExportsResponse, ...errors(400, 404) },

@@ -5,14 +5,10 @@ import { Health, Readiness } from '../../schemas/health.js';
 const health: FastifyPluginAsyncTypebox = async (app) => {
   const ua = app.ua;
 
-  app.get(
-    '/healthz',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Health } } },
-    async (_req, reply) => {
-      void reply.header('cache-control', 'no-store');
-      return { status: 'ok' as const };
-    },
-  );
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Health } } }, async (_req, reply) => {
+    void reply.header('cache-control', 'no-store');
+    return { status: 'ok' as const };
+  });
 
   app.get(
     '/readyz',

@@ -19,7 +19,10 @@ import {
 
 const tags = ['integrations'];
 
-async function checkInput(ua: ApiContext, input: { endpointUrl?: string; bucket?: string; folder?: string; settings?: CreateIntegrationBody['settings'] }): Promise<void> {
+async function checkInput(
+  ua: ApiContext,
+  input: { endpointUrl?: string; bucket?: string; folder?: string; settings?: CreateIntegrationBody['settings'] },
+): Promise<void> {
   const problems: Problem[] = integrationFieldProblems({
     ...(input.bucket !== undefined ? { bucket: input.bucket } : {}),
     ...(input.folder !== undefined ? { folder: input.folder } : {}),
@@ -165,7 +168,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'Test the storage connection with a small probe',
         description:
-          'Runs the export\'s real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. Always 200; `ok` tells the outcome.',
+          "Runs the export's real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. Always 200; `ok` tells the outcome.",
         params: IntegrationParams,
         response: { 200: TestConnectionResponse, ...errors(400, 404) },
       },

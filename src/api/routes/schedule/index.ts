@@ -57,7 +57,8 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         summary: 'Pause the daily schedule',
-        description: 'Pauses the Temporal schedule with `note` (shown in the Temporal UI). Runs already started continue; exports resume with the missed days when resumed (catch-up window 30 days).',
+        description:
+          'Pauses the Temporal schedule with `note` (shown in the Temporal UI). Runs already started continue; exports resume with the missed days when resumed (catch-up window 30 days).',
         params: IntegrationParams,
         body: ScheduleNoteBody,
         response: { 200: Schedule, ...errors(400, 404) },
@@ -86,7 +87,8 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const integration = await getIntegration(ua.pool, req.params.id);
-      if (!integration.enabled) throw conflict(`integration ${integration.id} is disabled: enable it with PATCH {"enabled": true}, which also resumes the schedule`);
+      if (!integration.enabled)
+        throw conflict(`integration ${integration.id} is disabled: enable it with PATCH {"enabled": true}, which also resumes the schedule`);
       await resumeSchedule(ua, integration, req.body?.note ?? 'resumed via API');
       req.log.info({ integrationId: integration.id }, 'schedule resumed');
       return scheduleView(ua, integration, await describeSchedule(ua, integration));
