@@ -174,7 +174,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
 
   if (stopError !== null) {
     progress.status = 'failed';
-    progress.error = `stopped early: ${stopError}`;
+    progress.error = `stopped early: ${String(stopError)}`;
     describe();
     throw ApplicationFailure.nonRetryable(progress.error, 'ConfigurationError', progress);
   }

@@ -27,8 +27,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const ua = buildContext(deps);
+  const logger: FastifyBaseLogger = deps.logger ?? createLogger(deps.env.LOG_LEVEL);
   const app = Fastify({
-    loggerInstance: (deps.logger ?? createLogger(deps.env.LOG_LEVEL)) as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: deps.env.API_BODY_LIMIT_BYTES,
     // The caller's x-request-id when it looks like one, else a fresh uuid; echoed back and in every log line.
     genReqId: (req) => {

@@ -3,7 +3,7 @@ import { ConfigError, loadEnv } from '../config/env.js';
 import { keyringFromEnv } from '../config/keyring.js';
 import { createPool } from '../db/pool.js';
 import { createLogger } from '../logging.js';
-import { startApi } from './server.js';
+import { startApi, type RunningApi } from './server.js';
 
 /**
  * The API as its own process: `node dist/src/api/main.js` (docker-compose) or `tsx src/api/main.ts`.
@@ -26,7 +26,7 @@ const keyring = keyringFromEnv(env);
 const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
 const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 
-let api;
+let api: RunningApi;
 try {
   api = await startApi({ env, pool, keyring, client, logger: log });
 } catch (err) {
@@ -49,7 +49,7 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'API stopping');
-  await api!.close().catch(() => undefined);
+  await api.close().catch(() => undefined);
   await connection.close().catch(() => undefined);
   await pool.end().catch(() => undefined);
   process.exit(0);

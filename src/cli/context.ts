@@ -48,7 +48,7 @@ export interface CliContext {
   /** Writes to stderr, adding a final newline when the text has none. */
   err(text: string): void;
   printJson(value: unknown): void;
-  now(): Date;
+  now(this: void): Date;
   /** The API client for a command, from the global flags and the environment. */
   clientFor(cmd: Command): ApiClient;
   /** A fresh `--json` option for a command. */

@@ -236,7 +236,7 @@ export function renderLedger(x: ExportsView): string {
   const byDay = new Map<string, Map<string, LedgerEntryView>>();
   for (const e of x.entries) {
     let m = byDay.get(e.day);
-    if (!m) byDay.set(e.day, (m = new Map()));
+    if (!m) byDay.set(e.day, (m = new Map<string, LedgerEntryView>()));
     m.set(e.table, e);
   }
   const days = [...byDay.keys()].sort();

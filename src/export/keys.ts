@@ -35,6 +35,7 @@ function segmentProblems(path: string, field: string): Problem[] {
   const problems: Problem[] = [];
   for (const s of segments) {
     if (s === '.' || s === '..') problems.push({ field, rule: 'folder segments must not be "." or ".."' });
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this check rejects
     if (/[\u0000-\u001f\u007f\\]/.test(s)) problems.push({ field, rule: 'folder must not contain control characters or backslashes' });
   }
   if (path.length > 512) problems.push({ field, rule: 'folder path must be at most 512 characters' });

@@ -70,7 +70,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
   };
   const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, allocate, hash);
   const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
-  let rows = 0;
+  let rows: number;
 
   // Parts complete in order so each checkpoint covers a contiguous prefix of the file.
   const settleOldest = async () => {

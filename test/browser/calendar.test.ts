@@ -141,7 +141,7 @@ describe('export calendar page', () => {
     await page.waitForFunction(() => (globalThis as { document?: { body: { dataset: Record<string, string> } } }).document?.body.dataset.overview === 'drawn');
     // The token left the address bar (and never reached the server: it was only in the fragment).
     expect(page.url()).toBe(`${api.url}/calendar`);
-    const m = (await page.evaluate('window.__calendar.metrics')) as Record<string, number>;
+    const m = await page.evaluate<Record<string, number>>('window.__calendar.metrics');
     console.log(
       `calendar overview: ${m.rows} integrations × ${m.days} days fetched in ${m.fetchMs} ms, drawn in ${m.overviewRenderMs} ms (${m.overviewPaintMs} ms to the painted frame)`,
     );

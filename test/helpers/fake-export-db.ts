@@ -12,7 +12,7 @@ import type { ExportReadClient } from '../../src/export/export-table-day.js';
 export interface FakeClient extends ExportReadClient {
   queries: string[];
   /** undefined until released; `true` for a clean release, the error for a discarded connection. */
-  released: undefined | true | Error | boolean;
+  released: undefined | Error | boolean;
 }
 
 export interface FakeCopyOptions {

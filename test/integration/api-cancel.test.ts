@@ -42,7 +42,7 @@ async function createIntegration() {
   });
   expect(res.statusCode, res.body).toBe(201);
   created.push(res.json().id);
-  return res.json() as { id: string; appId: string; bucket: string; folder: string };
+  return res.json<{ id: string; appId: string; bucket: string; folder: string }>();
 }
 
 async function seed(appId: string, days: string[]) {

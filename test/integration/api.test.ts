@@ -57,6 +57,14 @@ async function createIntegration(overrides: Record<string, unknown> = {}) {
 
 const withProfile = (rows: Iterable<EventRow>) => [...rows].filter((r) => r.profile_id !== null);
 
+/** The parts of an OpenAPI operation object the docs test reads. */
+interface OpenApiOperation {
+  security?: unknown;
+  responses: Record<string, { content?: Record<string, { schema?: unknown } | undefined> } | undefined>;
+  parameters?: { in: string; name: string }[];
+  requestBody?: { content?: Record<string, { schema?: unknown } | undefined> };
+}
+
 describe('health, docs and auth', () => {
   it('answers /healthz and /readyz without a token', async () => {
     const health = await api.call('GET', '/healthz', undefined, { token: null });
@@ -91,7 +99,7 @@ describe('health, docs and auth', () => {
       'get /v1/calendar',
       'get /v1/integrations/{id}/files/{table}/{day}',
     ];
-    const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+    const ops = Object.entries(doc.paths as Record<string, Record<string, OpenApiOperation>>).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({ key: `${method} ${path}`, path, method, op })),
     );
     const v1 = ops.filter((o) => o.path.startsWith('/v1/'));
@@ -104,7 +112,7 @@ describe('health, docs and auth', () => {
       const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const p of pathParams)
         expect(
-          op.parameters?.some((x: any) => x.in === 'path' && x.name === p),
+          op.parameters?.some((x) => x.in === 'path' && x.name === p),
           `${key} param ${p}`,
         ).toBe(true);
       if (method === 'post' || method === 'patch') {
@@ -346,7 +354,7 @@ describe('backfill through the API', () => {
       'the backfill to finish',
       100,
     );
-    expect(seen.size, `completedDays seen while running: ${[...seen]}`).toBeGreaterThanOrEqual(2);
+    expect(seen.size, `completedDays seen while running: ${[...seen].join(',')}`).toBeGreaterThanOrEqual(2);
     const totalRows = [...data.values()].reduce((s, d) => s + d.events.length + d.metrics.length, 0);
     expect(final).toMatchObject({
       status: 'completed',

@@ -161,6 +161,7 @@ describe('ua-export CLI against the real API', () => {
     const progress = r.stderr.split('\n').filter((l) => /^\w+: \d+\/3 days/.test(l));
     expect(progress.length, r.stderr).toBeGreaterThanOrEqual(2);
     expect(progress.at(-1)).toMatch(/^completed: 3\/3 days · [\d,]+ rows · /);
+    // eslint-disable-next-line no-control-regex -- ESC starts the cursor movements this asserts are absent
     expect(r.stderr).not.toMatch(/\u001b\[/); // no cursor movement in a log
     expect(r.stdout).toContain('Backfill completed');
     expect(r.stdout).toMatch(/days\s+3 total · 3 completed · 0 failed/);

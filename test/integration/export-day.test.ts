@@ -54,7 +54,7 @@ async function exportedCsv(integration: Integration, table: TableName = 'ua_even
 
 function event(appId: string, createdAt: string, overrides: Partial<EventRow> = {}, seed = 7): EventRow {
   const r = rng(seed);
-  return { ...makeEvent(r, appId, DAY, 0), created_at: createdAt, profile_id: randomUUID(), ...overrides } as EventRow;
+  return { ...makeEvent(r, appId, DAY, 0), created_at: createdAt, profile_id: randomUUID(), ...overrides };
 }
 
 describe('exporting one day', () => {

@@ -12,6 +12,9 @@ import { normalizeSettings } from '../../src/export/settings.js';
 import { columnNames } from '../../src/export/tables.js';
 import { fakeExportPool, startFakeS3, type FakeCopyOptions, type FakeS3 } from '../helpers/fake-export-db.js';
 
+/** uploadParts' signature, spelled out for MockActivityEnvironment.run, which cannot infer the result type. */
+type UploadParts = (input: UploadPartsInput) => Promise<UploadPartsResult>;
+
 const keyring = buildKeyring(randomBytes(32).toString('base64'));
 const ROWS = Array.from({ length: 60 }, (_, i) => `ios,campaign-${i},adset,ad,${i},${i * 7}\n`);
 const FILE = Buffer.concat([csvHeader(columnNames('campaign_metrics', false)), Buffer.from(ROWS.join(''))]);
@@ -58,7 +61,7 @@ function fakePool(integrationId: string | null, copy?: FakeCopyOptions) {
   const pool = {
     statements,
     clients: copyPool.clients,
-    connect: copyPool.connect,
+    connect: () => copyPool.connect(),
     async query(text: string) {
       statements.push(text);
       if (/FROM integrations/.test(text)) return { rows: integrationId ? [integrationRow(integrationId)] : [] };
@@ -156,7 +159,7 @@ describe('uploadParts', () => {
     env.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
     const input = uploadInput(id);
     const before = s3.parts.length;
-    const result = (await env.run(activities.uploadParts, input)) as UploadPartsResult;
+    const result = await env.run<[UploadPartsInput], UploadPartsResult, UploadParts>(activities.uploadParts, input);
 
     expect(pool.statements.filter((s) => /FROM integrations/.test(s))).toHaveLength(1);
     expect(result).toMatchObject({ rows: ROWS.length, bytes: FILE.length, resumed: false, partSize: 64 });
@@ -177,7 +180,7 @@ describe('uploadParts', () => {
     const beats: UploadCheckpoint[] = [];
     env1.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
     const before = s3.parts.length;
-    const full = (await env1.run(first.uploadParts, uploadInput(id))) as UploadPartsResult;
+    const full = await env1.run<[UploadPartsInput], UploadPartsResult, UploadParts>(first.uploadParts, uploadInput(id));
     const fullParts = s3.parts.slice(before).sort((a, b) => a.partNumber - b.partNumber);
     const cp = beats[Math.floor(beats.length / 2)]!;
     expect(cp.next.rows).toBeGreaterThan(0);
@@ -187,7 +190,7 @@ describe('uploadParts', () => {
     const retry = createActivities({ pool: pool as unknown as Pool, keyring, partSize: 128 });
     const env2 = mockEnv({ heartbeatDetails: cp, attempt: 2 });
     const mark = s3.parts.length;
-    const result = (await env2.run(retry.uploadParts, uploadInput(id))) as UploadPartsResult;
+    const result = await env2.run<[UploadPartsInput], UploadPartsResult, UploadParts>(retry.uploadParts, uploadInput(id));
     const resent = s3.parts.slice(mark).sort((a, b) => a.partNumber - b.partNumber);
 
     expect(pool.clients[0]!.queries[1]).toContain(`OFFSET ${cp.next.rows}`);

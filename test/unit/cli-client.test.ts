@@ -8,14 +8,15 @@ function fakeFetch(respond: (call: Call) => Response | Promise<Response>): { fet
   const fn = async (input: string | URL | Request, init?: RequestInit) => {
     const call: Call = {
       method: init?.method ?? 'GET',
-      url: String(input),
+      url: input instanceof Request ? input.url : String(input),
       headers: (init?.headers ?? {}) as Record<string, string>,
-      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      // ApiClient sends JSON.stringify's output.
+      body: init?.body ? JSON.parse(init.body as string) : undefined,
     };
     calls.push(call);
     return respond(call);
   };
-  return { fetch: fn as typeof fetch, calls };
+  return { fetch: fn, calls };
 }
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });

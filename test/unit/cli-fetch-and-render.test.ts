@@ -33,7 +33,7 @@ function thingGroup(seen: Seen, exitCode?: (v: { id: string; ok?: boolean }) => 
             seen.requests++;
             seen.args = args;
             seen.opts = opts;
-            return (await client.getIntegration(args[0])) as unknown as { id: string; ok?: boolean };
+            return await client.getIntegration(args[0]);
           },
           (v, args) => {
             seen.viewArgs = args;
@@ -54,11 +54,11 @@ async function run(argv: string[], group: CommandGroup, answer: Answer | (() => 
     stderr,
     stdin: new PassThrough(),
     env: { UA_EXPORT_TOKEN: 'tok', UA_EXPORT_API_URL: 'http://api.test', ...env },
-    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
-      calls.push({ url: String(input), auth: (init?.headers as Record<string, string>).authorization });
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      calls.push({ url: input instanceof Request ? input.url : String(input), auth: (init?.headers as Record<string, string>).authorization });
       const a = typeof answer === 'function' ? answer() : answer;
       return new Response(JSON.stringify(a.body), { status: a.status, headers: { 'content-type': 'application/json' } });
-    }) as typeof fetch,
+    },
   };
   const code = await runCli(argv, io, [group]);
   return { code, calls, stdout: stdout.text(), stderr: stderr.text() };

@@ -16,7 +16,7 @@ function sink(): PassThrough & { text(): string } {
 }
 
 function io(): CliIo & { stdout: ReturnType<typeof sink>; stderr: ReturnType<typeof sink> } {
-  return { stdout: sink(), stderr: sink(), stdin: new PassThrough(), env: { UA_EXPORT_TOKEN: 'tok' }, fetch: (async () => new Response('{}')) as typeof fetch };
+  return { stdout: sink(), stderr: sink(), stdin: new PassThrough(), env: { UA_EXPORT_TOKEN: 'tok' }, fetch: async () => new Response('{}') };
 }
 
 /** The "All commands" lines of `ua-export --help` run with these command groups. */

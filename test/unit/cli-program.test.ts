@@ -22,13 +22,14 @@ function sink(): PassThrough & { text(): string } {
 async function run(argv: string[], route: Route, opts: { env?: Record<string, string>; stdin?: string } = {}) {
   const calls: Call[] = [];
   const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(String(input));
+    const url = new URL(input instanceof Request ? input.url : String(input));
     const call: Call = {
       method: init?.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       auth: (init?.headers as Record<string, string>).authorization,
-      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      // ApiClient sends JSON.stringify's output.
+      body: init?.body ? JSON.parse(init.body as string) : undefined,
     };
     calls.push(call);
     const r = route(call) ?? { status: 404, body: { error: 'not_found', message: `no route ${call.method} ${call.path}`, details: [] } };
@@ -321,11 +322,11 @@ describe('--watch', () => {
       stderr,
       stdin: new PassThrough(),
       env: { UA_EXPORT_TOKEN: 'tok' },
-      fetch: (async (input: string | URL | Request, init?: RequestInit) => {
-        calls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        calls.push(`${init?.method ?? 'GET'} ${new URL(input instanceof Request ? input.url : String(input)).pathname}`);
         setTimeout(() => interrupt(), 5);
         return new Response(JSON.stringify(backfillBody()), { status: 200 });
-      }) as typeof fetch,
+      },
       onInterrupt: (h) => {
         interrupt = h;
         return () => (interrupt = () => undefined);

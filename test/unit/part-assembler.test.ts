@@ -117,7 +117,7 @@ function expectedCursorAt(end: number, key: (rowIndex: number) => RowKey): Curso
 
 const KINDS = [
   ['eventKey', eventKey as KeyOf, (i: number): RowKey => ({ id: ROWS[i]!.fields[0]!, createdAt: ROWS[i]!.fields[1]! })],
-  ['ordinalKey', ordinalKey as KeyOf, (i: number): RowKey => ({ ordinal: i + 1 })],
+  ['ordinalKey', ordinalKey, (i: number): RowKey => ({ ordinal: i + 1 })],
 ] as const;
 
 const PART_SIZES = [1, 5, 7, 16, 33, ALL_BYTES.length - 1, ALL_BYTES.length, ALL_BYTES.length + 10];

@@ -10,7 +10,8 @@ import fp from 'fastify-plugin';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** An onRequest hook; it does not use `this`, so it can be passed as `app.authenticate`. */
+    authenticate(this: void, req: FastifyRequest, reply: FastifyReply): Promise<void>;
   }
 }
 

@@ -33,6 +33,15 @@ function fieldOf(instancePath: string | undefined, extra?: string): string {
   return out;
 }
 
+/**
+ * A `params` value as message text, exactly as String() renders it. Ajv and TypeBox put property names
+ * and literal values there (strings, numbers, booleans); `params` is typed `unknown` because nothing
+ * guarantees it.
+ */
+function paramText(value: unknown): string {
+  return String(value);
+}
+
 /** TypeBox and Ajv validation errors as `{ field, rule }`, deduplicated, the most specific kept. */
 export function schemaErrorDetails(errors: SchemaError[], context: string): Problem[] {
   const root = context === 'querystring' ? 'query' : context;
@@ -44,12 +53,12 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
     const p = e.params ?? {};
     switch (e.keyword) {
       case 'required': {
-        const names = (p.requiredProperties as string[] | undefined) ?? (p.missingProperty !== undefined ? [String(p.missingProperty)] : []);
+        const names = (p.requiredProperties as string[] | undefined) ?? (p.missingProperty !== undefined ? [paramText(p.missingProperty)] : []);
         for (const n of names) add(fieldOf(e.instancePath, n), 'is required');
         break;
       }
       case 'additionalProperties': {
-        const names = (p.additionalProperties as string[] | undefined) ?? (p.additionalProperty !== undefined ? [String(p.additionalProperty)] : []);
+        const names = (p.additionalProperties as string[] | undefined) ?? (p.additionalProperty !== undefined ? [paramText(p.additionalProperty)] : []);
         for (const n of names) add(fieldOf(e.instancePath, n), 'is not a known field');
         break;
       }
@@ -61,7 +70,7 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
       case 'const': {
         const field = fieldOf(e.instancePath);
         const list = choices.get(field) ?? [];
-        if (e.params?.allowedValue !== undefined) list.push(String(e.params.allowedValue));
+        if (e.params?.allowedValue !== undefined) list.push(paramText(e.params.allowedValue));
         choices.set(field, list);
         break;
       }
@@ -93,7 +102,7 @@ function classify(err: FastifyError & { validationContext?: string }): { status:
   if (err instanceof ApiError) return { status: err.statusCode, body: { error: err.code, message: err.message, details: err.details } };
   if (err.validation) {
     const context = err.validationContext ?? 'body';
-    const details = schemaErrorDetails(err.validation as SchemaError[], context);
+    const details = schemaErrorDetails(err.validation, context);
     // A malformed id in the path names nothing that exists: the same 404 as an unknown id.
     if (context === 'params') return { status: 404, body: { error: 'not_found', message: `no such resource: ${describeProblems(details)}`, details } };
     return { status: 400, body: { error: 'validation_failed', message: `request is invalid: ${describeProblems(details)}`, details } };

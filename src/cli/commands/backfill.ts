@@ -6,7 +6,7 @@ import { backfillExitCode, EXIT } from '../exit-codes.js';
 import { parseIntervalSeconds, parsePositiveInt, parseTables, startBackfillBody } from '../requests.js';
 import type { BackfillView, TableName } from '../types.js';
 import { renderBackfill, renderBackfillList, renderBackfillStarted, renderBackfillSummary, renderCancel } from '../views.js';
-import { barReporter, lineReporter, watchBackfill, type BarStream, type ProgressReporter } from '../watch.js';
+import { barReporter, lineReporter, watchBackfill, type ProgressReporter } from '../watch.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
 
@@ -108,8 +108,7 @@ async function follow(
 ): Promise<number> {
   const { io } = ctx;
   const mode = io.progress ?? 'auto';
-  const reporter: ProgressReporter =
-    mode === 'bar' || (mode === 'auto' && io.stderr.isTTY) ? barReporter(io.stderr as BarStream) : lineReporter((line) => ctx.err(line));
+  const reporter: ProgressReporter = mode === 'bar' || (mode === 'auto' && io.stderr.isTTY) ? barReporter(io.stderr) : lineReporter((line) => ctx.err(line));
   const ac = new AbortController();
   const off = (io.onInterrupt ?? onSigint)(() => ac.abort());
   let result;
