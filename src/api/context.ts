@@ -6,6 +6,7 @@ import type { EndpointPolicy } from '../integrations/validation.js';
 import type { Logger } from '../logging.js';
 import type { ScheduleSettings } from '../temporal/schedules.js';
 import { withTemporalDeadline } from '../temporal/errors.js';
+import { cachedWorkerStatus, type WorkerStatus } from './lib/task-queue-pollers.js';
 
 /** What the API is built from: the process's configuration and its long-lived clients. */
 export interface ApiDeps {
@@ -22,6 +23,10 @@ export interface ApiDeps {
   now?: () => Date;
   /** Deadline for each group of Temporal calls a request makes: a dead server answers 503 within it. */
   temporalTimeoutMs?: number;
+  /** Deadline of a backfill's progress query, after which its progress is read from the ledger. */
+  progressQueryTimeoutMs?: number;
+  /** How long a DescribeTaskQueue answer (who polls) is reused. */
+  workerStatusTtlMs?: number;
   /** How long DELETE /v1/integrations/:id waits for cancelled exports to close. */
   deleteWaitMs?: number;
   /** Host name resolution for endpoint checks (tests). */
@@ -40,6 +45,9 @@ export interface ApiContext {
   schedule: ScheduleSettings;
   endpointPolicy: EndpointPolicy;
   deleteWaitMs: number;
+  progressQueryTimeoutMs: number;
+  /** Who polls the task queue, cached briefly: backfill reads, the calendar and /metrics share it. */
+  workers: { get(): Promise<WorkerStatus>; invalidate(): void };
   /** Runs Temporal calls under one deadline, so an unreachable server fails fast instead of hanging. */
   temporal<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T>;
 }
@@ -76,6 +84,8 @@ export function buildContext(deps: ApiDeps): ApiContext {
       ...(deps.lookup ? { lookup: deps.lookup } : {}),
     },
     deleteWaitMs: deps.deleteWaitMs ?? 30_000,
+    progressQueryTimeoutMs: deps.progressQueryTimeoutMs ?? 3_000,
+    workers: cachedWorkerStatus(client, env.TEMPORAL_TASK_QUEUE, deps.workerStatusTtlMs),
     temporal: (fn, timeoutMs = timeout) => withTemporalDeadline(client, timeoutMs, fn),
   };
 }

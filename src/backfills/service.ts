@@ -6,7 +6,10 @@ import { workflowUiUrl } from '../temporal/links.js';
 import { backfillsQuery } from '../temporal/queries.js';
 import { SA_INTEGRATION_ID, SA_RUN_KIND } from '../temporal/search-attributes.js';
 import { closedBackfillStatus } from '../temporal/status.js';
-import { backfillProgressQuery, backfillWorkflow, type BackfillProgress, type BackfillStatus } from '../../workflows/backfill.js';
+import { backfillProgressQuery, backfillWorkflow, type BackfillInput, type BackfillProgress, type BackfillStatus } from '../../workflows/backfill.js';
+import type { WorkerStatus } from '../api/lib/task-queue-pollers.js';
+import type { Pool } from '../db/pool.js';
+import { backfillProgressFromLedger } from '../ledger/backfill-progress.js';
 
 /** Starting, reading and cancelling backfills: shared by the HTTP API, the CLI and `npm start`. */
 
@@ -69,7 +72,115 @@ export function assertBackfillOf(integrationId: string, backfillId: string): voi
   if (!isBackfillOf(integrationId, backfillId)) throw new BackfillNotFound(`backfill ${backfillId} does not exist for integration ${integrationId}`);
 }
 
-/** Progress read live from the workflow (query), with the close time and status Temporal records. */
+export type ProgressSource = 'workflow' | 'result' | 'ledger';
+
+export interface BackfillRead extends BackfillProgress {
+  workflowId: string;
+  runId: string;
+  /** Where the progress figures come from: the live query, the closed workflow's result, or the ledger. */
+  progressSource: ProgressSource;
+  /** Whether a worker polls the queue (and so can answer the query and make progress). */
+  worker: WorkerStatus;
+}
+
+export interface ReadBackfillDeps {
+  client: Client;
+  pool: Pool;
+  /** Who polls the task queue; cached by the caller. */
+  workers: () => Promise<WorkerStatus>;
+  /** Deadline of the progress query: a worker that died since its last poll leaves the query hanging. */
+  queryTimeoutMs: number;
+}
+
+/**
+ * A backfill's status from Temporal's record of it (describe), and its progress from the best source
+ * that needs no waiting: the live query when a worker polls, the result once it completed, else the
+ * ledger (every attempt of every day is an export_runs row). Never waits on a worker that is not there.
+ */
+export async function readBackfill(deps: ReadBackfillDeps, integrationId: string, backfillId: string): Promise<BackfillRead> {
+  assertBackfillOf(integrationId, backfillId);
+  const { client } = deps;
+  const handle = client.workflow.getHandle(backfillId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
+    throw err;
+  }
+  const closed = description.closeTime !== undefined;
+  const finishedAt = description.closeTime ? description.closeTime.toISOString() : null;
+  const closedStatus: BackfillStatus | null = closedBackfillStatus(description.status.name);
+  let worker = await deps.workers();
+  const base = { workflowId: backfillId, runId: description.runId, worker };
+
+  // A completed workflow's result is in its history: no worker needed to read it.
+  if (description.status.name === 'COMPLETED') {
+    const result = await client.workflow
+      .getHandle<typeof backfillWorkflow>(backfillId, description.runId)
+      .result()
+      .catch(() => null);
+    if (result) return { ...result, finishedAt, inProgressDays: [], ...base, progressSource: 'result' };
+  }
+  if (worker.polling) {
+    try {
+      const progress = await client.withDeadline(Date.now() + deps.queryTimeoutMs, () => handle.query(backfillProgressQuery));
+      return {
+        ...progress,
+        status: closedStatus ?? progress.status,
+        inProgressDays: closed ? [] : progress.inProgressDays,
+        finishedAt,
+        ...base,
+        progressSource: 'workflow',
+      };
+    } catch {
+      // The server saw a poller recently but none answered (FAILED_PRECONDITION "no poller seen", or the
+      // deadline): the worker is gone since its last poll. Say so and fall back to the ledger.
+      worker = { ...worker, polling: false };
+    }
+  }
+  const input = await backfillInput(client, backfillId, description.runId);
+  const since = new Date(input.carried?.progress.startedAt ?? description.startTime.toISOString());
+  const fromLedger = await backfillProgressFromLedger(deps.pool, { integrationId, from: input.from, to: input.to, tables: input.tables, since });
+  const totalDays = dayCount(input.from, input.to);
+  const status: BackfillStatus = !closed ? 'running' : (closedStatus ?? (fromLedger.failedDays.length > 0 ? 'completed_with_failures' : 'completed'));
+  return {
+    status,
+    integrationId,
+    from: input.from,
+    to: input.to,
+    tables: input.tables,
+    concurrency: input.concurrency,
+    totalDays,
+    ...fromLedger,
+    inProgressDays: closed ? [] : fromLedger.inProgressDays,
+    startedAt: since.toISOString(),
+    finishedAt,
+    error: null,
+    ...base,
+    worker,
+    progressSource: 'ledger',
+  };
+}
+
+/** The run's input, from the first event of its history: range, tables, concurrency (no worker needed). */
+async function backfillInput(client: Client, workflowId: string, runId: string): Promise<BackfillInput> {
+  const res = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  let payloads = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  const converter = client.workflow.options.loadedDataConverter;
+  for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  if (!payloads[0]) throw new Error(`backfill ${workflowId} has no input in its history`);
+  return converter.payloadConverter.fromPayload<BackfillInput>(payloads[0]);
+}
+
+/**
+ * Progress read live from the workflow (query), with the close time and status Temporal records: for
+ * a caller that runs its own worker (npm start). The API uses readBackfill, which never waits on one.
+ */
 export async function getBackfill(
   client: Client,
   integrationId: string,

@@ -148,8 +148,15 @@ export function renderBackfill(b: BackfillView, now: Date): string {
   if (b.status === 'running' && !b.cancelling)
     pairs.push(['eta', formatEta(estimateEtaMs({ startedAt: b.startedAt, now, done: daysDone(b), total: b.totalDays }))]);
   if (b.error) pairs.push(['error', b.error]);
+  // Only a running backfill needs a worker; an older API answers without the field.
+  if (b.status === 'running' && b.worker && !b.worker.polling) pairs.push(['worker', noWorkerText(b.worker, b.progressSource)]);
   pairs.push(['temporal ui', b.uiUrl]);
   return renderKeyValue(pairs);
+}
+
+function noWorkerText(w: BackfillView['worker'], source: BackfillView['progressSource']): string {
+  const since = w.lastAccessTime ? ` since ${formatInstant(w.lastAccessTime)}` : '';
+  return `none polling task queue ${w.taskQueue}${since}: nothing progresses until a worker starts${source === 'ledger' ? ' (progress from the ledger)' : ''}`;
 }
 
 /** The summary printed when `--watch` sees a backfill end. */

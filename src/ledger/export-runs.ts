@@ -55,24 +55,51 @@ export interface RunOutcome {
 }
 
 export async function recordRunFinish(pool: Pool, run: RunIdentity, outcome: RunOutcome): Promise<void> {
+  const params = [
+    run.workflowId,
+    run.runId,
+    run.table,
+    outcome.status,
+    outcome.rows ?? null,
+    outcome.bytes ?? null,
+    outcome.parts ?? null,
+    outcome.sha256 ?? null,
+    outcome.error ?? null,
+  ];
+  const update = `UPDATE export_runs SET status = $4, rows = $5, bytes = $6, parts = $7, sha256 = $8, error = $9, finished_at = now()
+     WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3
+     RETURNING id, integration_id, table_name, day, status, rows, bytes`;
+  if (outcome.status !== 'cancelled') {
+    await pool.query(`WITH ins AS (${update}) ${UPSERT_DAY_STATE}`, params);
+    return;
+  }
+  // A cancelled attempt never touched what an earlier one delivered: cancellation only reaches the
+  // start and the part uploads (completion, which replaces the file and its manifest, is not
+  // cancellable). So the day keeps the state of the latest earlier attempt that finished, succeeded
+  // or failed; with none, it is the cancelled attempt's (missing in the calendar).
   await pool.query(
-    `WITH ins AS (
-       UPDATE export_runs SET status = $4, rows = $5, bytes = $6, parts = $7, sha256 = $8, error = $9, finished_at = now()
-       WHERE workflow_id = $1 AND run_id = $2 AND table_name = $3
-       RETURNING id, integration_id, table_name, day, status, rows, bytes
+    `WITH upd AS (${update}),
+     ins AS (
+       -- The statement's snapshot still sees the cancelled row as running: take that one from upd.
+       SELECT id, integration_id, table_name, day, status, rows, bytes FROM (
+         SELECT e.id, e.integration_id, e.table_name, e.day, e.status, e.rows, e.bytes, 1 AS pref
+         FROM upd CROSS JOIN LATERAL (
+           SELECT * FROM export_runs e
+           WHERE e.integration_id = upd.integration_id AND e.day = upd.day AND e.table_name = upd.table_name
+             AND e.id < upd.id AND e.status IN ('succeeded', 'failed')
+           ORDER BY e.id DESC LIMIT 1
+         ) e
+         UNION ALL
+         SELECT id, integration_id, table_name, day, status, rows, bytes, 2 FROM upd
+       ) c ORDER BY pref LIMIT 1
      )
-     ${UPSERT_DAY_STATE}`,
-    [
-      run.workflowId,
-      run.runId,
-      run.table,
-      outcome.status,
-      outcome.rows ?? null,
-      outcome.bytes ?? null,
-      outcome.parts ?? null,
-      outcome.sha256 ?? null,
-      outcome.error ?? null,
-    ],
+     INSERT INTO export_day_state (integration_id, table_name, day, run_row_id, status, rows, bytes, updated_at)
+     SELECT integration_id, table_name, day, id, status, rows, bytes, now() FROM ins
+     ON CONFLICT (integration_id, day, table_name) DO UPDATE
+       SET run_row_id = EXCLUDED.run_row_id, status = EXCLUDED.status, rows = EXCLUDED.rows, bytes = EXCLUDED.bytes, updated_at = now()
+       -- Only while the cancelled attempt (or an older one) holds the day: a newer attempt keeps it.
+       WHERE export_day_state.run_row_id <= (SELECT id FROM upd)`,
+    params,
   );
 }
 
@@ -93,8 +120,9 @@ export interface LedgerEntry {
 }
 
 /**
- * The latest attempt per day and table over [from, to], with a `missing` entry for every day never
- * exported, so gaps show up instead of silently not being there.
+ * The attempt that decides each day and table over [from, to] (the latest, except that a cancelled
+ * attempt leaves an earlier finished one in place; see recordRunFinish), with a `missing` entry for
+ * every day never exported, so gaps show up instead of silently not being there.
  */
 export async function ledgerForRange(pool: Pool, integrationId: string, from: string, to: string, tables: readonly TableName[]): Promise<LedgerEntry[]> {
   const { rows } = await pool.query<{
@@ -116,9 +144,10 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
        SELECT d::date AS day, t AS table_name
        FROM generate_series($2::date, $3::date, interval '1 day') d, unnest($4::text[]) t
      ), latest AS (
-       SELECT DISTINCT ON (day, table_name) *, count(*) OVER (PARTITION BY day, table_name) AS attempts
-       FROM export_runs WHERE integration_id = $1 AND day BETWEEN $2 AND $3
-       ORDER BY day, table_name, id DESC
+       -- The attempt the day's state points at (so this agrees with the calendar's codes), with the count of all.
+       SELECT r.*, (SELECT count(*) FROM export_runs a WHERE a.integration_id = $1 AND a.day = s.day AND a.table_name = s.table_name) AS attempts
+       FROM export_day_state s JOIN export_runs r ON r.id = s.run_row_id
+       WHERE s.integration_id = $1 AND s.day BETWEEN $2 AND $3
      )
      SELECT days.day::text AS day, days.table_name, l.status, l.rows, l.bytes, l.object_key, l.sha256, l.error,
             l.started_at, l.finished_at, l.workflow_id, l.run_id, COALESCE(l.attempts, 0) AS attempts

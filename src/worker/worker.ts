@@ -8,6 +8,7 @@ import { createActivities } from '../../activities/index.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
+import { activityMetricsInterceptor } from './interceptors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Workflow code is bundled by the worker from source; both the .ts (dev) and built .js layouts work. */
@@ -61,6 +62,8 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     // Checkpoints ride on heartbeats: send them at least every 3 s (the SDK default waits up to 80% of
     // the heartbeat timeout), so a crash replays at most a few seconds of parts.
     maxHeartbeatThrottleInterval: '3 seconds',
+    // Retries in the metrics: one interceptor counts every activity's attempts (activity-metrics.ts).
+    interceptors: { activity: [activityMetricsInterceptor] },
     ...opts.extra,
   });
 }

@@ -22,6 +22,8 @@ export function backfillView(over: Partial<BackfillView> = {}): BackfillView {
     finishedAt: null,
     error: null,
     uiUrl: 'http://temporal.test/namespaces/default/workflows/ua-backfill-i',
+    progressSource: 'workflow',
+    worker: { taskQueue: 'ua-export', polling: true, lastAccessTime: '2026-05-13T10:00:00.000Z', pollers: { workflow: 1, activity: 1 } },
     ...over,
   };
 }

@@ -339,31 +339,6 @@ describe('unknown ids (404)', () => {
   });
 });
 
-describe('a backfill no worker works on', () => {
-  it('answers 503 worker_unavailable for its progress, and still takes the cancel request', async () => {
-    const i = await createIntegration();
-    const quick = await testApi(h, { deps: { temporalTimeoutMs: 1_500 } });
-    let backfillId: string | undefined;
-    try {
-      const started = await quick.call('POST', `/v1/integrations/${i.id}/backfills`, { from: '2026-05-01', to: '2026-05-02', tables: ['ua_events'] });
-      expect(started.statusCode, started.body).toBe(202);
-      backfillId = started.json().backfillId as string;
-      expect(backfillId).toBe(`ua-backfill-${i.id}-2026-05-01-2026-05-02-ua_events`);
-      const body = expectError(await quick.call('GET', `/v1/integrations/${i.id}/backfills/${backfillId}`), 503, 'worker_unavailable');
-      expect(body.message).toContain(h.taskQueue);
-      const cancel = await quick.call('DELETE', `/v1/integrations/${i.id}/backfills/${backfillId}`);
-      expect(cancel.statusCode, cancel.body).toBe(202);
-    } finally {
-      if (backfillId)
-        await h.testEnv.client.workflow
-          .getHandle(backfillId)
-          .terminate('test cleanup')
-          .catch(() => undefined);
-      await quick.close();
-    }
-  });
-});
-
 describe('Temporal unreachable (503)', () => {
   it('answers 503 temporal_unavailable within a few seconds, with nothing stored or half-done', async () => {
     const existing = await createIntegration();

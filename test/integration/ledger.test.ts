@@ -58,6 +58,56 @@ describe('ledger', () => {
     expect(rows).toEqual([{ status: 'succeeded', rows: 5 }]);
   });
 
+  it('keeps a day running, never failed, while an activity of its attempt is retried', async () => {
+    const integration = await h.integration();
+    const run = await attempt(integration.id, '2026-07-12', 'ua_events', 'running');
+    // startFile retried (a lost response, a killed worker): it records the same attempt again.
+    await recordRunStart(h.pool, { ...run, kind: 'manual', objectKey: 'k', manifestKey: 'm' });
+    expect((await calendarCodes(h.pool, '2026-07-12', '2026-07-12', ['ua_events'])).get(integration.id)).toBe('r');
+    expect((await ledgerForRange(h.pool, integration.id, '2026-07-12', '2026-07-12', ['ua_events']))[0]).toMatchObject({ status: 'running', attempts: 1 });
+    // Only the workflow's final abandon marks it failed; a later run that succeeds makes it exported.
+    await recordRunFinish(h.pool, run, { status: 'failed', error: 'gave up' });
+    expect((await calendarCodes(h.pool, '2026-07-12', '2026-07-12', ['ua_events'])).get(integration.id)).toBe('f');
+    await attempt(integration.id, '2026-07-12', 'ua_events', 'succeeded', 4);
+    expect((await calendarCodes(h.pool, '2026-07-12', '2026-07-12', ['ua_events'])).get(integration.id)).toBe('x');
+  });
+
+  it('leaves an exported day exported when a rerun is cancelled, and the calendar and the ledger agree', async () => {
+    const integration = await h.integration();
+    const id = integration.id;
+    const codes = async () => (await calendarCodes(h.pool, '2026-07-14', '2026-07-16', ['ua_events'])).get(id);
+    await attempt(id, '2026-07-14', 'ua_events', 'succeeded', 7);
+    const rerun = await attempt(id, '2026-07-14', 'ua_events', 'running');
+    await attempt(id, '2026-07-15', 'ua_events', 'failed');
+    await attempt(id, '2026-07-15', 'ua_events', 'cancelled');
+    await attempt(id, '2026-07-16', 'ua_events', 'cancelled');
+    expect(await codes()).toBe('rfm');
+    // Cancellation never reaches completion, so the earlier file and its manifest are untouched.
+    await recordRunFinish(h.pool, rerun, { status: 'cancelled', error: 'cancelled' });
+    expect(await codes()).toBe('xfm');
+    const ledger = await ledgerForRange(h.pool, id, '2026-07-14', '2026-07-16', ['ua_events']);
+    expect(ledger.map((e) => [e.status, e.rows, e.attempts])).toEqual([
+      ['succeeded', 7, 2],
+      ['failed', null, 2],
+      ['cancelled', null, 1],
+    ]);
+  });
+
+  it('shows a day failed when a rerun after a success fails: it may have replaced the manifest', async () => {
+    const integration = await h.integration();
+    await attempt(integration.id, '2026-07-17', 'ua_events', 'succeeded', 7);
+    await attempt(integration.id, '2026-07-17', 'ua_events', 'failed');
+    expect((await calendarCodes(h.pool, '2026-07-17', '2026-07-17', ['ua_events'])).get(integration.id)).toBe('f');
+  });
+
+  it('does not let a cancelled older attempt take the day back from a newer one', async () => {
+    const integration = await h.integration();
+    const older = await attempt(integration.id, '2026-07-18', 'ua_events', 'running');
+    await attempt(integration.id, '2026-07-18', 'ua_events', 'failed');
+    await recordRunFinish(h.pool, older, { status: 'cancelled', error: 'late cancel' });
+    expect((await calendarCodes(h.pool, '2026-07-18', '2026-07-18', ['ua_events'])).get(integration.id)).toBe('f');
+  });
+
   it('lists every day of a range, with never-exported days as missing', async () => {
     const integration = await h.integration();
     await attempt(integration.id, '2026-07-21', 'campaign_metrics', 'succeeded', 3);

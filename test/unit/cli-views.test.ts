@@ -54,6 +54,17 @@ describe('backfill progress and summary', () => {
     expect(text).toContain('status       running');
     expect(text).toContain('exporting    2026-05-12');
     expect(text).toContain('eta          10s');
+    expect(text).not.toContain('worker');
+  });
+
+  it('says when no worker polls the queue of a running backfill, and since when', () => {
+    const worker = { taskQueue: 'ua-export', polling: false, lastAccessTime: '2026-05-13T09:58:00.000Z', pollers: { workflow: 0, activity: 0 } };
+    const text = renderBackfill(backfill({ completedDays: 1, progressSource: 'ledger', worker }), at(20));
+    expect(text).toMatch(
+      /^worker +none polling task queue ua-export since .*2026-05-13.*09:58.*: nothing progresses until a worker starts \(progress from the ledger\)$/m,
+    );
+    // A finished backfill needs no worker: nothing to warn about.
+    expect(renderBackfill(backfill({ status: 'completed', completedDays: 3, finishedAt: '2026-05-13T10:00:05.000Z', worker }), at(20))).not.toContain('worker');
   });
 });
 

@@ -180,7 +180,21 @@ async function loadOverview() {
   $('login').hidden = true;
   $('overview').hidden = false;
   $('signout').hidden = false;
+  renderWorkerBanner(data.worker);
   renderOverview();
+}
+
+/** Nothing runs or finishes while no worker polls: say so above everything else. */
+function renderWorkerBanner(worker) {
+  const el = $('worker-banner');
+  if (!worker || worker.polling) {
+    el.hidden = true;
+    el.textContent = '';
+    return;
+  }
+  const since = worker.lastAccessTime ? ` since ${worker.lastAccessTime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
+  el.textContent = `No worker is polling task queue ${worker.taskQueue}${since}: exports and backfills wait (R days make no progress) until a worker starts.`;
+  el.hidden = false;
 }
 
 function listedIntegrations() {

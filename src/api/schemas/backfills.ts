@@ -1,6 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { TABLES } from '../../export/tables.js';
 import { DateTime, Day, dayField, Nullable, TableName } from './common.js';
+import { WorkerStatus } from './workers.js';
 
 export const BackfillStatus = Type.Union([
   Type.Literal('running'),
@@ -56,6 +57,11 @@ export const Backfill = Type.Object({
   finishedAt: Nullable(DateTime),
   error: Nullable(Type.String({ description: 'Why a backfill stopped early (a configuration error that would fail every day)' })),
   uiUrl: Type.String(),
+  progressSource: Type.Union([Type.Literal('workflow'), Type.Literal('result'), Type.Literal('ledger')], {
+    description:
+      "`workflow`: read live from the running workflow; `result`: the completed workflow's result; `ledger`: no worker could answer, so the figures are the ledger's record of this backfill's attempts (`error` is then unknown, null)",
+  }),
+  worker: WorkerStatus,
 });
 
 export const BackfillSummary = Type.Object({

@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { DateTime, Day, dayField, Nullable, TableName } from './common.js';
+import { WorkerStatus } from './workers.js';
 
 /** The export calendar: compact day codes for every integration, and short-lived links to exported files. */
 
@@ -32,6 +33,7 @@ export const CalendarResponse = Type.Object({
   workflowUrlPrefix: Type.String({
     description: 'A workflow in the Temporal UI is this prefix + the URI-encoded workflow id (+ `/` + run id for one run)',
   }),
+  worker: Nullable(WorkerStatus),
   integrations: Type.Array(CalendarIntegration),
 });
 

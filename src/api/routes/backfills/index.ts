@@ -1,11 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { assertBackfillOf, BackfillNotFound, cancelBackfill, getBackfill, listBackfills, startBackfill } from '../../../backfills/service.js';
+import { assertBackfillOf, BackfillNotFound, cancelBackfill, listBackfills, readBackfill, startBackfill } from '../../../backfills/service.js';
 import { utcDayOf } from '../../../export/days.js';
 import { getIntegration } from '../../../integrations/repo.js';
 import { concurrencyProblems, dayRangeProblems } from '../../../integrations/validation.js';
-import { ApiError, conflict, validationFailed } from '../../errors.js';
-import { isTemporalUnavailable } from '../../../temporal/errors.js';
+import { conflict, validationFailed } from '../../errors.js';
 import { parseBackfillWorkflowId } from '../../../temporal/ids.js';
 import { workflowUiUrl } from '../../../temporal/links.js';
 import { isRunning, runStatus } from '../../../temporal/status.js';
@@ -114,33 +113,23 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: "A backfill's progress, read live from its workflow",
+        summary: "A backfill's status and progress, and whether a worker polls its task queue",
+        description:
+          'Status from Temporal; progress from the live workflow when a worker polls the task queue, from the result once the backfill completed, else from the ledger (`progressSource`). While no worker polls, this still answers 200 with `worker.polling: false`, at once.',
         params: BackfillParams,
         response: { 200: Backfill, ...errors(404) },
       },
     },
     async (req) => {
       const integration = await getIntegration(ua.pool, req.params.id);
-      const read = async () => {
-        try {
-          return await ua.temporal(() => getBackfill(ua.client, integration.id, req.params.backfillId));
-        } catch (err) {
-          // Progress is a query, answered by a worker: Temporal itself may be fine and the worker gone.
-          if (!isTemporalUnavailable(err)) throw err;
-          const reachable = await ua
-            .temporal(() => ua.client.workflow.getHandle(req.params.backfillId).describe(), 2_000)
-            .then(
-              () => true,
-              () => false,
-            );
-          if (!reachable) throw err;
-          throw new ApiError(
-            503,
-            'worker_unavailable',
-            `Temporal is reachable but no worker answered the backfill's progress query: is a worker polling task queue "${ua.taskQueue}"?`,
-          );
-        }
-      };
+      const read = () =>
+        ua.temporal(() =>
+          readBackfill(
+            { client: ua.client, pool: ua.pool, workers: () => ua.workers.get(), queryTimeoutMs: ua.progressQueryTimeoutMs },
+            integration.id,
+            req.params.backfillId,
+          ),
+        );
       let p = await read();
       // Closed between the service's describe and its query: read again for the close time.
       if (p.status !== 'running' && p.finishedAt === null) p = await read();
@@ -167,6 +156,8 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
         finishedAt: p.finishedAt,
         error: p.error,
         uiUrl: uiUrl(p.workflowId),
+        progressSource: p.progressSource,
+        worker: p.worker,
       };
     },
   );

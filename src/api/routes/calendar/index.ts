@@ -39,7 +39,7 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'Export calendar: one state code per day for every integration',
         description:
-          'For each integration, a string with one character per day from `from` to `to` (the latest attempt of each table, from the ledger): `x` exported, `e` exported but empty, `f` failed, `r` running, `m` missing. Default range: the last 731 days up to yesterday (UTC); at most BACKFILL_MAX_DAYS days. The page at /calendar draws it.',
+          'For each integration, a string with one character per day from `from` to `to` (the latest attempt of each table, from the ledger): `x` exported, `e` exported but empty, `f` failed, `r` running, `m` missing; and `worker`, whether a worker polls the task queue (null when Temporal could not be asked). Default range: the last 731 days up to yesterday (UTC); at most BACKFILL_MAX_DAYS days. The page at /calendar draws it.',
         querystring: CalendarQuery,
         response: { 200: CalendarResponse, ...errors(400) },
       },
@@ -53,7 +53,12 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
       const problems = dayRangeProblems(from, to, { today, maxDays, completeDaysOnly: false });
       if (problems.length > 0) throw validationFailed(problems);
       // Two queries, neither per integration: the codes (one scan of export_day_state) and the list.
-      const [codes, integrations] = await Promise.all([calendarCodes(ua.pool, from, to, TABLES), listIntegrations(ua.pool)]);
+      // Who polls comes from Temporal: when it cannot be asked the calendar still draws, with worker null.
+      const [codes, integrations, worker] = await Promise.all([
+        calendarCodes(ua.pool, from, to, TABLES),
+        listIntegrations(ua.pool),
+        ua.temporal(() => ua.workers.get(), 2_000).catch(() => null),
+      ]);
       const none = 'm'.repeat(dayCount(from, to));
       void reply.header('cache-control', 'no-store');
       return {
@@ -62,6 +67,7 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
         today,
         maxDays,
         workflowUrlPrefix: workflowUiUrlPrefix(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE),
+        worker,
         integrations: integrations
           .map((i) => ({ id: i.id, appId: i.appId, bucket: i.bucket, folder: i.folder, enabled: i.enabled, codes: codes.get(i.id) ?? none }))
           .sort((a, b) => a.appId.localeCompare(b.appId) || a.id.localeCompare(b.id)),
