@@ -46,10 +46,11 @@ describe('a pooled connection that Postgres drops', () => {
   it('fails the query in flight with an error the caller sees, and still reports nothing unhandled', async () => {
     const client = await pool.connect();
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const running = client.query('SELECT pg_sleep(30)');
+    // The expectation is attached before the kill: the rejection may land before the admin's answer does.
+    const failed = expect(client.query('SELECT pg_sleep(30)')).rejects.toThrow(/terminat/i);
     await new Promise((r) => setTimeout(r, 200));
     await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
-    await expect(running).rejects.toThrow(/terminat/i);
+    await failed;
     client.release(true);
     const again = await pool.query<{ one: number }>('SELECT 1 AS one');
     expect(again.rows[0]!.one).toBe(1);
