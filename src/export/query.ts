@@ -1,6 +1,17 @@
 import { dayWindow } from './days.js';
 import type { ExportSettings } from './settings.js';
-import { columnSpecs, renderSql, tableSpec, type KeyColumn, type KeysetKey, type RowKey, type TableName, type TableSpec, type WindowSpec } from './tables.js';
+import {
+  columnSpecs,
+  REFUSAL_PREFIX,
+  refusalGuard,
+  tableSpec,
+  type KeyColumn,
+  type KeysetKey,
+  type RowKey,
+  type TableName,
+  type TableSpec,
+  type WindowSpec,
+} from './tables.js';
 
 /**
  * Builds the `COPY (SELECT …) TO STDOUT (FORMAT csv)` statement that streams one table-day, from the
@@ -47,7 +58,7 @@ export function buildSelect(input: QueryInput): string {
   const spec = tableSpec(input.table);
   const appId = sqlLiteral(checked(input.appId, UUID_RE, 'appId'));
   const cols = columnSpecs(spec.name, input.settings.sendUserAttributes)
-    .map((c) => renderSql(c.name, c.render))
+    .map((c) => refusalGuard(spec, c))
     .join(', ');
   const offset = spec.cursor === 'ordinal' && input.after ? ` OFFSET ${checkedOrdinal(spec, input.after)}` : '';
   const where = [`t.app_id = ${appId}`, ...windowFilter(spec.window, input.day)];
@@ -111,6 +122,17 @@ export function settingsFilter(settings: ExportSettings, historicalCutoff: strin
     out.push(types.length === 0 ? 'false' : `lower(t.event_type) IN (${types.join(', ')})`);
   }
   return out;
+}
+
+/**
+ * The message of a row the export refused (tables.ts refusalGuard): which row, which column, what it
+ * holds and why. Null for any other error. Postgres reports the guard's failed cast as
+ * `invalid input syntax for type integer: "<message>"`.
+ */
+export function refusedRow(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const m = /^invalid input syntax for type integer: "(.*)"$/s.exec(err.message);
+  return m?.[1]?.startsWith(REFUSAL_PREFIX) ? m[1] : null;
 }
 
 export function buildCopy(input: QueryInput): string {

@@ -95,6 +95,8 @@ export interface TableSpec {
   readonly keyOf: KeyOf;
   /** Whether the integration's event filters (settingsFilter) apply to the table. */
   readonly filteredBySettings: boolean;
+  /** Columns that name one row to an operator, in a refused row's message (refusalGuard). */
+  readonly rowName: readonly string[];
 }
 
 export const eventKey = (fields: readonly string[]): RowKey => {
@@ -160,6 +162,7 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
     ],
     keyOf: eventKey,
     filteredBySettings: true,
+    rowName: ['id'],
   },
   campaign_metrics: {
     name: 'campaign_metrics',
@@ -195,6 +198,7 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
     keyColumns: [],
     keyOf: ordinalKey,
     filteredBySettings: false,
+    rowName: ['platform', 'campaign_id', 'adset_id', 'ad_id'],
   },
 };
 
@@ -254,4 +258,50 @@ export function renderSql(column: string, render: Render, alias = 't'): string {
     case 'text':
       return c;
   }
+}
+
+/**
+ * Values a column's type can hold but the contract's form cannot write. A timestamp outside years
+ * 0001-9999 (BC, year 10000 on, ±infinity) has no `YYYY-MM-DDTHH:MM:SS.ffffffZ` text: to_char would
+ * print a BC year as the same AD year, a 5- or 6-digit year where readers expect four, and NULL for
+ * infinity. A numeric NaN or ±Infinity is no plain decimal. Such a row is refused rather than
+ * written differently: the reader's types (warehouse TIMESTAMP and DECIMAL) cannot hold it either,
+ * and a loader would reject the file or null the value where nobody looks.
+ */
+const REFUSED: Partial<Record<ColumnType, { readonly valid: (c: string) => string; readonly why: string; readonly as: string }>> = {
+  timestamp: {
+    valid: (c) => `${c} >= '0001-01-01 00:00:00+00'::timestamptz AND ${c} < '10000-01-01 00:00:00+00'::timestamptz`,
+    why: 'outside the years 0001-9999 that the CSV datetime form YYYY-MM-DDTHH:MM:SS.ffffffZ can write',
+    as: 'text',
+  },
+  decimal: {
+    // numeric orders -Infinity < every number < Infinity < NaN, so one range test finds all three.
+    valid: (c) => `${c} > '-Infinity'::numeric AND ${c} < 'Infinity'::numeric`,
+    why: 'not a finite number, so it has no plain decimal form',
+    as: 'numeric',
+  },
+};
+
+/**
+ * Marks a refused row's error. SQL cannot raise an error without a function, and the export creates
+ * none, so the guard casts its message to integer: the cast fails with the message quoted, and only
+ * for a row that reaches it (the message depends on the row, so the planner cannot fold it early).
+ */
+export const REFUSAL_PREFIX = 'ua-export refused ';
+
+/** Single-quoted SQL literal of trusted text (names from the specs, fixed wording). */
+const lit = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+/**
+ * The CASE that refuses a row whose column value the contract cannot write, around the column's
+ * rendering; the rendering alone when its type has no such value. NULL passes to the rendering.
+ */
+export function refusalGuard(spec: TableSpec, column: ColumnSpec, alias = 't'): string {
+  const rendered = renderSql(column.name, column.render, alias);
+  const rule = REFUSED[column.type];
+  if (!rule) return rendered;
+  const c = `${alias}.${column.name}`;
+  const row = spec.rowName.map((n, i) => `${lit(`${i ? ', ' : ''}${n}=`)} || ${alias}.${n}::text`).join(' || ');
+  const message = `${lit(`${REFUSAL_PREFIX}${spec.name} row `)} || ${row} || ${lit(`: column ${column.name} holds `)} || ${c}::text || ${lit(`, ${rule.why}`)}`;
+  return `CASE WHEN NOT (${rule.valid(c)}) THEN (${message})::integer::${rule.as} ELSE ${rendered} END`;
 }

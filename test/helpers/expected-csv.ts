@@ -97,6 +97,17 @@ function isoMicros(v: string): string {
   return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z`;
 }
 
+/**
+ * The address alone, as the contract writes an inet: without its prefix length, and IPv6 in RFC 5952
+ * text (lower case, longest zero run as `::`), which the WHATWG URL parser also produces. An
+ * IPv4-mapped IPv6 address keeps its dotted tail, as RFC 5952 section 5 recommends.
+ */
+function hostText(v: string): string {
+  const address = v.replace(/\/\d+$/, '');
+  if (!address.includes(':') || address.includes('.')) return address.toLowerCase();
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
 function cell(column: string, v: Cell | undefined): string | null {
   if (v === null || v === undefined) return null;
   if (column === 'custom_parameters' || column === 'user_attributes') return jsonbText(v);
@@ -104,19 +115,21 @@ function cell(column: string, v: Cell | undefined): string | null {
   if (typeof v === 'object') throw new Error(`test fixture: column ${column} holds an object, but only JSON columns may`);
   if (column.endsWith('_datetime')) return isoMicros(String(v));
   if (column === 'event_type') return String(v).toLowerCase();
+  if (column === 'ip_address') return hostText(String(v));
   return String(v);
 }
 
+/** One record per row, in file order: each field's text, null for NULL (an unquoted empty field). */
+export type Records = (string | null)[][];
+
 /** Rows must be given in (created_at, insertion) order, which is the export's (created_at, id) order. */
-export function expectedEventsCsv(rows: EventRow[], opts: { userAttributes?: boolean } = {}): string {
+export function expectedEventRecords(rows: EventRow[], opts: { userAttributes?: boolean } = {}): Records {
   const cols = opts.userAttributes ? [...EVENT_COLUMNS, 'user_attributes'] : EVENT_COLUMNS;
   const sorted = rows.map((r, i) => ({ r, i })).sort((a, b) => (a.r.created_at < b.r.created_at ? -1 : a.r.created_at > b.r.created_at ? 1 : a.i - b.i));
-  let out = `${cols.join(',')}\n`;
-  for (const { r } of sorted) out += `${cols.map((c) => field(cell(c, r[c]))).join(',')}\n`;
-  return out;
+  return [cols, ...sorted.map(({ r }) => cols.map((c) => cell(c, r[c])))];
 }
 
-export function expectedMetricsCsv(rows: MetricRow[]): string {
+export function expectedMetricRecords(rows: MetricRow[]): Records {
   const key = (r: MetricRow) => [r.platform, r.campaign_id, r.adset_id, r.ad_id].map(String);
   const sorted = [...rows].sort((a, b) => {
     const ka = key(a);
@@ -124,7 +137,15 @@ export function expectedMetricsCsv(rows: MetricRow[]): string {
     for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
     return 0;
   });
-  let out = `${METRIC_COLUMNS.join(',')}\n`;
-  for (const r of sorted) out += `${METRIC_COLUMNS.map((c) => field(cell(c, r[c]))).join(',')}\n`;
-  return out;
+  return [METRIC_COLUMNS, ...sorted.map((r) => METRIC_COLUMNS.map((c) => cell(c, r[c])))];
+}
+
+const csvOf = (records: Records): string => records.map((rec) => `${rec.map(field).join(',')}\n`).join('');
+
+export function expectedEventsCsv(rows: EventRow[], opts: { userAttributes?: boolean } = {}): string {
+  return csvOf(expectedEventRecords(rows, opts));
+}
+
+export function expectedMetricsCsv(rows: MetricRow[]): string {
+  return csvOf(expectedMetricRecords(rows));
 }

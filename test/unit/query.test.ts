@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCopy, buildSelect, keyColumnCount, settingsFilter, sqlLiteral, type QueryInput } from '../../src/export/query.js';
+import { buildCopy, buildSelect, keyColumnCount, refusedRow, settingsFilter, sqlLiteral, type QueryInput } from '../../src/export/query.js';
 import type { ExportSettings } from '../../src/export/settings.js';
 
 const APP = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
@@ -86,8 +86,8 @@ describe('buildSelect: ua_events', () => {
   it('excludeHistoricalEvents adds event_datetime >= cutoff', () => {
     const on = predicates(buildSelect(events({ settings: settings({ excludeHistoricalEvents: true }) })));
     expect(on).toEqual([...BASE_WHERE, `t.event_datetime >= '2026-11-01T00:00:00Z'::timestamptz`]);
-    const off = buildSelect(events({ settings: settings({ excludeHistoricalEvents: false }) }));
-    expect(off).not.toContain('event_datetime >=');
+    const off = predicates(buildSelect(events({ settings: settings({ excludeHistoricalEvents: false }) })));
+    expect(off).toEqual(BASE_WHERE);
   });
 
   it('includeEventsWithoutProfile=false adds profile_id IS NOT NULL; true removes it', () => {
@@ -158,9 +158,9 @@ describe('buildSelect: campaign_metrics', () => {
   it('selects the contract columns without key columns, by date and primary key order', () => {
     const sql = buildSelect(metrics());
     expect(sql.startsWith('SELECT t.campaign_id, t.campaign_name, ')).toBe(true);
-    expect(sql).toContain(', t.ltv_usd ' + BASE);
+    expect(sql).toContain(' ELSE t.ltv_usd END ' + BASE);
     expect(sql.endsWith(BASE)).toBe(true);
-    expect(sql).not.toContain('t.id');
+    expect(sql).not.toMatch(/t\.id\b/);
     expect(sql).not.toContain('OFFSET');
   });
 
@@ -255,5 +255,28 @@ describe('regressions found in review', () => {
   // rejects only at run time (not injectable, since it is a number).
   it.each([Number.NaN, -1, Number.POSITIVE_INFINITY])('rejects ordinal cursor %s', (ordinal) => {
     expect(() => buildSelect(metrics({ after: { ordinal } }))).toThrow(RangeError);
+  });
+});
+
+describe('refusedRow', () => {
+  it("returns the refusal guard's message from Postgres's failed cast, and null for any other error", () => {
+    const message = 'ua-export refused ua_events row id=7: column event_datetime holds infinity, outside the years 0001-9999';
+    expect(refusedRow(new Error(`invalid input syntax for type integer: "${message}"`))).toBe(message);
+    expect(refusedRow(new Error('invalid input syntax for type integer: "abc"'))).toBeNull();
+    expect(refusedRow(new Error('Connection terminated unexpectedly'))).toBeNull();
+    expect(refusedRow(message)).toBeNull();
+  });
+
+  it('guards every timestamp and decimal column of the file, and no other', () => {
+    const guarded = (sql: string) => [...sql.matchAll(/: column (\w+) holds /g)].map((m) => m[1]);
+    expect(guarded(buildSelect(events()))).toEqual([
+      'event_datetime',
+      'click_datetime',
+      'install_datetime',
+      'conversion_datetime',
+      'conversion_value_usd',
+      'conversion_value_local',
+    ]);
+    expect(guarded(buildSelect(metrics()))).toEqual(['spend_usd', 'spend_local', 'cpi_usd', 'cpc_usd', 'cpm_usd', 'ctr', 'icr', 'ipm', 'ltv_usd']);
   });
 });
