@@ -15,6 +15,11 @@ export interface ActivityDeps {
   partSize: number;
   /** JSON log lines carry integration id, table, day and workflow id; never a credential. */
   log?: Logger;
+  /**
+   * Whether a workflow id is running (true / false), or null when Temporal cannot be asked. Without it
+   * the orphaned-upload sweep decides by an upload's age alone.
+   */
+  workflowRunning?: (workflowId: string) => Promise<boolean | null>;
   /** Test-only: pause after each uploaded part, so a test can kill a worker mid-file. */
   partDelayMs?: number;
 }

@@ -1,6 +1,10 @@
+import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunStart, recordUploadId } from '../src/ledger/export-runs.js';
+import { orphanUploadsAborted } from '../src/metrics/export-metrics.js';
 import { abortOtherUploads, createUpload } from '../src/s3/multipart.js';
-import { identity, type ActivityDeps, type FileRun } from './deps.js';
+import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
+import { exportWorkflowId } from '../src/temporal/ids.js';
+import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
 import { openStorage } from './storage.js';
 
 export interface StartFileInput extends FileRun {
@@ -10,12 +14,37 @@ export interface StartFileInput extends FileRun {
 }
 
 export function createStartFile(deps: ActivityDeps) {
-  /** Records the attempt, clears uploads a crashed attempt left open for this key, opens a new one. */
+  const logFor = fileLogger(deps);
+  /**
+   * Records the attempt, clears uploads a crashed attempt left open for this key, sweeps the
+   * integration's folder for uploads of other days that no live workflow owns, opens a new one.
+   */
   return async function startFile(input: StartFileInput): Promise<{ uploadId: string; startedAt: string }> {
     await recordRunStart(deps.pool, { ...identity(input), kind: input.kind, objectKey: input.key, manifestKey: input.manifestKey });
-    const { s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
+    const { integration, s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
+    const log = logFor(input);
     try {
       await abortOtherUploads(s3, input.bucket, input.key);
+      // Hygiene, not delivery: a failed sweep is logged and retried by the next file's start, never a
+      // reason to hold back this day's file.
+      try {
+        const swept = await sweepOrphanUploads({
+          s3,
+          bucketField: integration.bucket,
+          folder: integration.folder,
+          currentDay: input.day,
+          workflowIdOf: (day) => exportWorkflowId(input.integrationId, day),
+          workflowRunning: deps.workflowRunning ?? (() => Promise.resolve(null)),
+          maxLiveAgeMs: MAX_LIVE_UPLOAD_AGE_MS,
+          now: new Date(),
+        });
+        for (const u of swept.aborted) orphanUploadsAborted.inc({ reason: u.reason });
+        if (swept.aborted.length > 0) {
+          log.info({ aborted: swept.aborted.map((u) => ({ key: u.key, day: u.day, reason: u.reason })), keptLive: swept.keptLive }, 'orphaned uploads aborted');
+        }
+      } catch (err) {
+        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'orphaned-upload sweep failed; the next file start retries it');
+      }
       const uploadId = await createUpload(s3, input.bucket, input.key, 'text/csv; charset=utf-8');
       await recordUploadId(deps.pool, identity(input), uploadId);
       return { uploadId, startedAt: new Date().toISOString() };

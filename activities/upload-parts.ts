@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { BufferPool } from '../src/export/buffer-pool.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
 import type { Checkpoint, UploadedPart } from '../src/export/stream-parts.js';
-import { partUploadSeconds } from '../src/metrics/export-metrics.js';
-import { uploadPart } from '../src/s3/multipart.js';
+import { partsRebuilt, partUploadSeconds, uploadResumes } from '../src/metrics/export-metrics.js';
+import { uploadedPartNumbers, uploadPart } from '../src/s3/multipart.js';
+import type { Logger } from '../src/logging.js';
 import { fileLogger, type ActivityDeps, type FileRun } from './deps.js';
 import { openStorage } from './storage.js';
 
@@ -35,6 +37,25 @@ export type UploadCheckpoint = Checkpoint & { partSize?: number };
  */
 export const MAX_PARTS_IN_FLIGHT = 3;
 
+/**
+ * A checkpoint rides on a throttled heartbeat, so a killed attempt may have landed parts the server
+ * never heard of. The resumed attempt uploads them again (same part numbers, same bytes: the provider
+ * keeps the last upload of a number, and completion lists only this build's ETags). Counting them
+ * makes the work a kill cost visible. Only a report: a failed ListParts never stops the upload.
+ */
+async function reportRebuild(input: UploadPartsInput, resume: UploadCheckpoint, s3: S3Client, log: Logger): Promise<void> {
+  uploadResumes.inc({ table: input.table });
+  const resumeAfter = resume.parts.reduce((max, p) => Math.max(max, p.PartNumber), 0);
+  try {
+    const held = await uploadedPartNumbers(s3, input.bucket, input.key, input.uploadId);
+    const rebuilt = held.filter((n) => n > resumeAfter).length;
+    partsRebuilt.inc({ table: input.table }, rebuilt);
+    log.info({ resumeAfterPart: resumeAfter, partsHeld: held.length, partsRebuilt: rebuilt }, 'parts rebuilt');
+  } catch (err) {
+    log.warn({ resumeAfterPart: resumeAfter, err: { message: err instanceof Error ? err.message : String(err) } }, 'parts rebuilt: unknown (ListParts failed)');
+  }
+}
+
 export function createUploadParts(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
   // One upload's worth of part buffers outlives each call, so back-to-back files reuse them.
@@ -51,6 +72,7 @@ export function createUploadParts(deps: ActivityDeps) {
     const log = logFor(input);
     if (resume) log.info({ attempt: ctx.info.attempt, partsDone: resume.parts.length, bytesDone: resume.bytes }, 'resuming upload from checkpoint');
     const { integration, s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
+    if (resume) await reportRebuild(input, resume, s3, log);
     const abort = new AbortController();
     let last: UploadCheckpoint | null = resume;
     // Keep the heartbeat flowing while a slow part uploads; the throttled SDK sends at most one per interval.

@@ -12,6 +12,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, FilePlan } from '../activities/index.js';
+import {
+  COMPLETE_START_TO_CLOSE_MS,
+  RETRY_MAX_INTERVAL_MS,
+  SHORT_SCHEDULE_TO_CLOSE_MS,
+  SHORT_START_TO_CLOSE_MS,
+  UPLOAD_HEARTBEAT_TIMEOUT_MS,
+  UPLOAD_SCHEDULE_TO_CLOSE_MS,
+  UPLOAD_START_TO_CLOSE_MS,
+} from '../src/export/recovery-bounds.js';
 import { TABLES, type TableName } from '../src/export/tables.js';
 import type { RunKind } from '../src/ledger/export-runs.js';
 import { SA_APP_ID, SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/search-attributes.js';
@@ -47,22 +56,27 @@ export interface ExportDayResult {
 
 export const exportProgressQuery = defineQuery<FileProgress[]>('exportProgress');
 
+// Bounds from src/export/recovery-bounds.ts: a transient failure (provider outage, 5xx, resets,
+// Postgres restart) is retried with exponential backoff capped at RETRY_MAX_INTERVAL_MS for hours;
+// only a configuration error (classified non-retryable) stops early.
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: RETRY_MAX_INTERVAL_MS };
+
 const short = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '2 hours',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  startToCloseTimeout: SHORT_START_TO_CLOSE_MS,
+  scheduleToCloseTimeout: SHORT_SCHEDULE_TO_CLOSE_MS,
+  retry,
 });
 
 // A killed worker is noticed by the missed heartbeat, and the next attempt resumes from the last
-// checkpoint: 20 s of heartbeat timeout plus backoff keeps that well under a minute.
+// checkpoint: the heartbeat timeout plus backoff keeps that well under a minute.
 const long = proxyActivities<Activities>({
   // On cancellation, wait until the activity has stopped its in-flight UploadPart calls, so the abort
   // that follows cannot race a part landing after it.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  startToCloseTimeout: '6 hours',
-  scheduleToCloseTimeout: '12 hours',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  startToCloseTimeout: UPLOAD_START_TO_CLOSE_MS,
+  scheduleToCloseTimeout: UPLOAD_SCHEDULE_TO_CLOSE_MS,
+  heartbeatTimeout: UPLOAD_HEARTBEAT_TIMEOUT_MS,
+  retry,
 });
 
 function messageOf(err: unknown): string {
@@ -200,7 +214,7 @@ async function exportFile(
       const done = await short.completeFile.executeWithOptions(
         {
           summary: `${file.table} · complete ${up.parts.length} part(s), ${formatBytes(up.bytes)}`,
-          startToCloseTimeout: '1 hour',
+          startToCloseTimeout: COMPLETE_START_TO_CLOSE_MS,
           heartbeatTimeout: '30 seconds',
         },
         [

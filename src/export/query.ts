@@ -148,4 +148,14 @@ export function buildCopy(input: QueryInput): string {
  * index in key order: first byte at once, no temp files, and a resumed attempt starts at its cursor
  * instead of re-sorting the day. The figures are in docs/BENCHMARKS.md.
  */
-export const BEGIN_EXPORT_READ = 'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off';
+export const BEGIN_EXPORT_READ =
+  'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; ' +
+  'SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0';
+// Why the two timeouts are off for this transaction only: a DBA's statement_timeout or
+// idle_in_transaction_session_timeout (server, database or role default) is sized for interactive
+// queries. The export is one long streaming read whose pace the destination sets: COPY is
+// back-pressured by part uploads and may run for minutes on a slow provider, and after the last row
+// the transaction sits idle while the final parts upload. Temporal's heartbeat and activity timeouts
+// bound it instead. lock_timeout stays as configured: it only bounds the wait for the table's
+// ACCESS SHARE lock before the first row (behind DDL such as a migration), never a healthy stream,
+// and an attempt it fails is retried.

@@ -51,3 +51,24 @@ export const scheduleLagSeconds = new Histogram({
   buckets: [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200],
   registers: [registry],
 });
+
+export const uploadResumes = new Counter({
+  name: 'ua_export_upload_resumes_total',
+  help: 'Upload attempts that resumed from a checkpoint (a previous attempt was killed or failed mid-file), by table',
+  labelNames: ['table'] as const,
+  registers: [registry],
+});
+
+export const partsRebuilt = new Counter({
+  name: 'ua_export_parts_rebuilt_total',
+  help: 'Parts the provider already held beyond the checkpoint a resumed attempt started from, uploaded again: the work a kill cost, by table',
+  labelNames: ['table'] as const,
+  registers: [registry],
+});
+
+export const orphanUploadsAborted = new Counter({
+  name: 'ua_export_orphan_uploads_aborted_total',
+  help: "Open multipart uploads of this product's keys that no live export owned, aborted by the sweep, by reason",
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});

@@ -84,6 +84,12 @@ export function classifyStorageError(err: unknown, ctx: StorageContext): Classif
   if (net === 'ENOTFOUND') {
     return permanent('EndpointNotFound', `endpoint host of ${ctx.endpoint} does not resolve (ENOTFOUND): check the endpoint URL`);
   }
+  // A server-side failure (5xx other than 501 Not Implemented) or throttling is the provider's state,
+  // not the integration's: however its body reads, an outage must be ridden out, never reported as
+  // something to fix. A gateway in front of a store that is down may answer with any code.
+  if (status !== undefined && ((status >= 500 && status !== 501) || status === 429)) {
+    return { kind: 'transient', reason: code, message: `${code} (HTTP ${status}) from ${ctx.endpoint}: ${e.message ?? 'storage request failed'}` };
+  }
   switch (code) {
     case 'InvalidAccessKeyId':
       return permanent(code, `the storage provider does not know access key id ${maskKey(ctx.accessKeyId)}: check the integration's accessKeyId`);
@@ -95,7 +101,7 @@ export function classifyStorageError(err: unknown, ctx: StorageContext): Classif
     case 'AccountProblem':
       return permanent(
         'AccessDenied',
-        `access denied on ${where}: grant these credentials s3:PutObject, s3:GetObject, s3:DeleteObject, s3:AbortMultipartUpload and s3:ListBucketMultipartUploads on the bucket`,
+        `access denied on ${where}: grant these credentials s3:PutObject, s3:GetObject, s3:DeleteObject, s3:AbortMultipartUpload, s3:ListBucketMultipartUploads and s3:ListMultipartUploadParts on the bucket`,
       );
     case 'NoSuchBucket':
       return permanent(code, `${where} does not exist: create it or fix the integration's bucket`);

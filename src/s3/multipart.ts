@@ -7,6 +7,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -127,6 +128,43 @@ export async function openUploads(s3: S3Client, bucket: string, key: string): Pr
     if (!out.IsTruncated) return ids;
     keyMarker = out.NextKeyMarker;
     uploadIdMarker = out.NextUploadIdMarker;
+  }
+}
+
+export interface OpenUpload {
+  key: string;
+  uploadId: string;
+  /** When the provider says the upload was created; null when it does not say. */
+  initiated: Date | null;
+}
+
+/** Every open multipart upload whose key starts with `prefix` (all of the bucket's for an empty prefix). */
+export async function openUploadsUnder(s3: S3Client, bucket: string, prefix: string): Promise<OpenUpload[]> {
+  const found: OpenUpload[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const out = await s3.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+    );
+    for (const u of out.Uploads ?? []) {
+      if (u.Key && u.UploadId) found.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? null });
+    }
+    if (!out.IsTruncated) return found;
+    keyMarker = out.NextKeyMarker;
+    uploadIdMarker = out.NextUploadIdMarker;
+  }
+}
+
+/** Part numbers the provider holds for an open upload (ListParts), ascending. */
+export async function uploadedPartNumbers(s3: S3Client, bucket: string, key: string, uploadId: string): Promise<number[]> {
+  const numbers: number[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const out = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+    for (const p of out.Parts ?? []) if (p.PartNumber !== undefined) numbers.push(p.PartNumber);
+    if (!out.IsTruncated || out.NextPartNumberMarker === undefined) return numbers.sort((a, b) => a - b);
+    marker = out.NextPartNumberMarker;
   }
 }
 

@@ -3,12 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
 import { activityMetricsInterceptor } from './interceptors.js';
+import { workflowRunningVia } from './workflow-liveness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Workflow code is bundled by the worker from source; both the .ts (dev) and built .js layouts work. */
@@ -34,6 +36,8 @@ export interface ExportWorkerOptions {
   partSize: number;
   partDelayMs?: number;
   log?: Logger;
+  /** Lets the orphaned-upload sweep ask whether a day's export is running; without it, age alone decides. */
+  client?: Client;
   /** A prebuilt bundle (see prebuildWorkflowBundle); without it the worker bundles in-process. */
   workflowBundlePath?: string;
   extra?: Partial<WorkerOptions>;
@@ -56,12 +60,21 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: opts.pool, keyring: opts.keyring, partSize: opts.partSize, partDelayMs: opts.partDelayMs, log: opts.log }),
+    activities: createActivities({
+      pool: opts.pool,
+      keyring: opts.keyring,
+      partSize: opts.partSize,
+      partDelayMs: opts.partDelayMs,
+      log: opts.log,
+      ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
+    }),
     // Each uploadParts holds a few part buffers in memory: bound how many run at once per worker.
     maxConcurrentActivityTaskExecutions: 8,
-    // Checkpoints ride on heartbeats: send them at least every 3 s (the SDK default waits up to 80% of
-    // the heartbeat timeout), so a crash replays at most a few seconds of parts.
-    maxHeartbeatThrottleInterval: '3 seconds',
+    // Checkpoints ride on heartbeats, and a killed attempt resumes from the last one the server got:
+    // the throttle is the bound on parts rebuilt after a kill (reported as parts rebuilt). A heartbeat
+    // is one small RPC per running upload, so one a second costs the server little; the parts rebuilt
+    // per kill under this bound are in docs/RELIABILITY.md.
+    maxHeartbeatThrottleInterval: '1 second',
     // Retries in the metrics: one interceptor counts every activity's attempts (activity-metrics.ts).
     interceptors: { activity: [activityMetricsInterceptor] },
     ...opts.extra,

@@ -73,23 +73,36 @@ export interface FakeS3 {
   close(): Promise<void>;
 }
 
-/** Answers every PUT (a part, or a whole object) with the body's MD5 as its ETag. */
+/** Answers every PUT (a part, or a whole object) with the body's MD5 as its ETag, and ListParts from the parts it got. */
 export async function startFakeS3(): Promise<FakeS3> {
   const parts: FakeS3['parts'] = [];
   const objects: FakeS3['objects'] = new Map();
+  const partsByUpload = new Map<string, Set<number>>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const partNumber = Number(url.searchParams.get('partNumber'));
+      const uploadId = url.searchParams.get('uploadId');
+      if (req.method === 'GET' && uploadId !== null) {
+        // ListParts: the part numbers this upload holds, as the provider would list them.
+        const held = [...(partsByUpload.get(uploadId) ?? [])].sort((a, b) => a - b);
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><ListPartsResult><UploadId>${uploadId}</UploadId><IsTruncated>false</IsTruncated>${held
+          .map((n) => `<Part><PartNumber>${n}</PartNumber><ETag>"e"</ETag><Size>1</Size></Part>`)
+          .join('')}</ListPartsResult>`;
+        res.writeHead(200, { 'Content-Type': 'application/xml' }).end(xml);
+        return;
+      }
       if (req.method !== 'PUT') {
         res.writeHead(400).end();
         return;
       }
       const body = Buffer.concat(chunks);
-      if (partNumber) parts.push({ partNumber, body });
-      else objects.set(decodeURIComponent(url.pathname), body);
+      if (partNumber) {
+        parts.push({ partNumber, body });
+        if (uploadId !== null) partsByUpload.set(uploadId, (partsByUpload.get(uploadId) ?? new Set()).add(partNumber));
+      } else objects.set(decodeURIComponent(url.pathname), body);
       res.writeHead(200, { ETag: `"${createHash('md5').update(body).digest('hex')}"` }).end();
     });
   });

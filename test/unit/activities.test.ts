@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogLevel } from '@temporalio/worker';
@@ -10,6 +11,8 @@ import { csvHeader } from '../../src/export/csv.js';
 import { buildExportPlan } from '../../src/export/plan.js';
 import { normalizeSettings } from '../../src/export/settings.js';
 import { columnNames } from '../../src/export/tables.js';
+import { createLogger } from '../../src/logging.js';
+import { registry } from '../../src/metrics/export-metrics.js';
 import { fakeExportPool, startFakeS3, type FakeCopyOptions, type FakeS3 } from '../helpers/fake-export-db.js';
 
 /** uploadParts' signature, spelled out for MockActivityEnvironment.run, which cannot infer the result type. */
@@ -18,6 +21,11 @@ type UploadParts = (input: UploadPartsInput) => Promise<UploadPartsResult>;
 const keyring = buildKeyring(randomBytes(32).toString('base64'));
 const ROWS = Array.from({ length: 60 }, (_, i) => `ios,campaign-${i},adset,ad,${i},${i * 7}\n`);
 const FILE = Buffer.concat([csvHeader(columnNames('campaign_metrics', false)), Buffer.from(ROWS.join(''))]);
+
+async function counterValue(name: string, table: string): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  return metric?.values.find((v) => v.labels.table === table)?.value ?? 0;
+}
 
 /** Activity failures are the point of several tests: the SDK's warning for each would only be noise. */
 const QUIET: LogLevel = 'ERROR';
@@ -199,6 +207,48 @@ describe('uploadParts', () => {
     expect(result.parts).toEqual(full.parts);
     const file = Buffer.concat([...fullParts.slice(0, cp.parts.length).map((p) => p.body), ...resent.map((p) => p.body)]);
     expect(file.equals(FILE)).toBe(true);
+  });
+
+  it('resumed from a checkpoint older than the parts the provider holds, rebuilds them exactly and reports how many', async () => {
+    const id = randomUUID();
+    // Its own upload id, so the provider's part list holds only this file's parts.
+    const input = { ...uploadInput(id), uploadId: `upload-${randomUUID()}` };
+    // The killed attempt: every part landed, but the heartbeats carrying the later checkpoints never
+    // reached the server, so the retry gets an early one.
+    const first = createActivities({ pool: fakePool(id) as unknown as Pool, keyring, partSize: 64 });
+    const env1 = mockEnv();
+    const beats: UploadCheckpoint[] = [];
+    env1.on('heartbeat', (d: UploadCheckpoint | undefined) => d && beats.push(d));
+    const before = s3.parts.length;
+    const full = await env1.run<[UploadPartsInput], UploadPartsResult, UploadParts>(first.uploadParts, input);
+    const stale = beats[1]!;
+    const behind = full.parts.length - stale.parts.length;
+    expect(behind).toBeGreaterThan(2);
+
+    const logs: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    });
+    const rebuiltBefore = await counterValue('ua_export_parts_rebuilt_total', input.table);
+    const resumesBefore = await counterValue('ua_export_upload_resumes_total', input.table);
+    const retry = createActivities({ pool: fakePool(id) as unknown as Pool, keyring, partSize: 64, log: createLogger('info', sink) });
+    const result = await mockEnv({ heartbeatDetails: stale, attempt: 2 }).run<[UploadPartsInput], UploadPartsResult, UploadParts>(retry.uploadParts, input);
+
+    // The provider keeps the last upload of each part number: the file it would assemble from the
+    // parts completion lists is the exact file, and completion lists only this build's parts.
+    const latest = new Map<number, Buffer>();
+    for (const p of s3.parts.slice(before)) latest.set(p.partNumber, p.body);
+    expect(result.parts.map((p) => p.PartNumber)).toEqual(full.parts.map((_, i) => i + 1));
+    expect(result.parts).toEqual(full.parts);
+    expect(Buffer.concat(result.parts.map((p) => latest.get(p.PartNumber)!)).equals(FILE)).toBe(true);
+
+    const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'parts rebuilt');
+    expect(line).toMatchObject({ resumeAfterPart: stale.parts.length, partsHeld: full.parts.length, partsRebuilt: behind, table: input.table });
+    expect((await counterValue('ua_export_parts_rebuilt_total', input.table)) - rebuiltBefore).toBe(behind);
+    expect((await counterValue('ua_export_upload_resumes_total', input.table)) - resumesBefore).toBe(1);
   });
 
   it('stops on cancellation, discarding the connection mid-COPY, and reports the cancellation', async () => {

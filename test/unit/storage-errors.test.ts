@@ -129,6 +129,33 @@ describe('classifyStorageError: server side (transient)', () => {
     expect(c.message).toContain('please retry');
   });
 
+  it.each([
+    ['ECONNREFUSED (provider down)', netError('ECONNREFUSED', 1), 'ECONNREFUSED'],
+    ['ECONNRESET (connection reset mid-body)', netError('ECONNRESET'), 'ECONNRESET'],
+    // What Node's http client throws when the server closes the socket before answering.
+    ['socket hang up', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ECONNRESET'],
+    ['the SDK request timeout', Object.assign(new Error('Connection timed out after 120000 ms'), { name: 'TimeoutError', code: 'ETIMEDOUT' }), 'ETIMEDOUT'],
+    [
+      'the SDK connect timeout (no code)',
+      Object.assign(new Error('Socket timed out without establishing a connection'), { name: 'TimeoutError' }),
+      'TimeoutError',
+    ],
+    ['500 InternalError', awsError('InternalError', 500), 'InternalError'],
+    ['503 SlowDown', awsError('SlowDown', 503), 'SlowDown'],
+    ['502 from a gateway with an unparseable body', awsError('Unknown', 502), 'Unknown'],
+    ['504 gateway timeout', awsError('GatewayTimeout', 504), 'GatewayTimeout'],
+    ['429 throttling', awsError('TooManyRequests', 429), 'TooManyRequests'],
+    // A gateway in front of a store that is down may say anything: a 5xx is still the provider's state.
+    ['503 whose body claims AccessDenied', awsError('AccessDenied', 503), 'AccessDenied'],
+    ['503 whose body claims NoSuchBucket', awsError('NoSuchBucket', 503), 'NoSuchBucket'],
+  ])('an outage is transient, never permanent: %s', (_label, err, reason) => {
+    expect(classifyStorageError(err, CTX)).toMatchObject({ kind: 'transient', reason });
+  });
+
+  it('501 Not Implemented stays permanent: the provider lacks the operation', () => {
+    expect(classifyStorageError(awsError('NotImplemented', 501), CTX).kind).toBe('permanent');
+  });
+
   it('an unknown thrown value is transient, not a crash', () => {
     expect(classifyStorageError(undefined, CTX)).toMatchObject({ kind: 'transient', reason: 'Unknown' });
     expect(classifyStorageError('boom', CTX).kind).toBe('transient');
