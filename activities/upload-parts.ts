@@ -1,7 +1,8 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BufferPool } from '../src/export/buffer-pool.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
+import { refusedRow } from '../src/export/query.js';
 import type { Checkpoint, UploadedPart } from '../src/export/stream-parts.js';
 import { partsRebuilt, partUploadSeconds, uploadResumes } from '../src/metrics/export-metrics.js';
 import { uploadedPartNumbers, uploadPart } from '../src/s3/multipart.js';
@@ -111,6 +112,9 @@ export function createUploadParts(deps: ActivityDeps) {
       return { ...result, resumed: resume !== null, partSize };
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+      // A row the file format cannot hold exactly fails the same way on every attempt: say which, once.
+      const refused = refusedRow(err);
+      if (refused) throw ApplicationFailure.nonRetryable(refused, 'RowRefused');
       throw err;
     } finally {
       clearInterval(beat);

@@ -96,7 +96,8 @@ function reasonOf(err: unknown): string {
 
 function isPermanentConfigError(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== 'SizeMismatch';
+  // A size mismatch or a refused row is about one file, not the integration's settings: other tables go on.
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== 'SizeMismatch' && cause.type !== 'RowRefused';
 }
 
 /** Exports one day of one integration: each table to one CSV file plus its manifest. */

@@ -280,31 +280,44 @@ describe('values the CSV form cannot write are refused, naming the row and colum
     );
   });
 
-  it('through the real workflow: the day never completes, its attempts fail naming the row and column, and nothing is left in the bucket', async () => {
+  it('through the real workflow: the table fails at once, non-retryably, naming the row and column; the other table is still delivered; nothing half-written is left', async () => {
     const integration = await h.integration();
     const id = await insertPoison(integration.appId, { event_datetime: '294276-12-31 23:59:59.999999+00' });
     const handle = await h.testEnv.client.workflow.start(exportDayWorkflow, {
       taskQueue: h.taskQueue,
       workflowId: exportWorkflowId(integration.id, DAY),
-      args: [{ integrationId: integration.id, day: DAY, kind: 'manual', tables: ['ua_events'] }],
+      args: [{ integrationId: integration.id, day: DAY, kind: 'manual' }],
     });
-    let lastFailure = '';
-    for (let i = 0; i < 60 && !lastFailure; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      const pending = (await handle.describe()).raw.pendingActivities ?? [];
-      lastFailure = pending.find((a) => a.activityType?.name === 'uploadParts')?.lastFailure?.message ?? '';
-    }
-    expect(lastFailure).toContain(`ua-export refused ua_events row id=${id}: column event_datetime holds 294276-12-31 23:59:59.999999+00`);
-    expect(await h.listKeys(integration.folder)).toEqual([]);
-    // Until the activity reports the refusal as non-retryable (see the todo below), it retries; an
-    // operator's cancel ends it, and the upload it opened is aborted.
-    await handle.cancel();
-    await failureOf(handle.result());
-    expect(await h.listKeys(integration.folder)).toEqual([]);
-    expect(await h.openUploads(integration.folder)).toEqual([]);
-  });
+    const err = await failureOf(handle.result());
+    const refusal = `ua-export refused ua_events row id=${id}: column event_datetime holds 294276-12-31 23:59:59.999999+00`;
+    expect(err.cause).toMatchObject({ type: 'ExportFailed' });
+    expect(String(err.cause?.message)).toContain(refusal);
 
-  it.todo(
-    'fails the day non-retryably with the refusal message (ledger failed, no manifest, other table still exported) once activities/upload-parts.ts maps refusedRow(err) to ApplicationFailure.nonRetryable',
-  );
+    // One attempt: a refusal is not retried.
+    const history = await handle.fetchHistory();
+    const uploadAttempts = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'uploadParts' && e.activityTaskScheduledEventAttributes?.input,
+    );
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    expect(uploadAttempts).toHaveLength(2); // one per table
+    expect(started.every((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) === 1)).toBe(true);
+
+    const events = keysOf(integration, 'ua_events');
+    const metrics = keysOf(integration, 'campaign_metrics');
+    const keys = await h.listKeys(integration.folder);
+    expect(keys).not.toContain(events.dataKey);
+    expect(keys).not.toContain(events.manifestKey);
+    expect(keys).toEqual(expect.arrayContaining([metrics.dataKey, metrics.manifestKey]));
+    expect(await h.openUploads(integration.folder)).toEqual([]);
+
+    const { rows } = await h.pool.query<{ table_name: string; status: string; error: string | null }>(
+      'SELECT table_name, status, error FROM export_runs WHERE integration_id = $1 AND day = $2 ORDER BY table_name',
+      [integration.id, DAY],
+    );
+    expect(rows.map((r) => [r.table_name, r.status])).toEqual([
+      ['campaign_metrics', 'succeeded'],
+      ['ua_events', 'failed'],
+    ]);
+    expect(rows[1]!.error).toContain(refusal);
+  });
 });
