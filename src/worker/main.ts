@@ -59,6 +59,7 @@ const worker = await createExportWorker({
   partDelayMs,
   log,
   workflowBundlePath,
+  maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
 });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
