@@ -16,7 +16,7 @@
  * integration, so every backfill does the full work (new workflow ids, new object keys) on the same data.
  *
  * Each second it reads the worker's VmRSS / VmHWM / threads (/proc/<pid>/status), open descriptors
- * (/proc/<pid>/fd), its TCP sockets by peer (postgres, temporal, s3, other; /proc/<pid>/net/tcp* joined on
+ * (/proc/<pid>/fd), its TCP sockets by peer (postgres, temporal, s3, listening, other; /proc/<pid>/net/tcp* joined on
  * the socket inodes it holds) and its Postgres connections as Postgres sees them (pg_stat_activity rows
  * whose client port is one of the worker's). The report gives first / last / peak of each, and the slope
  * per backfill of the value sampled as each backfill ends (least squares). The verdict: peak RSS under
@@ -86,11 +86,30 @@ export interface Sample {
   hwm: number;
   threads: number;
   fds: number;
-  sockets: { postgres: number; temporal: number; s3: number; other: number };
+  sockets: { postgres: number; temporal: number; s3: number; listening: number; other: number };
   pgConnections: number;
+  /** From the worker's own /metrics: its main thread's V8 heap and external memory, and the SDK's sticky cache. */
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  cachedWorkflows: number;
 }
 
-export type Metric = 'rss' | 'hwm' | 'threads' | 'fds' | 'tcpPostgres' | 'tcpTemporal' | 'tcpS3' | 'tcpOther' | 'pgConnections';
+export type Metric =
+  | 'rss'
+  | 'hwm'
+  | 'threads'
+  | 'fds'
+  | 'tcpPostgres'
+  | 'tcpTemporal'
+  | 'tcpS3'
+  | 'tcpListening'
+  | 'tcpOther'
+  | 'pgConnections'
+  | 'heapUsed'
+  | 'heapTotal'
+  | 'external'
+  | 'cachedWorkflows';
 
 export interface MetricSummary {
   first: number;
@@ -133,8 +152,13 @@ const METRICS: Record<Metric, (s: Sample) => number> = {
   tcpPostgres: (s) => s.sockets.postgres,
   tcpTemporal: (s) => s.sockets.temporal,
   tcpS3: (s) => s.sockets.s3,
+  tcpListening: (s) => s.sockets.listening,
   tcpOther: (s) => s.sockets.other,
   pgConnections: (s) => s.pgConnections,
+  heapUsed: (s) => s.heapUsed,
+  heapTotal: (s) => s.heapTotal,
+  external: (s) => s.external,
+  cachedWorkflows: (s) => s.cachedWorkflows,
 };
 /** Counts may differ by this much between halves: a connection or two can be mid-use when sampled. */
 const COUNT_TOLERANCE = 2;
@@ -184,6 +208,21 @@ function tcpSockets(pid: number, inodes: Set<string>): { local: number; remote: 
   return out;
 }
 
+/** Unlabelled gauges (and the sum over labels) of a Prometheus text page; empty when it cannot be read. */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+([-+\d.eE]+)$/.exec(line);
+      if (m) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[3]));
+    }
+  } catch {
+    /* a sample without the worker's own view is still a sample */
+  }
+  return out;
+}
+
 function slope(ys: number[]): number {
   const n = ys.length;
   if (n < 2) return 0;
@@ -221,7 +260,7 @@ export function verdict(metrics: Record<Metric, MetricSummary>, backfills: Backf
   if (metrics.rss.peak >= RSS_BAR_BYTES)
     problems.push(`peak RSS ${(metrics.rss.peak / 2 ** 20).toFixed(1)} MiB is not under the ${RSS_BAR_BYTES / 2 ** 20} MiB bar`);
   if (backfills.length < 2) problems.push(`only ${backfills.length} backfill(s) completed: too few to tell growth`);
-  for (const m of ['fds', 'tcpPostgres', 'tcpTemporal', 'tcpS3', 'tcpOther', 'pgConnections', 'threads'] as const) {
+  for (const m of ['fds', 'tcpPostgres', 'tcpTemporal', 'tcpS3', 'tcpListening', 'tcpOther', 'pgConnections', 'threads'] as const) {
     const s = metrics[m];
     if (s.secondHalfMax > s.firstHalfMax + COUNT_TOLERANCE) problems.push(`${m} grew: ${s.firstHalfMax} → ${s.secondHalfMax} at backfill ends`);
   }
@@ -328,6 +367,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       temporal: portOf(env.TEMPORAL_ADDRESS, 7233),
       s3: portOf(env.LOCAL_S3_ENDPOINT, 80),
     };
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const samples: Sample[] = [];
     const ends: Sample[] = [];
     const backfills: BackfillRun[] = [];
@@ -337,11 +377,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (!mem) return null;
       const { fds, socketInodes } = descriptors(pid);
       const tcp = tcpSockets(pid, socketInodes);
-      const sockets = { postgres: 0, temporal: 0, s3: 0, other: 0 };
+      const sockets = { postgres: 0, temporal: 0, s3: 0, listening: 0, other: 0 };
       for (const s of tcp) {
         if (s.remote === ports.postgres) sockets.postgres++;
         else if (s.remote === ports.temporal) sockets.temporal++;
         else if (s.remote === ports.s3) sockets.s3++;
+        else if (s.remote === 0) sockets.listening++;
         else sockets.other++;
       }
       const pgPorts = tcp.filter((s) => s.remote === ports.postgres).map((s) => s.local);
@@ -349,6 +390,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         SOAK_DB,
         pgPorts,
       ]);
+      const gauges = await scrape(metricsUrl);
       const s: Sample = {
         t: (performance.now() - t0) / 1000,
         backfills: backfills.length,
@@ -358,6 +400,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         fds,
         sockets,
         pgConnections: rows[0]!.n,
+        heapUsed: gauges.get('ua_export_nodejs_heap_size_used_bytes') ?? 0,
+        heapTotal: gauges.get('ua_export_nodejs_heap_size_total_bytes') ?? 0,
+        external: gauges.get('ua_export_nodejs_external_memory_bytes') ?? 0,
+        cachedWorkflows: gauges.get('temporal_sticky_cache_size') ?? 0,
       };
       samples.push(s);
       return s;
@@ -411,7 +457,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       log(
         `backfill ${index}: ${progress.completedDays}/${progress.totalDays} days, ${progress.failedDays.length} failed, ${seconds.toFixed(1)} s; ` +
           `RSS ${(end.rss / 2 ** 20).toFixed(1)} MiB, HWM ${(end.hwm / 2 ** 20).toFixed(1)} MiB, fds ${end.fds}, pg ${end.pgConnections}, ` +
-          `tcp pg/temporal/s3/other ${end.sockets.postgres}/${end.sockets.temporal}/${end.sockets.s3}/${end.sockets.other}, threads ${end.threads}`,
+          `tcp pg/temporal/s3/listening/other ${end.sockets.postgres}/${end.sockets.temporal}/${end.sockets.s3}/${end.sockets.listening}/${end.sockets.other}, threads ${end.threads}; ` +
+          `heap ${(end.heapUsed / 2 ** 20).toFixed(1)}/${(end.heapTotal / 2 ** 20).toFixed(1)} MiB, external ${(end.external / 2 ** 20).toFixed(1)} MiB, cached workflows ${end.cachedWorkflows}`,
       );
       // The objects are not what is measured: keep the shared bucket from filling up.
       await emptyPrefix(s3, BENCH_BUCKET, `soak/${runId}/${index}/`);
@@ -468,7 +515,7 @@ export function formatReport(r: SoakReport): string {
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const [name, m] of Object.entries(r.metrics)) {
-    const bytes = name === 'rss' || name === 'hwm';
+    const bytes = ['rss', 'hwm', 'heapUsed', 'heapTotal', 'external'].includes(name);
     const f = (v: number) => (bytes ? MiB(v) : String(v));
     lines.push(
       `| ${name} | ${f(m.first)} | ${f(m.last)} | ${f(m.peak)} | ${bytes ? MiB(m.slopePerBackfill) : m.slopePerBackfill.toFixed(2)} | ${f(m.firstHalfMax)} → ${f(m.secondHalfMax)} |`,
@@ -484,6 +531,8 @@ const USAGE = `usage: npm run soak -- [options]
   --rows-per-day N         events per seeded day (default 300)
   --concurrency C          days at once per backfill (default BACKFILL_DEFAULT_CONCURRENCY)
   --worker-env K=V[,K=V]   extra environment for the worker, e.g. WORKER_MAX_CACHED_WORKFLOWS=500
+  --worker-node-flags=F    node flags for the worker instead of the Dockerfile's (space-separated; use the
+                           = form), e.g. --worker-node-flags="--max-semi-space-size=2 --max-old-space-size=128"
   --tsx                    run src/worker/main.ts under tsx instead of the compiled worker
   --json FILE              write the whole report (every sample) as JSON
   --help`;
@@ -496,6 +545,7 @@ async function cli(): Promise<void> {
       'rows-per-day': { type: 'string', default: '300' },
       concurrency: { type: 'string' },
       'worker-env': { type: 'string', default: '' },
+      'worker-node-flags': { type: 'string' },
       tsx: { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -525,6 +575,7 @@ async function cli(): Promise<void> {
     concurrency: values.concurrency ? positive('concurrency', values.concurrency) : undefined,
     tsx: values.tsx,
     workerEnv,
+    nodeFlags: values['worker-node-flags']?.split(' ').filter(Boolean),
   });
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
   console.log(formatReport(report));
