@@ -16,12 +16,16 @@
  * integration, so every backfill does the full work (new workflow ids, new object keys) on the same data.
  *
  * Each second it reads the worker's VmRSS / VmHWM / threads (/proc/<pid>/status), open descriptors
- * (/proc/<pid>/fd), its TCP sockets by peer (postgres, temporal, s3, listening, other; /proc/<pid>/net/tcp* joined on
- * the socket inodes it holds) and its Postgres connections as Postgres sees them (pg_stat_activity rows
- * whose client port is one of the worker's). The report gives first / last / peak of each, and the slope
+ * (/proc/<pid>/fd), its TCP sockets by peer (postgres, temporal, s3, listening, other;
+ * /proc/<pid>/net/tcp* joined on the socket inodes it holds), its Postgres connections as Postgres sees
+ * them (pg_stat_activity rows whose client port is one of the worker's), and from the worker's own
+ * /metrics its main thread's V8 heap, external memory and the SDK's sticky cache size. The report gives first / last / peak of each, and the slope
  * per backfill of the value sampled as each backfill ends (least squares). The verdict: peak RSS under
  * the bar, and no count higher in the second half of the backfills than in the first half (plus a small
  * tolerance for connections that happen to be open at the sample).
+ *
+ * A short run can stay under the bar while still growing: read the RSS slope too (docs/BENCHMARKS.md, "Soak").
+ * Wall times here are noisy on a shared machine; RSS and counts are the worker's own.
  *
  * runSoak() is the same run for the chaos suite; the CLI prints the report and exits 1 when the verdict fails.
  */
