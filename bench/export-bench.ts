@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -38,6 +37,8 @@ import {
   type DataPrep,
 } from './setup.js';
 import { RssSampler, spawnWorker, type WorkerProcess } from './worker-process.js';
+import { buildCompiledWorker } from './compiled-worker.js';
+import { freePorts } from './free-ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs', 'BENCHMARKS.md');
@@ -240,7 +241,7 @@ async function main() {
   const leftovers = await emptyPrefix(s3, BENCH_BUCKET, 'bench/');
   if (leftovers) log(`removed ${leftovers} object(s) left by an earlier run`);
 
-  const entry = opts.compiled ? buildCompiled() : undefined;
+  const entry = opts.compiled ? buildCompiledWorker(ROOT, log) : undefined;
   const results: SizeResult[] = [];
   try {
     for (const rows of sizes) results.push(await runSize(rows, { env, benchUrl, pool, s3, client, keyring, entry }));
@@ -272,49 +273,6 @@ interface Ctx {
 }
 
 /** Ports free on 127.0.0.1 right now. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const srv = net.createServer();
-          srv.once('error', reject);
-          srv.listen(0, '127.0.0.1', () => resolve(srv));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-/** tsc into a temp dir, with node_modules / migrations / package.json linked in; returns main.js. */
-function buildCompiled(): string {
-  const out = path.join(os.tmpdir(), `ua-export-bench-build-${process.pid}`);
-  log(`compiling with tsc into ${out} (--compiled)`);
-  const t0 = performance.now();
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    // tsc still emits when other files have type errors; only a missing entry is fatal.
-    log(
-      `tsc reported errors (emitted anyway): ${String((err as { stdout?: Buffer }).stdout ?? '')
-        .split('\n')
-        .slice(0, 3)
-        .join(' | ')}`,
-    );
-  }
-  for (const name of ['node_modules', 'migrations', 'package.json', '.local']) {
-    const link = path.join(out, name);
-    if (!existsSync(link)) symlinkSync(path.join(ROOT, name), link);
-  }
-  const entry = path.join(out, 'src', 'worker', 'main.js');
-  if (!existsSync(entry)) throw new Error(`tsc did not produce ${entry}`);
-  log(`compiled in ${secs(performance.now() - t0)}`);
-  return entry;
-}
-
 async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
   const { benchUrl, pool } = ctx;
   const appId = benchAppId(rows);

@@ -29,20 +29,21 @@ export const BENCH_BUCKET = 'ua-export-bench';
  */
 export const BENCH_NAMESPACE = 'ua-export-bench';
 
-export function benchDatabaseUrl(env: Env): string {
+export function benchDatabaseUrl(env: Env, db: string = BENCH_DB): string {
   const url = new URL(env.DATABASE_URL);
-  url.pathname = `/${BENCH_DB}`;
+  url.pathname = `/${db}`;
   return url.toString();
 }
 
-export async function ensureBenchDatabase(env: Env): Promise<string> {
+/** Creates (once) and migrates a database of its own on the local server: the bench's, or another tool's (the soak). */
+export async function ensureBenchDatabase(env: Env, db: string = BENCH_DB): Promise<string> {
   const admin = new pg.Client({ connectionString: env.DATABASE_URL });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DB]);
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
     if (!rowCount) {
       try {
-        await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+        await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(db)}`);
       } catch (err) {
         // A concurrent bench run created it first.
         if ((err as { code?: string }).code !== '42P04') throw err;
@@ -51,7 +52,7 @@ export async function ensureBenchDatabase(env: Env): Promise<string> {
   } finally {
     await admin.end();
   }
-  const url = benchDatabaseUrl(env);
+  const url = benchDatabaseUrl(env, db);
   await migrate(url);
   return url;
 }

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
+/** WORKER_MAX_CACHED_WORKFLOWS when unset: also what a worker built without the environment gets. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+
 /**
  * Every environment variable the product reads, with its default. `.env.example`, the README and
  * docker-compose.yml list the same names; test/unit/compose.test.ts checks that they agree.
@@ -38,6 +41,8 @@ export const EnvSchema = Type.Object({
   // Worker's Prometheus endpoint (product metrics + Temporal SDK runtime metrics); 0 turns it off.
   WORKER_METRICS_HOST: Type.String({ default: '127.0.0.1' }),
   WORKER_METRICS_PORT: Type.Integer({ default: 9464, minimum: 0, maximum: 65535 }),
+  // Workflow executions the worker keeps in memory between tasks (src/worker/worker.ts); 0 turns the cache off.
+  WORKER_MAX_CACHED_WORKFLOWS: Type.Integer({ default: DEFAULT_MAX_CACHED_WORKFLOWS, minimum: 0, maximum: 100000 }),
   // Where the Temporal SDK's own Prometheus exporter listens (scraped through WORKER_METRICS_PORT).
   TEMPORAL_SDK_METRICS_ADDRESS: Type.String({ default: '127.0.0.1:9465' }),
   LOG_LEVEL: Type.Union(

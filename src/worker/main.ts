@@ -60,6 +60,7 @@ const worker = await createExportWorker({
   log,
   workflowBundlePath,
   client,
+  maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
 });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../config/env.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
@@ -41,6 +42,23 @@ export interface ExportWorkerOptions {
   /** A prebuilt bundle (see prebuildWorkflowBundle); without it the worker bundles in-process. */
   workflowBundlePath?: string;
   extra?: Partial<WorkerOptions>;
+  /** WORKER_MAX_CACHED_WORKFLOWS of the worker's environment (see workflowCacheOptions); its default when unset. */
+  maxCachedWorkflows?: number;
+}
+
+/**
+ * How many workflow executions the worker keeps in memory between their tasks. The cache holds running
+ * executions only (a closed one leaves it), so its size follows how many run at once: every
+ * integration's daily export when the schedules fire together, plus each backfill's days in flight.
+ * The SDK sizes its default from the V8 heap limit, which follows the host's memory rather than the
+ * container's, so on a large host nothing bounds it below the worker's memory bar. An execution evicted
+ * from the cache is replayed from its history on its next task: a bound costs a short replay, never
+ * correctness. Sizing and what it did and did not change: docs/BENCHMARKS.md, "Soak".
+ */
+export function workflowCacheOptions(maxCachedWorkflows: number): Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions'> {
+  // 0 turns the cache off. Otherwise the SDK requires maxConcurrentWorkflowTaskExecutions to fit in
+  // the cache (its own default is 40).
+  return maxCachedWorkflows === 0 ? { maxCachedWorkflows } : { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, maxCachedWorkflows) };
 }
 
 /**
@@ -77,6 +95,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     maxHeartbeatThrottleInterval: '1 second',
     // Retries in the metrics: one interceptor counts every activity's attempts (activity-metrics.ts).
     interceptors: { activity: [activityMetricsInterceptor] },
+    ...workflowCacheOptions(opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     ...opts.extra,
   });
 }

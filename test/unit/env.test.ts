@@ -38,6 +38,7 @@ describe('loadEnv', () => {
       ALLOW_PRIVATE_ENDPOINTS: true,
       WORKER_METRICS_HOST: '127.0.0.1',
       WORKER_METRICS_PORT: 9464,
+      WORKER_MAX_CACHED_WORKFLOWS: 100,
       TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:9465',
       LOG_LEVEL: 'info',
     });
