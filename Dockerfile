@@ -27,6 +27,10 @@ COPY --from=build /app/workflows ./workflows
 COPY --from=build /app/src ./src
 COPY --from=build /app/activities ./activities
 COPY --from=build /app/migrations ./migrations
+# glibc gives each thread that allocates its own malloc arena; Node 24's worker runs more such threads
+# than Node 20's did, and their arenas kept RSS growing over back-to-back backfills. Two arenas keep it
+# flat (docs/BENCHMARKS.md, "Soak" and the Node 24 results).
+ENV MALLOC_ARENA_MAX=2
 USER node
 # A 2 MiB young generation keeps the worker's RSS low at no measurable cost (docs/BENCHMARKS.md).
 CMD ["node", "--max-semi-space-size=2", "dist/src/worker/main.js"]

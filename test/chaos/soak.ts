@@ -348,6 +348,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             ALLOW_PLAIN_HTTP_ENDPOINTS: 'true',
             ALLOW_PRIVATE_ENDPOINTS: 'true',
             WORKFLOW_BUNDLE_PATH: bundle,
+            // As the Dockerfile sets it.
+            MALLOC_ARENA_MAX: '2',
             ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? readFileSync(DEV_KEY_FILE, 'utf8').trim(),
           }),
       WORKER_METRICS_PORT: String(metricsPort),
