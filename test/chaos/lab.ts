@@ -31,6 +31,8 @@ export interface Lab {
   logDir: string;
   taskQueue: string;
   workers: Proc[];
+  /** Other processes of the run (the API). */
+  others: Proc[];
   startWorker(extra?: Record<string, string>): Promise<Proc>;
   /** A fresh bucket and integration on the data set's app; `endpoint` defaults to SeaweedFS itself. */
   integration(opts?: { endpoint?: string }): Promise<Integration>;
@@ -38,6 +40,8 @@ export interface Lab {
   /** Waits for a workflow to close, riding out a Temporal server that is down or restarting. */
   waitClosed(workflowId: string, timeoutMs: number): Promise<string>;
   verify(integration: Integration, days: string[], tables?: Table[]): Promise<{ verdicts: DayVerdict[]; openUploads: string[] }>;
+  /** The API process (src/api/main.ts) on a free port, with a fixed bearer token. */
+  startApi(): Promise<{ proc: Proc; url: string; token: string }>;
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,6 +71,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
   const taskQueue = `chaos-${opts.runTag}`;
   const keyring = keyringFromEnv(env);
   const workers: Proc[] = [];
+  const others: Proc[] = [];
   let workerNo = 0;
 
   const lab: Lab = {
@@ -80,6 +85,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
     logDir,
     taskQueue,
     workers,
+    others,
     async startWorker(extra = {}) {
       const n = ++workerNo;
       const w = await spawnProc({
@@ -160,8 +166,22 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
           );
       return { verdicts, openUploads: await openUploads(s3, integration.bucket) };
     },
+    async startApi() {
+      const port = 31_000 + (process.pid % 1_000) * 4 + (workerNo++ % 4);
+      const token = 'chaos-api-token';
+      const url = `http://127.0.0.1:${port}`;
+      const proc = await spawnProc({
+        name: 'api',
+        entry: 'src/api/main.ts',
+        logFile: path.join(logDir, 'api.log'),
+        readyUrl: `${url}/healthz`,
+        env: { ...process.env, ...rawEnv, TEMPORAL_TASK_QUEUE: taskQueue, API_HOST: '127.0.0.1', API_PORT: String(port), API_TOKENS: token, LOG_LEVEL: 'info' },
+      });
+      others.push(proc);
+      return { proc, url, token };
+    },
     async stopWorkers() {
-      for (const w of workers) if (w.alive()) await w.kill('SIGKILL');
+      for (const w of [...workers, ...others]) if (w.alive()) await w.kill('SIGKILL');
     },
     async close() {
       await lab.stopWorkers();

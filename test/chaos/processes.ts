@@ -19,6 +19,11 @@ export interface Proc {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
+// A runner that is interrupted must not leave workers polling (and exporting) behind it.
+const live = new Set<ChildProcess>();
+process.once('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+
 function tail(file: string, lines = 40): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
@@ -47,6 +52,8 @@ export async function spawnProc(opts: {
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], { cwd: ROOT, env: opts.env, stdio: ['ignore', fd, fd, 'ipc'] });
   closeSync(fd);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let killing = false;
   const proc: Proc = {
     name: opts.name,

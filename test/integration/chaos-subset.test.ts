@@ -13,7 +13,7 @@ let figs: ScenarioFigures[] = [];
 beforeAll(async () => {
   await up();
   figs = await runSuite({ scenarios: SCENARIOS.map((s) => s.id), runs: 1, seed: Number(process.env.CHAOS_SEED ?? 1), quick: true });
-}, 600_000);
+}, 1_200_000);
 afterAll(async () => {
   if (!process.env.CHAOS_KEEP_SERVICES) await down();
 }, 120_000);

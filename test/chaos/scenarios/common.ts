@@ -48,5 +48,7 @@ export function keepOneWorker(lab: Lab, until: Promise<unknown>): Promise<void> 
 }
 
 export function unexpectedExits(lab: Lab): string[] {
-  return lab.workers.filter((w) => w.exit && !w.exit.expected).map((w) => `${w.name} (pid ${w.pid}) exited: code ${w.exit!.code} signal ${w.exit!.signal}`);
+  return [...lab.workers, ...lab.others]
+    .filter((w) => w.exit && !w.exit.expected)
+    .map((w) => `${w.name} (pid ${w.pid}) exited: code ${w.exit!.code} signal ${w.exit!.signal}`);
 }

@@ -5,7 +5,7 @@ import { unexpectedExits, uploadUnderway } from './common.js';
 
 /**
  * 3. Postgres faults during the COPY: a fast restart, the export's backend terminated, Postgres down
- * for a while. The worker process must survive each of them (never exit) and the export resume.
+ * for a while. The worker and API processes must survive each of them (never exit) and the export resume.
  */
 const VARIANTS = ['restart', 'terminate', 'outage'] as const;
 
@@ -17,7 +17,7 @@ export const postgresFaults: Scenario = {
     const variant = VARIANTS[runIndex % VARIANTS.length]!;
     const integration = await lab.integration();
     const day = lab.data.bigDay;
-    const worker = await lab.startWorker();
+    const [worker, api] = await Promise.all([lab.startWorker(), lab.startApi()]);
     const wf = await lab.backfill(integration, day, day);
     await uploadUnderway(lab, integration.id, day);
     await sleep(between(rnd, 200, 1_500));
@@ -48,7 +48,13 @@ export const postgresFaults: Scenario = {
     const status = await lab.waitClosed(wf, 900_000);
     out.faultToDeliveredMs.push(Date.now() - faultAt);
     if (status !== 'COMPLETED') out.notes.push(`backfill closed ${status}`);
-    out.workerSurvived = out.workerSurvived && worker.alive();
+    // The API's pool met the same fault: it must still be up and ready again once Postgres is.
+    const ready = await fetch(`${api.url}/readyz`).then(
+      (r) => r.status,
+      (e: Error) => e.message,
+    );
+    if (ready !== 200) out.notes.push(`API /readyz answered ${ready} after the fault`);
+    out.workerSurvived = out.workerSurvived && worker.alive() && api.proc.alive();
     const v = await lab.verify(integration, [day]);
     out.verdicts = v.verdicts;
     out.openUploads = v.openUploads;

@@ -11,10 +11,10 @@ export const s3Outage: Scenario = {
     const integration = await lab.integration();
     const day = lab.data.bigDay;
     // Parts slowed down so the outage lands mid-upload even on the small quick day.
-    const worker = await lab.startWorker({ UA_EXPORT_TEST_PART_DELAY_MS: '1500' });
+    const worker = await lab.startWorker({ UA_EXPORT_TEST_PART_DELAY_MS: '3000' });
     const wf = await lab.backfill(integration, day, day);
-    await uploadUnderway(lab, integration.id, day, { minParts: 1 });
-    await sleep(between(rnd, 100, 1_500));
+    await uploadUnderway(lab, integration.id, day);
+    await sleep(between(rnd, 1_000, 4_000));
     await down('seaweedfs');
     await sleep(quick ? 10_000 : 60_000);
     await up('seaweedfs');

@@ -14,7 +14,7 @@ export async function throughProxy(
   day: string,
   inject: (p: FaultProxy, integration: Integration, events: ProxyEvent[], out: RunOutcome) => Promise<void>,
   finish?: (events: ProxyEvent[], out: RunOutcome) => void,
-  timeoutMs = 1_800_000,
+  timeoutMs = lab.quick ? 300_000 : 1_800_000,
 ): Promise<RunOutcome> {
   const out = emptyOutcome();
   const start = await loadFaultProxy();
