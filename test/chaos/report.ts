@@ -25,7 +25,8 @@ export interface ScenarioFigures {
 const quantile = (xs: number[], q: number): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  // nearest rank: of two values the p50 is the smaller
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)]!;
 };
 
 export function figures(s: Scenario, runs: RunOutcome[]): ScenarioFigures {

@@ -11,7 +11,8 @@ export const workerKill: Scenario = {
   async run(lab, { rnd, runIndex, quick }) {
     const out = emptyOutcome();
     const twoWorkers = runIndex % 2 === 1;
-    const kills = twoWorkers ? 1 : quick ? 1 : 5;
+    // Full run (6 runs): 3 × 9 + 3 = 30 kills.
+    const kills = twoWorkers ? 1 : quick ? 1 : 9;
     const integration = await lab.integration();
     const day = lab.data.bigDay;
     await lab.startWorker();
