@@ -8,6 +8,11 @@
 #   scripts/services.sh env                 `export NAME=value` lines for eval
 #
 # SERVICE is one of: postgres temporal seaweedfs (default: all).
+# SERVICES_INSTANCE=NAME selects a separate named instance (e.g. `chaos`, which the chaos suite
+# stops and restarts at will): every port is the default + 50 (PG 55482, Temporal 7283 / UI 8283 /
+# HTTP 7293 / metrics 7294, S3 8383, weed master 9383, volume 18130, filer 18938, gRPC +10000), data,
+# pid files and logs live under .local/instances/NAME/, and the binaries in .local/venv are shared.
+# A named instance always runs its own services (addresses in the environment or .env are ignored).
 # STATE in `status` is one of: running | stopped | external | foreign
 #   external = an address was given in the environment, this script leaves it alone
 #   foreign  = the port answers but the process was not started from this checkout
@@ -46,6 +51,28 @@ WEED_FILER_PORT=18888 # gRPC 28888
 
 TEMPORAL_SEARCH_ATTRIBUTES=(UaIntegrationId=Keyword UaAppId=Keyword UaExportDay=Datetime UaRunKind=Keyword)
 
+# A named instance: own ports (a fixed, documented offset) and own state; see the header.
+INSTANCE="${SERVICES_INSTANCE:-}"
+DATA_ROOT="$LOCAL"
+if [[ -n "$INSTANCE" ]]; then
+  [[ "$INSTANCE" =~ ^[a-z0-9][a-z0-9-]{0,30}$ ]] || { echo "[services] error: SERVICES_INSTANCE must match [a-z0-9][a-z0-9-]*" >&2; exit 1; }
+  INSTANCE_PORT_OFFSET=50
+  DATA_ROOT="$LOCAL/instances/$INSTANCE"
+  RUN_DIR="$DATA_ROOT/run"
+  LOG_DIR="$DATA_ROOT/logs"
+  PG_PORT=$((PG_PORT + INSTANCE_PORT_OFFSET))
+  TEMPORAL_PORT=$((TEMPORAL_PORT + INSTANCE_PORT_OFFSET))
+  TEMPORAL_UI_PORT=$((TEMPORAL_UI_PORT + INSTANCE_PORT_OFFSET))
+  TEMPORAL_HTTP_PORT=$((TEMPORAL_HTTP_PORT + INSTANCE_PORT_OFFSET))
+  TEMPORAL_METRICS_PORT=$((TEMPORAL_METRICS_PORT + INSTANCE_PORT_OFFSET))
+  S3_PORT=$((S3_PORT + INSTANCE_PORT_OFFSET))
+  WEED_MASTER_PORT=$((WEED_MASTER_PORT + INSTANCE_PORT_OFFSET))
+  WEED_VOLUME_PORT=$((WEED_VOLUME_PORT + INSTANCE_PORT_OFFSET))
+  WEED_FILER_PORT=$((WEED_FILER_PORT + INSTANCE_PORT_OFFSET))
+  # the caller's addresses belong to the default services, never to this instance
+  unset DATABASE_URL TEMPORAL_ADDRESS LOCAL_S3_ENDPOINT TEMPORAL_UI_URL
+fi
+
 DEFAULT_DATABASE_URL="postgres://$PG_USER:$PG_PASSWORD@$LOOPBACK:$PG_PORT/$PG_DB"
 DEFAULT_TEMPORAL_ADDRESS="$LOOPBACK:$TEMPORAL_PORT"
 DEFAULT_TEMPORAL_UI_URL="http://$LOOPBACK:$TEMPORAL_UI_PORT"
@@ -56,7 +83,7 @@ STOP_TIMEOUT="${SERVICES_STOP_TIMEOUT:-40}"
 
 # ---------------------------------------------------------------- environment
 # .env first, but values already exported by the caller take precedence.
-if [[ -f "$ROOT/.env" ]]; then
+if [[ -f "$ROOT/.env" && -z "${SERVICES_INSTANCE:-}" ]]; then
   _caller_env="$(export -p)"
   set -a
   # shellcheck disable=SC1091
@@ -226,7 +253,7 @@ ensure_binaries() { # which: temporal seaweedfs
 }
 
 # ---------------------------------------------------------------- temporal
-TEMPORAL_DIR="$LOCAL/temporal"
+TEMPORAL_DIR="$DATA_ROOT/temporal"
 TEMPORAL_LOG="$LOG_DIR/temporal.log"
 TBIN="$VENV/bin/temporal"
 
@@ -302,7 +329,7 @@ temporal_up() {
 }
 
 # ---------------------------------------------------------------- seaweedfs
-WEED_DIR="$LOCAL/seaweedfs"
+WEED_DIR="$DATA_ROOT/seaweedfs"
 WEED_LOG="$LOG_DIR/seaweedfs.log"
 WBIN="$VENV/bin/weed"
 
@@ -406,7 +433,7 @@ seaweedfs_up() {
 }
 
 # ---------------------------------------------------------------- postgres
-PG_DIR="$LOCAL/postgres"
+PG_DIR="$DATA_ROOT/postgres"
 PG_DATA="$PG_DIR/data"
 PG_LOG="$LOG_DIR/postgres.log"
 

@@ -1,9 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
-// Node 20 is this project's chosen runtime; the SDK's notice about its future Node 22 floor is noise in
-// every log. Users can still opt back in by setting the variable to "false".
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 export interface StorageConfig {
   endpoint: string;
   region: string;
@@ -18,7 +14,7 @@ export interface StorageConfig {
  * path-style, and bounded connect / idle timeouts so a dead endpoint fails an attempt instead of
  * hanging it.
  */
-export function createS3Client(cfg: StorageConfig): S3Client {
+export function createS3Client(cfg: StorageConfig, opts: { requestTimeoutMs?: number } = {}): S3Client {
   return new S3Client({
     endpoint: cfg.endpoint,
     region: cfg.region || 'us-east-1',
@@ -28,7 +24,10 @@ export function createS3Client(cfg: StorageConfig): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Temporal owns retries with backoff; the SDK's own retries stay short so heartbeats keep flowing.
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+    // A request whose socket goes quiet for this long fails, so the SDK and then Temporal retry it. The
+    // handler only logs a warning unless told to throw, and an activity that keeps heartbeating while
+    // one request hangs would otherwise wait on it for good (found by the chaos suite's stalls).
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: opts.requestTimeoutMs ?? 120_000, throwOnRequestTimeout: true },
   });
 }
 

@@ -1,0 +1,48 @@
+import { between, emptyOutcome, sleep, type Scenario } from '../scenario.js';
+import { keepOneWorker, unexpectedExits, uploadUnderway } from './common.js';
+
+/**
+ * 1. Worker SIGKILL mid-upload, several times in one export, a fresh worker started after each; every
+ * other run has two workers on the queue and kills one of them without a replacement.
+ */
+export const workerKill: Scenario = {
+  id: 'worker-kill',
+  title: 'Worker SIGKILL mid-upload (repeated; two workers with one killed)',
+  async run(lab, { rnd, runIndex, quick }) {
+    const out = emptyOutcome();
+    const twoWorkers = runIndex % 2 === 1;
+    // Full run (6 runs): 3 × 9 + 3 = 30 kills.
+    const kills = twoWorkers ? 1 : quick ? 1 : 9;
+    const integration = await lab.integration();
+    const day = lab.data.bigDay;
+    await lab.startWorker();
+    if (twoWorkers) await lab.startWorker();
+    const wf = await lab.backfill(integration, day, day);
+    let attempt = 0;
+    let lastFault = 0;
+    for (let k = 0; k < kills; k++) {
+      const seen = await uploadUnderway(lab, integration.id, day, { afterAttempt: attempt });
+      attempt = seen.attempt;
+      await sleep(between(rnd, 300, 2_500));
+      // The worker running the upload is unknown with two workers: kill one at random, as a crash would.
+      const alive = lab.workers.filter((w) => w.alive());
+      const victim = alive[Math.floor(rnd() * alive.length)]!;
+      await victim.kill('SIGKILL');
+      lastFault = Date.now();
+      out.faults++;
+      if (!twoWorkers) await lab.startWorker();
+    }
+    out.notes.push(twoWorkers ? 'two workers, one killed' : `${kills} kill(s), worker restarted after each`);
+    const closed = lab.waitClosed(wf, 600_000);
+    const keeper = keepOneWorker(lab, closed);
+    const status = await closed;
+    await keeper;
+    out.faultToDeliveredMs.push(Date.now() - lastFault);
+    if (status !== 'COMPLETED') out.notes.push(`backfill closed ${status}`);
+    const v = await lab.verify(integration, [day]);
+    out.verdicts = v.verdicts;
+    out.openUploads = v.openUploads;
+    out.notes.push(...unexpectedExits(lab));
+    return out;
+  },
+};

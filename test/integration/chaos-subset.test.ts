@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { down, up } from '../chaos/instance.js';
+import type { ScenarioFigures } from '../chaos/report.js';
+import { runSuite } from '../chaos/run.js';
+import { SCENARIOS } from '../chaos/scenarios/index.js';
+
+/**
+ * The CI subset of the chaos suite: one run of each scenario on small data, on the suite's own service
+ * instance (it stops and restarts those services, never the ones the other test files use).
+ */
+let figs: ScenarioFigures[] = [];
+
+beforeAll(async () => {
+  await up();
+  figs = await runSuite({ scenarios: SCENARIOS.map((s) => s.id), runs: 1, seed: Number(process.env.CHAOS_SEED ?? 1), quick: true });
+}, 1_200_000);
+afterAll(async () => {
+  if (!process.env.CHAOS_KEEP_SERVICES) await down();
+}, 120_000);
+
+describe('chaos subset: one of each scenario on small data', () => {
+  for (const s of SCENARIOS) {
+    it(`${s.id}: every day exact, 0 lost, 0 duplicated, 0 open uploads, the worker survived`, () => {
+      const f = figs.find((x) => x.id === s.id)!;
+      expect(f.skipped).toBeNull();
+      expect(f.runs).toBe(1);
+      expect(f.problems).toEqual([]);
+      expect(f.notes.filter((n) => n.startsWith('ERROR') || n.startsWith('BUG') || n.includes('closed'))).toEqual([]);
+      expect(f.daysChecked).toBeGreaterThan(0);
+      expect(f.daysExact).toBe(f.daysChecked);
+      expect(f.rowsLost).toBe(0);
+      expect(f.rowsDuplicated).toBe(0);
+      expect(f.openUploads).toBe(0);
+      expect(f.faults).toBeGreaterThan(0);
+      expect(f.workerDied).toBe(0);
+    });
+  }
+});
