@@ -9,6 +9,7 @@ import { loadEnv, type Env } from '../../src/config/env.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createIntegration, type Integration } from '../../src/integrations/repo.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { seedData, type DataSet, type DataSize } from './data.js';
 import { instanceEnv } from './instance.js';
 import { spawnProc, type Proc } from './processes.js';
@@ -88,6 +89,8 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
     others,
     async startWorker(extra = {}) {
       const n = ++workerNo;
+      // A port free right now: a fixed formula could land on another service's port on this host.
+      const [sdkMetricsPort] = await freePorts(1);
       const w = await spawnProc({
         name: `worker-${n}`,
         entry: 'src/worker/main.ts',
@@ -99,7 +102,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
           PART_SIZE_MIB: '5',
           WORKER_METRICS_PORT: '0',
           // each worker its own SDK exporter port, so two workers on the host never collide
-          TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${20_000 + (process.pid % 2_000) * 10 + (n % 10)}`,
+          TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
           WORKFLOW_BUNDLE_PATH: opts.bundlePath,
           LOG_LEVEL: 'info',
           ...extra,

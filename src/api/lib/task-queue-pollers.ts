@@ -1,5 +1,8 @@
-import { google, temporal } from '@temporalio/proto';
+// @temporalio/proto is CommonJS: Node's ESM loader (tsx, compiled JS) sees only its default export.
+import proto, { type google, type temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
+
+const { TaskQueueType } = proto.temporal.api.enums.v1;
 
 /**
  * Whether any worker polls the task queue, from Temporal's DescribeTaskQueue (the server's own record
@@ -26,8 +29,8 @@ export interface WorkerStatus {
 export const POLLER_RECENT_MS = 90_000;
 
 const TYPES: [PollerType, temporal.api.enums.v1.TaskQueueType][] = [
-  ['workflow', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
-  ['activity', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+  ['workflow', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+  ['activity', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
 ];
 
 function millis(ts: google.protobuf.ITimestamp | null | undefined): number | null {
