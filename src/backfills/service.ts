@@ -83,6 +83,18 @@ export interface BackfillRead extends BackfillProgress {
   worker: WorkerStatus;
 }
 
+/** The backfill's handle and what Temporal records of it; an id of another integration or none is not found. */
+async function describeBackfill(client: Client, integrationId: string, backfillId: string) {
+  assertBackfillOf(integrationId, backfillId);
+  const handle = client.workflow.getHandle(backfillId);
+  try {
+    return { handle, description: await handle.describe() };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
+    throw err;
+  }
+}
+
 export interface ReadBackfillDeps {
   client: Client;
   pool: Pool;
@@ -98,16 +110,8 @@ export interface ReadBackfillDeps {
  * ledger (every attempt of every day is an export_runs row). Never waits on a worker that is not there.
  */
 export async function readBackfill(deps: ReadBackfillDeps, integrationId: string, backfillId: string): Promise<BackfillRead> {
-  assertBackfillOf(integrationId, backfillId);
   const { client } = deps;
-  const handle = client.workflow.getHandle(backfillId);
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
-    throw err;
-  }
+  const { handle, description } = await describeBackfill(client, integrationId, backfillId);
   const closed = description.closeTime !== undefined;
   const finishedAt = description.closeTime ? description.closeTime.toISOString() : null;
   const closedStatus: BackfillStatus | null = closedBackfillStatus(description.status.name);
@@ -186,15 +190,7 @@ export async function getBackfill(
   integrationId: string,
   backfillId: string,
 ): Promise<BackfillProgress & { workflowId: string; runId: string }> {
-  assertBackfillOf(integrationId, backfillId);
-  const handle = client.workflow.getHandle(backfillId);
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
-    throw err;
-  }
+  const { handle, description } = await describeBackfill(client, integrationId, backfillId);
   const progress = await handle.query(backfillProgressQuery);
   const closedStatus: BackfillStatus | null = closedBackfillStatus(description.status.name);
   return {

@@ -6,7 +6,7 @@
  */
 import { CreateBucketCommand, HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NativeConnection } from '@temporalio/worker';
-import { loadEnv, partSizeBytes } from '../config/env.js';
+import { loadEnv } from '../config/env.js';
 import { keyringFromEnv } from '../config/keyring.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
@@ -16,7 +16,7 @@ import { localS3Client } from '../s3/client.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { listIntegrations } from '../integrations/repo.js';
-import { createExportWorker } from '../worker/worker.js';
+import { createExportWorker, workerSettingsFromEnv } from '../worker/worker.js';
 import { getBackfill, startBackfill } from '../backfills/service.js';
 import { workflowListUiUrl, workflowUiUrl } from '../temporal/links.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from './generate.js';
@@ -83,12 +83,11 @@ await reconcileSchedules(client, await listIntegrations(pool), { taskQueue: env.
 
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const worker = await createExportWorker({
+  ...workerSettingsFromEnv(env),
   connection,
-  namespace: env.TEMPORAL_NAMESPACE,
-  taskQueue: env.TEMPORAL_TASK_QUEUE,
   pool,
   keyring,
-  partSize: partSizeBytes(env),
+  client,
   log: log.child({ component: 'worker' }),
 });
 const workerDone = worker.run();

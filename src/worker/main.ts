@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startMetricsServer } from '../metrics/server.js';
-import { loadEnv, partSizeBytes } from '../config/env.js';
+import { loadEnv } from '../config/env.js';
 import { keyringFromEnv } from '../config/keyring.js';
 import { createPool } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
@@ -8,7 +8,7 @@ import { listIntegrations } from '../integrations/repo.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { createLogger } from '../logging.js';
-import { createExportWorker, prebuildWorkflowBundle } from './worker.js';
+import { createExportWorker, prebuildWorkflowBundle, workerSettingsFromEnv } from './worker.js';
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
@@ -50,17 +50,14 @@ if (prebuilt !== null && !existsSync(prebuilt)) {
 const workflowBundlePath = prebuilt ?? prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
 log.info({ workflowBundle: workflowBundlePath, prebuilt: prebuilt !== null }, 'workflow bundle');
 const worker = await createExportWorker({
+  ...workerSettingsFromEnv(env),
   connection,
-  namespace: env.TEMPORAL_NAMESPACE,
-  taskQueue: env.TEMPORAL_TASK_QUEUE,
   pool,
   keyring,
-  partSize: partSizeBytes(env),
   partDelayMs,
   log,
   workflowBundlePath,
   client,
-  maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
 });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.

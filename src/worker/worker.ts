@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../config/env.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, partSizeBytes, type Env } from '../config/env.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
@@ -26,6 +26,18 @@ export const WORKFLOWS_PATH = (() => {
   }
   throw new Error('workflows/index not found');
 })();
+
+/** What a worker process takes from its environment: the worker process and npm start's worker alike. */
+export function workerSettingsFromEnv(
+  env: Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'PART_SIZE_MIB' | 'WORKER_MAX_CACHED_WORKFLOWS'>,
+): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'maxCachedWorkflows'> {
+  return {
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    partSize: partSizeBytes(env),
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+  };
+}
 
 export interface ExportWorkerOptions {
   connection: NativeConnection;

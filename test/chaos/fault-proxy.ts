@@ -2,6 +2,7 @@ import { Agent, createServer, request as httpRequest, type ClientRequest, type I
 import type { AddressInfo, Socket } from 'node:net';
 import { Transform, pipeline, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rng } from '../../src/dev/generate.js';
 
 /**
  * A fault-injecting HTTP proxy for the chaos suite, put between the S3 client and the S3 service.
@@ -184,17 +185,8 @@ export function classifyS3Request(method: string, path: string, query: URLSearch
 
 // ---- dice --------------------------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1); reproducibility matters here, not quality. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32, as the demo data uses): the same seed, the same faults. */
+export const seededRandom = rng;
 
 // ---- pacing ------------------------------------------------------------------------------------------
 
