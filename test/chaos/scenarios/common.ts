@@ -10,6 +10,11 @@ import { sleep } from '../scenario.js';
 // PENDING_ACTIVITY_STATE_STARTED (@temporalio/proto's enum is not importable as ESM).
 const STARTED = 2;
 
+/** Thrown when the export finished before a fault could land in it: the run's earlier faults still count. */
+export class ExportAlreadyClosed extends Error {
+  override name = 'ExportAlreadyClosed';
+}
+
 export async function uploadUnderway(
   lab: Lab,
   integrationId: string,
@@ -21,7 +26,7 @@ export async function uploadUnderway(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const d = await handle.describe().catch(() => null);
-    if (d && d.status.name !== 'RUNNING') throw new Error(`export of ${day} closed (${d.status.name}) before the fault could be injected`);
+    if (d && d.status.name !== 'RUNNING') throw new ExportAlreadyClosed(`export of ${day} closed (${d.status.name}) before the fault could be injected`);
     const pending = d?.raw.pendingActivities?.find((a) => a.activityType?.name === 'uploadParts' && Number(a.state) === STARTED);
     if (pending) {
       const payload = pending.heartbeatDetails?.payloads?.[0]?.data;
