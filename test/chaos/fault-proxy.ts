@@ -373,6 +373,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     upstream.on('response', (up: IncomingMessage) => {
       event.status = up.statusCode ?? null;
       if (event.op === 'UploadPart') finish();
+      // The client may be gone already (a worker killed as its part landed): drain the answer, relay nothing.
+      if (res.destroyed || socket.destroyed) {
+        up.resume();
+        return;
+      }
 
       if (action?.type === 'drop-response') {
         up.resume();
