@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type { BackfillView } from '../../src/cli/types.js';
 
 /** A running three-day backfill as GET …/backfills/:id returns it; tests override what they vary. */
@@ -26,4 +27,13 @@ export function backfillView(over: Partial<BackfillView> = {}): BackfillView {
     worker: { taskQueue: 'ua-export', polling: true, lastAccessTime: '2026-05-13T10:00:00.000Z', pollers: { workflow: 1, activity: 1 } },
     ...over,
   };
+}
+
+/** A stream standing in for stdout or stderr that keeps what the CLI wrote. */
+export function sink(): PassThrough & { text(): string } {
+  const s = new PassThrough() as PassThrough & { text(): string };
+  const chunks: Buffer[] = [];
+  s.on('data', (c: Buffer) => chunks.push(c));
+  s.text = () => Buffer.concat(chunks).toString('utf8');
+  return s;
 }

@@ -1,18 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { sink } from '../helpers/cli-fixtures.js';
 import { CliError } from '../../src/cli/client.js';
 import type { CliIo, CommandGroup } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/program.js';
 
 /** fetchAndRender, the action of every simple command, run through runCli with a test command group. */
-
-function sink(): PassThrough & { text(): string } {
-  const s = new PassThrough() as PassThrough & { text(): string };
-  const chunks: Buffer[] = [];
-  s.on('data', (c: Buffer) => chunks.push(c));
-  s.text = () => Buffer.concat(chunks).toString('utf8');
-  return s;
-}
 
 type Answer = { status: number; body: unknown };
 type Seen = { args?: unknown; opts?: unknown; viewArgs?: unknown; requests: number };

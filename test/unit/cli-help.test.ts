@@ -1,19 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { sink } from '../helpers/cli-fixtures.js';
 import type { CliIo, CommandGroup } from '../../src/cli/context.js';
 import { CliCommand, commandOverview } from '../../src/cli/help.js';
 import { buildProgram, COMMAND_GROUPS, runCli } from '../../src/cli/program.js';
 
 /** The root help's "All commands" overview, generated from commander's command tree. */
-
-function sink(): PassThrough & { text(): string } {
-  const s = new PassThrough() as PassThrough & { text(): string };
-  const chunks: Buffer[] = [];
-  s.on('data', (c: Buffer) => chunks.push(c));
-  s.text = () => Buffer.concat(chunks).toString('utf8');
-  return s;
-}
 
 function io(): CliIo & { stdout: ReturnType<typeof sink>; stderr: ReturnType<typeof sink> } {
   return { stdout: sink(), stderr: sink(), stdin: new PassThrough(), env: { UA_EXPORT_TOKEN: 'tok' }, fetch: async () => new Response('{}') };

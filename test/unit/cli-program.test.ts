@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { backfillView } from '../helpers/cli-fixtures.js';
+import { backfillView, sink } from '../helpers/cli-fixtures.js';
 import { runCli, type CliIo } from '../../src/cli/program.js';
 
 /** runCli end to end with a fake API: which requests each command line makes, what it prints, its exit code. */
@@ -10,14 +10,6 @@ type Route = (call: Call) => { status: number; body: unknown } | undefined;
 
 const INTEGRATION = '6f1c2b1e-8d0a-4c7e-9a51-0c1d2e3f4a5b';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
-
-function sink(): PassThrough & { text(): string } {
-  const s = new PassThrough() as PassThrough & { text(): string };
-  const chunks: Buffer[] = [];
-  s.on('data', (c: Buffer) => chunks.push(c));
-  s.text = () => Buffer.concat(chunks).toString('utf8');
-  return s;
-}
 
 async function run(argv: string[], route: Route, opts: { env?: Record<string, string>; stdin?: string } = {}) {
   const calls: Call[] = [];
