@@ -12,6 +12,7 @@
 # stops and restarts at will): every port is the default + 50 (PG 55482, Temporal 7283 / UI 8283 /
 # HTTP 7293 / metrics 7294, S3 8383, weed master 9383, volume 18130, filer 18938, gRPC +10000), data,
 # pid files and logs live under .local/instances/NAME/, and the binaries in .local/venv are shared.
+# SERVICES_PORT_OFFSET=N picks another offset for a second named instance running at the same time.
 # A named instance always runs its own services (addresses in the environment or .env are ignored).
 # STATE in `status` is one of: running | stopped | external | foreign
 #   external = an address was given in the environment, this script leaves it alone
@@ -56,7 +57,10 @@ INSTANCE="${SERVICES_INSTANCE:-}"
 DATA_ROOT="$LOCAL"
 if [[ -n "$INSTANCE" ]]; then
   [[ "$INSTANCE" =~ ^[a-z0-9][a-z0-9-]{0,30}$ ]] || { echo "[services] error: SERVICES_INSTANCE must match [a-z0-9][a-z0-9-]*" >&2; exit 1; }
-  INSTANCE_PORT_OFFSET=50
+  # 50 by default; a second named instance running at the same time needs another offset
+  # (e.g. 200 or 400: not 100, which lands the UI on the default S3 port).
+  INSTANCE_PORT_OFFSET="${SERVICES_PORT_OFFSET:-50}"
+  [[ "$INSTANCE_PORT_OFFSET" =~ ^[1-9][0-9]{1,3}$ ]] || { echo "[services] error: SERVICES_PORT_OFFSET must be a whole number from 10 to 9999" >&2; exit 1; }
   DATA_ROOT="$LOCAL/instances/$INSTANCE"
   RUN_DIR="$DATA_ROOT/run"
   LOG_DIR="$DATA_ROOT/logs"
