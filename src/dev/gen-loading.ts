@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadingDoc } from '../src/export/recipes/loading-doc.js';
+import { loadingDoc } from '../export/recipes/loading-doc.js';
 
-const target = fileURLToPath(new URL('../docs/LOADING.md', import.meta.url));
+const target = fileURLToPath(new URL('../../docs/LOADING.md', import.meta.url));
 writeFileSync(target, loadingDoc());
 console.log(`wrote ${target}`);
