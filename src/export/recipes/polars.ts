@@ -17,7 +17,7 @@ export function polarsRecipe(f: LoadingFormat, root: string): string {
   const scan =
     f.format === 'parquet'
       ? `pl.scan_parquet(files, schema=SCHEMAS[table], hive_partitioning=False, include_file_paths="_path")`
-      : `pl.scan_csv(files, schema=SCHEMAS[table], has_header=True, quote_char='"', missing_utf8_is_empty_string=False, include_file_paths="_path")`;
+      : `pl.scan_csv(files, schema=SCHEMAS[table], has_header=True, quote_char='"', include_file_paths="_path")`;
   return [
     'import glob',
     '',
