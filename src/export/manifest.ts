@@ -21,7 +21,8 @@ export interface ManifestFacts {
 
 /**
  * The manifest's keys in the order they are written: part of the format (README, "What a day's export
- * writes"), so a reader diffing or grepping manifests line by line sees them in the same place.
+ * writes"), so a reader diffing or grepping manifests line by line sees them in the same place. Keys
+ * in OPTIONAL_MANIFEST_KEYS appear only where they apply, in their place in this order.
  */
 export const MANIFEST_KEYS = [
   'schemaVersion',
@@ -32,6 +33,7 @@ export const MANIFEST_KEYS = [
   'key',
   'rows',
   'bytes',
+  'uncompressedBytes',
   'sha256',
   'etag',
   'parts',
@@ -46,6 +48,9 @@ export const MANIFEST_KEYS = [
   'runId',
   'exportedAt',
 ] as const;
+
+/** A compressed file's size before compression: only in manifests of compressed formats. */
+export const OPTIONAL_MANIFEST_KEYS: readonly string[] = ['uncompressedBytes'];
 
 /** The `_manifest.json` that vouches for one exported file; its fields and their order are part of the format. */
 export function buildManifest(f: ManifestFacts) {

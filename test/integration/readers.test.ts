@@ -198,6 +198,7 @@ describe.each(FORMATS)('the %s recipes, run by the real readers on an exported t
   const manifests = new Map<string, { table: string; day: string; rows: number }>();
 
   beforeAll(async () => {
+    // csv is every integration's default; another format is chosen here with the integration's format field.
     integration = await h.integration({ settings: { sendUserAttributes: true, includeEventsWithoutProfile: true } });
     for (const [i, day] of DAYS.entries()) {
       if (day === EMPTY_DAY) continue;
