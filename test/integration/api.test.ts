@@ -373,7 +373,9 @@ describe('backfill through the API', () => {
     const keys = await h.listKeys(`${i.folder}/`);
     expect(keys.filter((k) => k.endsWith('.csv'))).toHaveLength(14);
     expect(keys.filter((k) => k.endsWith('/_manifest.json'))).toHaveLength(14);
-    expect(keys).toHaveLength(28);
+    // One schema per table folder, however many days were exported.
+    expect(keys.filter((k) => k.endsWith('/_schema.json'))).toEqual([`${i.folder}/campaign_metrics/_schema.json`, `${i.folder}/ua_events/_schema.json`]);
+    expect(keys).toHaveLength(30);
     for (const [day, { events, metrics }] of data) {
       const ev = objectKeys(i.bucket, i.folder, 'ua_events', day);
       const me = objectKeys(i.bucket, i.folder, 'campaign_metrics', day);
