@@ -114,6 +114,11 @@ if (dayRuns.length >= 60) {
 // RSS by tenths of the run, so a climb shows as well as the peak.
 const tenths = Array.from({ length: 10 }, (_, i) => report.samples.filter((s) => Math.floor((s.t / (report.samples.at(-1)?.t ?? 1)) * 10) === i));
 lines.push(`RSS max per tenth of the run: ${tenths.map((t) => (t.length ? (Math.max(...t.map((s) => s.rss)) / 2 ** 20).toFixed(0) : '–')).join(', ')} MiB`);
+const sm = b?.end.smaps;
+if (b && sm)
+  lines.push(
+    `at the end: main heap ${MiB(b.end.heapUsed)} used / ${MiB(b.end.heapTotal)}, external ${MiB(b.end.external)}; smaps: file ${MiB(sm.file)}, anon in ≥1 MiB mappings ${MiB(sm.anonLarge)}, anon in small mappings ${MiB(sm.anonSmall)}`,
+  );
 lines.push(
   `descriptors ${report.metrics.fds.first} → ${report.metrics.fds.last} (peak ${report.metrics.fds.peak}); threads peak ${report.metrics.threads.peak}`,
 );

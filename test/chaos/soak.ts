@@ -45,7 +45,7 @@ import { startBackfill } from '../../src/backfills/service.js';
 import type { BackfillProgress } from '../../workflows/backfill.js';
 import { buildDockerLikeWorker, dockerWorkerSpec, type DockerLikeWorker } from '../../bench/compiled-worker.js';
 import { freePorts } from '../../bench/free-ports.js';
-import { machineInfo, memStatus, type MachineInfo } from '../../bench/proc.js';
+import { machineInfo, memStatus, smapsBreakdown, type MachineInfo, type SmapsBreakdown } from '../../bench/proc.js';
 import { BENCH_BUCKET, adminS3, emptyPrefix, ensureBenchDatabase, ensureBucket, ensureNamespace } from '../../bench/setup.js';
 import { spawnWorker, type WorkerProcess } from '../../bench/worker-process.js';
 
@@ -102,6 +102,8 @@ export interface Sample {
   heapTotal: number;
   external: number;
   cachedWorkflows: number;
+  /** Taken at backfill ends only: where the resident memory lives (file pages, large and small anonymous mappings). */
+  smaps?: SmapsBreakdown;
 }
 
 export type Metric =
@@ -477,6 +479,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       await sampling;
       const end = await take();
       if (!end) throw new Error(`worker pid ${pid} is gone; log ${logFile}`);
+      end.smaps = smapsBreakdown(pid) ?? undefined;
       ends.push(end);
       backfills.push({
         index,
@@ -492,7 +495,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         `backfill ${index}: ${progress.completedDays}/${progress.totalDays} days, ${progress.failedDays.length} failed, ${seconds.toFixed(1)} s; ` +
           `RSS ${(end.rss / 2 ** 20).toFixed(1)} MiB, HWM ${(end.hwm / 2 ** 20).toFixed(1)} MiB, fds ${end.fds}, pg ${end.pgConnections}, ` +
           `tcp pg/temporal/s3/listening/other ${end.sockets.postgres}/${end.sockets.temporal}/${end.sockets.s3}/${end.sockets.listening}/${end.sockets.other}, threads ${end.threads}; ` +
-          `heap ${(end.heapUsed / 2 ** 20).toFixed(1)}/${(end.heapTotal / 2 ** 20).toFixed(1)} MiB, external ${(end.external / 2 ** 20).toFixed(1)} MiB, cached workflows ${end.cachedWorkflows}`,
+          `heap ${(end.heapUsed / 2 ** 20).toFixed(1)}/${(end.heapTotal / 2 ** 20).toFixed(1)} MiB, external ${(end.external / 2 ** 20).toFixed(1)} MiB, cached workflows ${end.cachedWorkflows}` +
+          (end.smaps
+            ? `; smaps: file ${MiB(end.smaps.file)}, anon ≥1 MiB mappings ${MiB(end.smaps.anonLarge)}, anon small mappings ${MiB(end.smaps.anonSmall)}`
+            : ''),
       );
       await opts.afterBackfill?.({ index, integrationId: integration.id, workflowId: info.workflowId, client, pool });
       // The objects are not what is measured: keep the shared bucket from filling up.
