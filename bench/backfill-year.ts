@@ -61,6 +61,8 @@ const report = await runSoak({
   days,
   rowsPerDay,
   appId: YEAR_APP_ID,
+  // Not the soak's: a soak started meanwhile empties its database's integrations, which ended one year run here.
+  database: 'ua_export_backfill_year',
   from: '2024-01-01',
   concurrency: values.concurrency ? positive('concurrency', values.concurrency) : undefined,
   workerEnv: Object.fromEntries(

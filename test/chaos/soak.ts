@@ -64,6 +64,11 @@ export interface SoakOptions {
   days?: number;
   /** ua_events rows per day (default 300). */
   rowsPerDay?: number;
+  /**
+   * The database the worker and the seeded days live in (default SOAK_DB). The run empties its
+   * integrations table at start, so two runs at once must not share one.
+   */
+  database?: string;
   /** The app whose days are seeded and exported (default the soak's own). */
   appId?: string;
   /** The first day of every backfill (default 2025-01-01). */
@@ -340,7 +345,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const sampleMs = opts.sampleMs ?? 1_000;
   const runId = `${Date.now().toString(36)}-${process.pid}`;
 
-  const url = await ensureBenchDatabase(env, SOAK_DB);
+  const database = opts.database ?? SOAK_DB;
+  const url = await ensureBenchDatabase(env, database);
   const pool = createPool(url, 2);
   const s3 = adminS3(env);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
@@ -417,7 +423,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
       const pgPorts = tcp.filter((s) => s.remote === ports.postgres).map((s) => s.local);
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND client_port = ANY($2::int[])', [
-        SOAK_DB,
+        database,
         pgPorts,
       ]);
       const gauges = await scrape(metricsUrl);
