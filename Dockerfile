@@ -31,6 +31,10 @@ COPY --from=build /app/migrations ./migrations
 # than Node 20's did, and their arenas kept RSS growing over back-to-back backfills. Two arenas keep it
 # flat (docs/BENCHMARKS.md, "Soak" and the Node 24 results).
 ENV MALLOC_ARENA_MAX=2
+# A running upload holds UPLOAD_PARTS_IN_FLIGHT + 1 part buffers: 8 MiB parts halve that memory, at the
+# same throughput in the bench, and still allow files of 78 GiB within S3's 10,000 parts
+# (docs/BENCHMARKS.md, issue 11).
+ENV PART_SIZE_MIB=8
 USER node
 # A 2 MiB young generation keeps the worker's RSS low at no measurable cost (docs/BENCHMARKS.md).
 CMD ["node", "--max-semi-space-size=2", "dist/src/worker/main.js"]

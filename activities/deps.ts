@@ -13,6 +13,8 @@ export interface ActivityDeps {
    * workflow input, so the API, schedules and backfills never have to agree with it.
    */
   partSize: number;
+  /** Parts of one file uploading while the next fills (UPLOAD_PARTS_IN_FLIGHT); default DEFAULT_PARTS_IN_FLIGHT. */
+  partsInFlight?: number;
   /** JSON log lines carry integration id, table, day and workflow id; never a credential. */
   log?: Logger;
   /**

@@ -33,10 +33,11 @@ export interface UploadPartsResult {
 export type UploadCheckpoint = Checkpoint & { partSize?: number };
 
 /**
- * Parts uploading per file while the next one fills: overlaps S3 with Postgres while memory stays
- * bounded at MAX_PARTS_IN_FLIGHT + 1 part buffers (figures in docs/BENCHMARKS.md).
+ * Parts uploading per file while the next one fills, unless the worker says otherwise
+ * (UPLOAD_PARTS_IN_FLIGHT): overlaps S3 with Postgres while memory stays bounded at that + 1 part
+ * buffers (figures in docs/BENCHMARKS.md).
  */
-export const MAX_PARTS_IN_FLIGHT = 3;
+export const DEFAULT_PARTS_IN_FLIGHT = 2;
 
 /**
  * A checkpoint rides on a throttled heartbeat, so a killed attempt may have landed parts the server
@@ -60,7 +61,8 @@ async function reportRebuild(input: UploadPartsInput, resume: UploadCheckpoint, 
 export function createUploadParts(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
   // One upload's worth of part buffers outlives each call, so back-to-back files reuse them.
-  const partBuffers = new BufferPool(MAX_PARTS_IN_FLIGHT + 1);
+  const partsInFlight = deps.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
+  const partBuffers = new BufferPool(partsInFlight + 1);
 
   /**
    * Streams the table-day out of Postgres and uploads it as equal-size parts. Heartbeats a checkpoint
@@ -87,7 +89,7 @@ export function createUploadParts(deps: ActivityDeps) {
         day: input.day,
         integration,
         partSize,
-        maxInFlight: MAX_PARTS_IN_FLIGHT,
+        maxInFlight: partsInFlight,
         buffers: partBuffers,
         resume,
         signal: abort.signal,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { sha256OfObject } from '../src/s3/multipart.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import type { exportDayWorkflow } from '../workflows/export-day.js';
 import { formatProfileSummary, loadProfile, summarizeProfile, type ProfileSummary } from './cpuprofile-summary.js';
-import { CpuGroups, machineInfo, postgresGroup, threadCpuDelta, threadTicks, waitForQuiet, type MachineInfo } from './proc.js';
+import { CLK_TCK, CpuGroups, machineInfo, postgresGroup, procStat, threadCpuDelta, threadTicks, waitForQuiet, type MachineInfo } from './proc.js';
 import {
   BENCH_BUCKET,
   BENCH_DB,
@@ -37,7 +37,7 @@ import {
   type DataPrep,
 } from './setup.js';
 import { RssSampler, spawnWorker, type WorkerProcess } from './worker-process.js';
-import { buildCompiledWorker } from './compiled-worker.js';
+import { buildCompiledWorker, buildDockerLikeWorker, type DockerLikeWorker } from './compiled-worker.js';
 import { freePorts } from './free-ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,7 +45,11 @@ const DOC = path.join(ROOT, 'docs', 'BENCHMARKS.md');
 const DOC_START = '<!-- bench:results:start (rewritten by `npm run bench -- --write-doc`) -->';
 const DOC_END = '<!-- bench:results:end -->';
 
-const BARS = { ratio: 0.6, rssMiB: 256, flatGrowth: 0.1 };
+/**
+ * ratio and rssMiB: the product spec's bars. bigDayRssMiB and cpuPerMillion: issue 11's big-day targets
+ * for the whole worker process (every thread, as /proc/<pid>/stat counts it) run as the Dockerfile runs it.
+ */
+const BARS = { ratio: 0.6, rssMiB: 256, bigDayRssMiB: 192, cpuPerMillion: 2.5, flatGrowth: 0.1 };
 
 const USAGE = `usage: npm run bench -- [options]
   --rows N[,N…]       events in the app-day (default 1000000); a list runs each size with a fresh worker
@@ -53,6 +57,9 @@ const USAGE = `usage: npm run bench -- [options]
   --part-size-mib M   the worker's PART_SIZE_MIB (default: the environment's, i.e. 16 MiB unless set)
   --trials T          exports per size (default 1), each after its own four baseline runs (2 sessions × 2 readers); the table
                       shows the fastest export and the fastest baseline, the details every trial
+  --docker            run the worker as the Dockerfile does (what npm run bench uses): compiled with tsc,
+                      the prebuilt workflow bundle, the node flags of its CMD and the environment of its ENV
+                      lines (NODE_ENV=production, MALLOC_ARENA_MAX, …)
   --compiled          investigation: run the worker from JS compiled with tsc into a temp dir
                       (node …/src/worker/main.js, no tsx) instead of node --import tsx src/worker/main.ts
   --worker-node-flags=F    investigation: extra node flags for the worker (space-separated; use the
@@ -74,6 +81,7 @@ const { values: opts } = parseArgs({
     'keep-objects': { type: 'boolean', default: false },
     trials: { type: 'string', default: '1' },
     compiled: { type: 'boolean', default: false },
+    docker: { type: 'boolean', default: false },
     'worker-node-flags': { type: 'string', default: '' },
     'worker-env': { type: 'string', default: '' },
     'write-doc': { type: 'boolean', default: false },
@@ -189,6 +197,10 @@ interface Trial {
   hwmAfter: number;
   rssSamples: number;
   cpu: { group: string; seconds: number }[];
+  /** The worker process's whole CPU time over the export (utime + stime of /proc/<pid>/stat: every thread, live or exited). */
+  workerProcessCpu: number;
+  /** MD5 + SHA-256 of the file's bytes in the bench process, right after the export: the hashing floor now. */
+  hashingFloor: number;
   workerThreads: { name: string; threads: number; seconds: number }[];
   timeline: string | null;
   /** CPU the rest of the machine used just before this trial (cores). */
@@ -241,10 +253,12 @@ async function main() {
   const leftovers = await emptyPrefix(s3, BENCH_BUCKET, 'bench/');
   if (leftovers) log(`removed ${leftovers} object(s) left by an earlier run`);
 
-  const entry = opts.compiled ? buildCompiledWorker(ROOT, log) : undefined;
+  const docker = opts.docker ? buildDockerLikeWorker(ROOT, log) : null;
+  if (docker) log(`worker as the Dockerfile runs it: node ${docker.nodeFlags.join(' ')} …/main.js; ${Object.keys(docker.env).join(', ')}`);
+  const entry = docker?.entry ?? (opts.compiled ? buildCompiledWorker(ROOT, log) : undefined);
   const results: SizeResult[] = [];
   try {
-    for (const rows of sizes) results.push(await runSize(rows, { env, benchUrl, pool, s3, client, keyring, entry }));
+    for (const rows of sizes) results.push(await runSize(rows, { env, benchUrl, pool, s3, client, keyring, entry, docker }));
   } finally {
     await pool.end();
     s3.destroy();
@@ -268,8 +282,10 @@ interface Ctx {
   s3: ReturnType<typeof adminS3>;
   client: Client;
   keyring: ReturnType<typeof keyringFromEnv>;
-  /** Compiled worker entry (--compiled), else the default tsx one. */
+  /** Compiled worker entry (--compiled, --docker), else the default tsx one. */
   entry: string | undefined;
+  /** --docker: the Dockerfile's node flags and environment for the worker. */
+  docker: DockerLikeWorker | null;
 }
 
 /** Ports free on 127.0.0.1 right now. */
@@ -298,6 +314,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
     WORKER_METRICS_PORT: String(metricsPort),
     TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
     ...(partSize ? { PART_SIZE_MIB: String(partSize / MiB) } : {}),
+    ...(ctx.docker?.env ?? {}),
     ...workerExtraEnv,
     DATABASE_URL: benchUrl,
     TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
@@ -312,7 +329,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
     env: workerEnv,
     logFile: path.join(tmp, `worker-${rows}.log`),
     entry: ctx.entry,
-    nodeFlags: [...workerNodeFlags, ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    nodeFlags: [...(ctx.docker?.nodeFlags ?? []), ...workerNodeFlags, ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
   });
   liveWorkers.add(worker);
   log(`worker ready in ${secs(worker.readyMs)}: ${worker.identity}; RSS ${fmtMiB(worker.atReady.rss)}, VmHWM ${fmtMiB(worker.atReady.hwm)}`);
@@ -425,6 +442,7 @@ async function runTrial(
     const rss = new RssSampler(worker.pid);
     const cpu = new CpuGroups(groupOf);
     const threadsBefore = threadTicks(worker.pid);
+    const processBefore = procStat(worker.pid)?.ticks ?? NaN;
     rss.start(100);
     cpu.start(250);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -445,6 +463,7 @@ async function runTrial(
     const exportMs = performance.now() - t0;
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const threadsAfter = threadTicks(worker.pid);
+    const processAfter = procStat(worker.pid)?.ticks ?? NaN;
     const file = result.value.files[0]!;
     if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
     log(
@@ -521,6 +540,8 @@ async function runTrial(
       hwmAfter: rss.lastHwm,
       rssSamples: rss.samples,
       cpu: cpu.seconds(),
+      workerProcessCpu: (processAfter - processBefore) / CLK_TCK,
+      hashingFloor: hashingFloorSeconds(file.bytes ?? 0),
       workerThreads: threadCpuDelta(worker.pid, threadsBefore, threadsAfter),
       timeline,
       backgroundCoresBefore: quiet.cores,
@@ -531,6 +552,28 @@ async function runTrial(
     if (integrationId) await deleteIntegration(pool, integrationId).catch(() => undefined);
     if (!opts['keep-objects']) await emptyPrefix(s3, BENCH_BUCKET, `${folder}/`).catch(() => undefined);
   }
+}
+
+/**
+ * CPU seconds this machine needs right now for the export's unavoidable hashing of `bytes`: one MD5
+ * and one SHA-256 pass, measured in this process. On a shared VM the same work costs more core-s
+ * while neighbours load it, so the worker's CPU is also given as a multiple of this floor measured in
+ * the same trial.
+ */
+function hashingFloorSeconds(bytes: number): number {
+  const chunk = Buffer.alloc(256 * 1024, 0x61);
+  const sample = 128 * 2 ** 20;
+  const before = process.cpuUsage();
+  const md5 = createHash('md5');
+  const sha = createHash('sha256');
+  for (let done = 0; done < sample; done += chunk.length) {
+    md5.update(chunk);
+    sha.update(chunk);
+  }
+  md5.digest();
+  sha.digest();
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) / 1e6) * (bytes / sample);
 }
 
 function renderReport(results: SizeResult[], m: MachineInfo): { text: string; markdown: string } {
@@ -552,6 +595,10 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       expRowsPs: r.best.resultRows / (r.best.exportMs / 1000),
       ratio: expMBps / baseMBps,
       timeRatio: r.baseline.ms / r.best.exportMs,
+      // Every trial counts: a cheap fastest trial must not hide an expensive one.
+      cpuPerMillion: (r.trials.reduce((a, t) => a + t.workerProcessCpu, 0) / r.trials.length / r.rows) * 1e6,
+      // What Postgres spent producing the same COPY stream in the fastest baseline run.
+      copyPostgresCpu: (r.baseline.cpu ?? []).filter((c) => c.group.startsWith('postgres')).reduce((a, c) => a + c.seconds, 0),
     };
   });
   const header = [
@@ -566,6 +613,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     'MB/s ratio',
     'time ratio',
     'uploadParts',
+    'worker CPU / 1M rows',
     'RSS at ready',
     'max RSS in export',
     'VmHWM',
@@ -583,6 +631,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     `${x.ratio.toFixed(2)}×`,
     `${x.timeRatio.toFixed(2)}×`,
     secs(x.r.best.uploadPartsMs),
+    `${x.cpuPerMillion.toFixed(2)} core-s`,
     fmtMiB(x.r.rssAtReady),
     fmtMiB(x.r.maxRssDuringExport),
     fmtMiB(x.r.hwmAtEnd),
@@ -599,7 +648,13 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       `${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`,
     );
     bars.push(
-      `${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}`,
+      `${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}; ` +
+        `big-day target ≤ ${BARS.bigDayRssMiB} MiB: ${x.r.hwmAtEnd <= BARS.bigDayRssMiB * MiB ? 'PASS' : 'MISS'}`,
+    );
+    bars.push(
+      `${fmtInt(x.r.rows)} rows: worker process CPU (utime + stime of /proc/<pid>/stat, every thread) ${x.cpuPerMillion.toFixed(2)} core-s per 1M rows ` +
+        `(${x.r.trials.map((t) => `${t.workerProcessCpu.toFixed(2)} core-s = ${(t.workerProcessCpu / t.hashingFloor).toFixed(2)}× the hashing floor measured after it`).join(', ')}; ${(x.cpuPerMillion / ((x.copyPostgresCpu / x.r.rows) * 1e6)).toFixed(2)}× what Postgres spent on the fastest COPY baseline) ` +
+        `(target ≤ ${BARS.cpuPerMillion}): ${x.cpuPerMillion <= BARS.cpuPerMillion ? 'PASS' : 'MISS'}`,
     );
   }
   if (results.length > 1) {
@@ -655,7 +710,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
         `    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`,
       );
       details.push(
-        `    worker CPU by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
+        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s (MD5 + SHA-256 of the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
       );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
       details.push(
@@ -675,7 +730,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
 
   const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
   const code = codeVersion();
-  const command = `npm run bench -- --rows ${sizes.join(',')}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const command = `npm run bench -- --rows ${sizes.join(',')}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
   const markdown = [

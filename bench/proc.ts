@@ -282,3 +282,40 @@ export function postgresGroup(pid: number, db: string): string {
   if (title[1] === 'autovacuum' || title.length < 4) return title.includes(db) ? 'postgres' : 'postgres (background)';
   return title[2] === db ? 'postgres' : 'other: postgres (other databases)';
 }
+
+/** Where a process's resident memory lives, from /proc/<pid>/smaps (bytes). */
+export interface SmapsBreakdown {
+  /** Pages of mapped files: the node binary, native addons (the Temporal core), shared libraries. */
+  file: number;
+  /** Anonymous memory in mappings of 1 MiB or more: glibc arenas and large buffers (part buffers are 8–16 MiB each). */
+  anonLarge: number;
+  /** Anonymous memory in smaller mappings: mostly V8 heap pages of every isolate (main thread and workflow threads). */
+  anonSmall: number;
+}
+
+export function smapsBreakdown(pid: number): SmapsBreakdown | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const out: SmapsBreakdown = { file: 0, anonLarge: 0, anonSmall: 0 };
+  let size = 0;
+  let anon = true;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      size = parseInt(head[2]!, 16) - parseInt(head[1]!, 16);
+      const name = head[3]!.trim();
+      anon = name === '' || name.startsWith('[');
+      continue;
+    }
+    if (!line.startsWith('Rss:')) continue;
+    const rss = Number(line.split(/\s+/)[1]) * 1024;
+    if (!anon) out.file += rss;
+    else if (size >= 2 ** 20) out.anonLarge += rss;
+    else out.anonSmall += rss;
+  }
+  return out;
+}

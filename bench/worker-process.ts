@@ -58,8 +58,15 @@ export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProce
     stdio: ['ignore', fd, fd, 'ipc'],
   });
   closeSync(fd);
+  // Whatever way this process ends (an error, process.exit on a second Ctrl-C), the worker must not
+  // outlive it: it would go on polling the task queue and holding its memory and connections.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      process.off('exit', killOnExit);
+      resolve({ code, signal });
+    }),
   );
 
   const startupChildren = new Map<number, { pid: number; argv: string; peakRss: number }>();

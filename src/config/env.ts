@@ -27,6 +27,9 @@ export const EnvSchema = Type.Object({
   LOCAL_S3_READONLY_ACCESS_KEY_ID: Type.String({ default: 'ua-export-readonly', minLength: 1 }),
   LOCAL_S3_READONLY_SECRET_ACCESS_KEY: Type.String({ default: 'ua-export-readonly-secret', minLength: 1 }),
   PART_SIZE_MIB: Type.Integer({ default: 16, minimum: 5, maximum: 5120 }),
+  // Parts of one file uploading while the next one fills (src/export/stream-parts.ts): each holds a
+  // part buffer, so memory per running upload is (this + 1) × PART_SIZE_MIB.
+  UPLOAD_PARTS_IN_FLIGHT: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),
   API_HOST: Type.String({ default: '127.0.0.1' }),
   API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   API_TOKENS: Type.String({ default: '' }),

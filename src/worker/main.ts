@@ -62,6 +62,14 @@ const worker = await createExportWorker({
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });
+// A parent that started this worker with an IPC channel (tests, npm start, bench, soak) may die without
+// stopping it (SIGKILL; or the tsx CLI, which SIGKILLs its child when a relayed signal is not
+// acknowledged within 30 ms): the channel closes then, and the worker stops rather than poll on as an
+// orphan. A deployed worker has no channel.
+process.once('disconnect', () => {
+  log.warn('parent process gone: shutting down');
+  worker.shutdown();
+});
 await worker.run();
 await connection.close();
 await client.connection.close();

@@ -29,12 +29,13 @@ export const WORKFLOWS_PATH = (() => {
 
 /** What a worker process takes from its environment: the worker process and npm start's worker alike. */
 export function workerSettingsFromEnv(
-  env: Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'PART_SIZE_MIB' | 'WORKER_MAX_CACHED_WORKFLOWS'>,
-): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'maxCachedWorkflows'> {
+  env: Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'PART_SIZE_MIB' | 'UPLOAD_PARTS_IN_FLIGHT' | 'WORKER_MAX_CACHED_WORKFLOWS'>,
+): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'maxCachedWorkflows'> {
   return {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     partSize: partSizeBytes(env),
+    partsInFlight: env.UPLOAD_PARTS_IN_FLIGHT,
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   };
 }
@@ -47,6 +48,8 @@ export interface ExportWorkerOptions {
   keyring: Keyring;
   /** Bytes per multipart part: PART_SIZE_MIB of the worker's environment. */
   partSize: number;
+  /** UPLOAD_PARTS_IN_FLIGHT of the worker's environment; the activity's default when unset. */
+  partsInFlight?: number;
   partDelayMs?: number;
   log?: Logger;
   /** Lets the orphaned-upload sweep ask whether a day's export is running; without it, age alone decides. */
@@ -94,6 +97,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       pool: opts.pool,
       keyring: opts.keyring,
       partSize: opts.partSize,
+      partsInFlight: opts.partsInFlight,
       partDelayMs: opts.partDelayMs,
       log: opts.log,
       ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),

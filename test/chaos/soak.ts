@@ -29,7 +29,6 @@
  *
  * runSoak() is the same run for the chaos suite; the CLI prints the report and exits 1 when the verdict fails.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,9 +43,9 @@ import { addDays, daysInRange } from '../../src/export/days.js';
 import { createIntegration, deleteIntegration } from '../../src/integrations/repo.js';
 import { startBackfill } from '../../src/backfills/service.js';
 import type { BackfillProgress } from '../../workflows/backfill.js';
-import { buildCompiledWorker } from '../../bench/compiled-worker.js';
+import { buildDockerLikeWorker, dockerWorkerSpec, type DockerLikeWorker } from '../../bench/compiled-worker.js';
 import { freePorts } from '../../bench/free-ports.js';
-import { machineInfo, memStatus, type MachineInfo } from '../../bench/proc.js';
+import { machineInfo, memStatus, smapsBreakdown, type MachineInfo, type SmapsBreakdown } from '../../bench/proc.js';
 import { BENCH_BUCKET, adminS3, emptyPrefix, ensureBenchDatabase, ensureBucket, ensureNamespace } from '../../bench/setup.js';
 import { spawnWorker, type WorkerProcess } from '../../bench/worker-process.js';
 
@@ -55,8 +54,6 @@ export const SOAK_DB = 'ua_export_soak';
 export const SOAK_NAMESPACE = 'ua-export-soak';
 /** The README's memory bar for the worker. */
 export const RSS_BAR_BYTES = 256 * 2 ** 20;
-/** The Dockerfile's node flags for the worker. */
-const DOCKER_NODE_FLAGS = ['--max-semi-space-size=2'];
 /** A soak app of its own: the seeded days are found again on the next run. */
 const SOAK_APP_ID = '00000000-0000-4000-8000-50a150a150a1';
 
@@ -67,6 +64,13 @@ export interface SoakOptions {
   days?: number;
   /** ua_events rows per day (default 300). */
   rowsPerDay?: number;
+  /**
+   * The database the worker and the seeded days live in (default SOAK_DB). The run empties its
+   * integrations table at start, so two runs at once must not share one.
+   */
+  database?: string;
+  /** The app whose days are seeded and exported (default the soak's own). */
+  appId?: string;
   /** The first day of every backfill (default 2025-01-01). */
   from?: string;
   /** Days exported at once per backfill (default the environment's BACKFILL_DEFAULT_CONCURRENCY). */
@@ -79,6 +83,12 @@ export interface SoakOptions {
   nodeFlags?: string[];
   sampleMs?: number;
   log?: (msg: string) => void;
+  /** Stop after this many backfills even if minutes remain (the year-long backfill bench runs one). */
+  maxBackfills?: number;
+  /** Runs after each backfill, before its integration and objects are removed: what a bench measures of it. */
+  afterBackfill?: (run: { index: number; integrationId: string; workflowId: string; client: Client; pool: ReturnType<typeof createPool> }) => Promise<void>;
+  /** Ends the run early (Ctrl-C): no new backfill starts, the worker is stopped and the report covers what ran. */
+  signal?: AbortSignal;
 }
 
 export interface Sample {
@@ -97,6 +107,8 @@ export interface Sample {
   heapTotal: number;
   external: number;
   cachedWorkflows: number;
+  /** Taken at backfill ends only: where the resident memory lives (file pages, large and small anonymous mappings). */
+  smaps?: SmapsBreakdown;
 }
 
 export type Metric =
@@ -273,31 +285,52 @@ export function verdict(metrics: Record<Metric, MetricSummary>, backfills: Backf
   return { ok: problems.length === 0, problems };
 }
 
-async function seed(pool: ReturnType<typeof createPool>, days: string[], rowsPerDay: number, log: (m: string) => void): Promise<void> {
+/**
+ * Seeds `rowsPerDay` events and a day of campaign metrics on each of `days` for `appId`, unless they are
+ * there already. The first day is generated (src/dev/generate.ts); Postgres copies it onto the other
+ * days, shifting every timestamp by whole days, so a year of 20,000-event days takes seconds of SQL
+ * instead of generating millions of rows in Node.
+ */
+export async function seed(pool: ReturnType<typeof createPool>, appId: string, days: string[], rowsPerDay: number, log: (m: string) => void): Promise<void> {
   const { rows } = await pool.query<{ day: string; n: string }>(
     `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::text AS n FROM ua_events WHERE app_id = $1 GROUP BY 1`,
-    [SOAK_APP_ID],
+    [appId],
   );
   const have = new Map(rows.map((r) => [r.day, Number(r.n)]));
   const missing = days.filter((d) => have.get(d) !== rowsPerDay);
-  if (missing.length === 0) return;
-  log(`seeding ${missing.length} day(s) of ${rowsPerDay} events and a day of campaign metrics each`);
-  await pool.query('DELETE FROM ua_events WHERE app_id = $1', [SOAK_APP_ID]);
-  await pool.query('DELETE FROM campaign_metrics WHERE app_id = $1', [SOAK_APP_ID]);
-  for (const [i, day] of days.entries()) {
-    await insertEvents(pool, eventsForDay(SOAK_APP_ID, day, rowsPerDay, 7000 + i));
-    await insertMetrics(pool, metricsForDay(SOAK_APP_ID, day, 12, 8000 + i));
+  if (missing.length === 0 && have.size === days.length) return;
+  log(`seeding ${days.length} day(s) of ${rowsPerDay} events and a day of campaign metrics each`);
+  const t0 = performance.now();
+  await pool.query('DELETE FROM ua_events WHERE app_id = $1', [appId]);
+  await pool.query('DELETE FROM campaign_metrics WHERE app_id = $1', [appId]);
+  const first = days[0]!;
+  await insertEvents(pool, eventsForDay(appId, first, rowsPerDay, 7000));
+  const { rows: cols } = await pool.query<{ name: string; ts: boolean }>(
+    `SELECT column_name AS name, data_type = 'timestamp with time zone' AS ts FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'ua_events' AND is_generated = 'NEVER' AND identity_generation IS NULL ORDER BY ordinal_position`,
+  );
+  const names = cols.map((c) => `"${c.name}"`).join(', ');
+  const shifted = cols.map((c) => (c.ts ? `"${c.name}" + make_interval(days => d.n)` : `"${c.name}"`)).join(', ');
+  for (let i = 1; i < days.length; i += 30) {
+    await pool.query(
+      `INSERT INTO ua_events (${names}) SELECT ${shifted} FROM ua_events e CROSS JOIN generate_series($2::int, $3::int) AS d(n)
+        WHERE e.app_id = $1 AND e.created_at >= $4::date AND e.created_at < $4::date + 1`,
+      [appId, i, Math.min(i + 29, days.length - 1), first],
+    );
   }
+  for (const [i, day] of days.entries()) await insertMetrics(pool, metricsForDay(appId, day, 12, 8000 + i));
   await pool.query('VACUUM ANALYZE ua_events');
   await pool.query('VACUUM ANALYZE campaign_metrics');
+  log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-/** Builds what the Dockerfile builds: the compiled worker and its workflow bundle. */
-function dockerLikeBuild(log: (m: string) => void): { entry: string; bundle: string } {
-  const entry = buildCompiledWorker(ROOT, log);
-  const bundle = path.join(path.dirname(entry), '..', '..', 'workflow-bundle.js');
-  execFileSync(process.execPath, [path.join(path.dirname(entry), 'bundle-workflows.js'), bundle], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  return { entry, bundle };
+/** Resolves when `signal` aborts; never when there is none. */
+function aborted(signal: AbortSignal | undefined): Promise<'aborted'> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve('aborted');
+    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
 }
 
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
@@ -305,21 +338,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const env = opts.env;
   const days = opts.days ?? 60;
   const rowsPerDay = opts.rowsPerDay ?? 300;
+  const appId = opts.appId ?? SOAK_APP_ID;
   const from = opts.from ?? '2025-01-01';
   const to = addDays(from, days - 1);
   const concurrency = opts.concurrency ?? env.BACKFILL_DEFAULT_CONCURRENCY;
   const sampleMs = opts.sampleMs ?? 1_000;
-  const nodeFlags = opts.nodeFlags ?? DOCKER_NODE_FLAGS;
   const runId = `${Date.now().toString(36)}-${process.pid}`;
 
-  const url = await ensureBenchDatabase(env, SOAK_DB);
+  const database = opts.database ?? SOAK_DB;
+  const url = await ensureBenchDatabase(env, database);
   const pool = createPool(url, 2);
   const s3 = adminS3(env);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
   const tmp = path.join(os.tmpdir(), `ua-export-soak-${runId}`);
   mkdirSync(tmp, { recursive: true });
   let worker: WorkerProcess | null = null;
-  let build: { entry: string; bundle: string } | null = null;
+  let build: DockerLikeWorker | null = null;
+  let nodeFlags: string[];
   let finished = false;
   let sampler: NodeJS.Timeout | null = null;
   const integrations: string[] = [];
@@ -330,11 +365,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // Integrations a crashed run left would only make the worker create schedules for them on start.
     await pool.query('DELETE FROM integrations');
     await emptyPrefix(s3, BENCH_BUCKET, 'soak/');
-    await seed(pool, daysInRange(from, to), rowsPerDay, log);
+    await seed(pool, appId, daysInRange(from, to), rowsPerDay, log);
 
-    build = opts.tsx ? null : dockerLikeBuild(log);
+    build = opts.tsx ? null : buildDockerLikeWorker(ROOT, log);
     const entry = build?.entry;
-    const bundle = build?.bundle;
+    nodeFlags = opts.nodeFlags ?? build?.nodeFlags ?? dockerWorkerSpec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).nodeFlags;
     const keyring = keyringFromEnv(env);
     const [metricsPort, sdkMetricsPort] = await freePorts(2);
     const taskQueue = `ua-export-soak-${runId}`;
@@ -343,13 +378,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       ...(opts.tsx
         ? {}
         : {
-            NODE_ENV: 'production',
-            // Production refuses plain-http and loopback endpoints; the local S3 service is both.
-            ALLOW_PLAIN_HTTP_ENDPOINTS: 'true',
-            ALLOW_PRIVATE_ENDPOINTS: 'true',
-            WORKFLOW_BUNDLE_PATH: bundle,
-            // As the Dockerfile sets it.
-            MALLOC_ARENA_MAX: '2',
+            // NODE_ENV, WORKFLOW_BUNDLE_PATH, MALLOC_ARENA_MAX…: as the Dockerfile sets them.
+            ...build?.env,
             ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? readFileSync(DEV_KEY_FILE, 'utf8').trim(),
           }),
       WORKER_METRICS_PORT: String(metricsPort),
@@ -393,7 +423,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
       const pgPorts = tcp.filter((s) => s.remote === ports.postgres).map((s) => s.local);
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND client_port = ANY($2::int[])', [
-        SOAK_DB,
+        database,
         pgPorts,
       ]);
       const gauges = await scrape(metricsUrl);
@@ -420,10 +450,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     }, sampleMs);
 
     const deadline = performance.now() + opts.minutes * 60_000;
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && !opts.signal?.aborted && backfills.length < (opts.maxBackfills ?? Infinity)) {
       const index = backfills.length + 1;
       const integration = await createIntegration(pool, keyring, {
-        appId: SOAK_APP_ID,
+        appId,
         endpointUrl: env.LOCAL_S3_ENDPOINT,
         region: 'us-east-1',
         bucket: BENCH_BUCKET,
@@ -444,11 +474,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         uiUrl: env.TEMPORAL_UI_URL,
         namespace: SOAK_NAMESPACE,
       });
-      const progress = await client.workflow.getHandle<() => Promise<BackfillProgress>>(info.workflowId, info.runId).result();
+      const handle = client.workflow.getHandle<() => Promise<BackfillProgress>>(info.workflowId, info.runId);
+      const progress = await Promise.race([handle.result(), aborted(opts.signal)]);
+      if (progress === 'aborted') {
+        log(`stopping: backfill ${index} cancelled`);
+        await handle.cancel().catch(() => undefined);
+        break;
+      }
       const seconds = (performance.now() - b0) / 1000;
       await sampling;
       const end = await take();
       if (!end) throw new Error(`worker pid ${pid} is gone; log ${logFile}`);
+      end.smaps = smapsBreakdown(pid) ?? undefined;
       ends.push(end);
       backfills.push({
         index,
@@ -464,8 +501,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         `backfill ${index}: ${progress.completedDays}/${progress.totalDays} days, ${progress.failedDays.length} failed, ${seconds.toFixed(1)} s; ` +
           `RSS ${(end.rss / 2 ** 20).toFixed(1)} MiB, HWM ${(end.hwm / 2 ** 20).toFixed(1)} MiB, fds ${end.fds}, pg ${end.pgConnections}, ` +
           `tcp pg/temporal/s3/listening/other ${end.sockets.postgres}/${end.sockets.temporal}/${end.sockets.s3}/${end.sockets.listening}/${end.sockets.other}, threads ${end.threads}; ` +
-          `heap ${(end.heapUsed / 2 ** 20).toFixed(1)}/${(end.heapTotal / 2 ** 20).toFixed(1)} MiB, external ${(end.external / 2 ** 20).toFixed(1)} MiB, cached workflows ${end.cachedWorkflows}`,
+          `heap ${(end.heapUsed / 2 ** 20).toFixed(1)}/${(end.heapTotal / 2 ** 20).toFixed(1)} MiB, external ${(end.external / 2 ** 20).toFixed(1)} MiB, cached workflows ${end.cachedWorkflows}` +
+          (end.smaps
+            ? `; smaps: file ${MiB(end.smaps.file)}, anon ≥1 MiB mappings ${MiB(end.smaps.anonLarge)}, anon small mappings ${MiB(end.smaps.anonSmall)}`
+            : ''),
       );
+      await opts.afterBackfill?.({ index, integrationId: integration.id, workflowId: info.workflowId, client, pool });
       // The objects are not what is measured: keep the shared bucket from filling up.
       await emptyPrefix(s3, BENCH_BUCKET, `soak/${runId}/${index}/`);
     }
@@ -503,7 +544,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // A run that failed keeps the worker's log.
     if (finished) rmSync(tmp, { recursive: true, force: true });
     else log(`worker log kept in ${tmp}`);
-    if (build) rmSync(path.resolve(path.dirname(build.entry), '..', '..'), { recursive: true, force: true });
+    if (build) rmSync(build.dir, { recursive: true, force: true });
   }
 }
 
@@ -573,7 +614,22 @@ async function cli(): Promise<void> {
       .filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
+  // Ctrl-C or SIGTERM ends the run cleanly: the running backfill is cancelled, the worker stopped and
+  // the bench data removed, then the report of what ran is printed. A second signal stops at once
+  // (spawnWorker still kills the worker on the way out).
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      console.error(`[soak] ${sig} again: exiting now`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    console.error(`[soak] ${sig}: stopping the worker and cleaning up (send it again to exit at once)`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const report = await runSoak({
+    signal: stop.signal,
     minutes: positive('minutes', values.minutes),
     env: loadEnv(),
     days: positive('days', values.days),
@@ -585,7 +641,7 @@ async function cli(): Promise<void> {
   });
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
   console.log(formatReport(report));
-  process.exitCode = report.verdict.ok ? 0 : 1;
+  process.exitCode = stop.signal.aborted ? 130 : report.verdict.ok ? 0 : 1;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await cli();

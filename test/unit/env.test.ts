@@ -27,6 +27,7 @@ describe('loadEnv', () => {
       LOCAL_S3_READONLY_ACCESS_KEY_ID: 'ua-export-readonly',
       LOCAL_S3_READONLY_SECRET_ACCESS_KEY: 'ua-export-readonly-secret',
       PART_SIZE_MIB: 16,
+      UPLOAD_PARTS_IN_FLIGHT: 2,
       API_HOST: '127.0.0.1',
       API_PORT: 3000,
       API_TOKENS: '',
@@ -77,6 +78,13 @@ describe('loadEnv', () => {
     expect(e.problems.map((p) => p.field)).toEqual(['PART_SIZE_MIB']);
     expect(e.message).toMatch(/^invalid configuration: PART_SIZE_MIB /);
     expect(e.message).toContain('5');
+  });
+
+  it('takes UPLOAD_PARTS_IN_FLIGHT from 1 to 16 and refuses 0 naming the variable', () => {
+    expect(loadEnv({ UPLOAD_PARTS_IN_FLIGHT: '1' }).UPLOAD_PARTS_IN_FLIGHT).toBe(1);
+    expect(loadEnv({ UPLOAD_PARTS_IN_FLIGHT: '16' }).UPLOAD_PARTS_IN_FLIGHT).toBe(16);
+    expect(configError({ UPLOAD_PARTS_IN_FLIGHT: '0' }).problems.map((p) => p.field)).toEqual(['UPLOAD_PARTS_IN_FLIGHT']);
+    expect(configError({ UPLOAD_PARTS_IN_FLIGHT: '17' }).problems.map((p) => p.field)).toEqual(['UPLOAD_PARTS_IN_FLIGHT']);
   });
 
   it.each([
