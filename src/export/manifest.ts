@@ -16,6 +16,8 @@ export interface ManifestFacts {
   sha256: string;
   etag: string;
   exportedAt: Date;
+  /** Issue 12 (lookback): the source's fingerprint when the export started reading (src/export/fingerprint.ts); null when not recorded. */
+  sourceFingerprint?: string | null;
 }
 
 /** The `_manifest.json` that vouches for one exported file; its fields and their order are part of the format. */
@@ -41,5 +43,6 @@ export function buildManifest(f: ManifestFacts) {
     workflowId: f.workflowId,
     runId: f.runId,
     exportedAt: f.exportedAt.toISOString(),
+    sourceFingerprint: f.sourceFingerprint ?? null, // issue 12 (lookback)
   };
 }
