@@ -68,7 +68,14 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
     const config = cause instanceof ApplicationFailure && cause.type === 'ConfigurationError';
     const message = cause instanceof Error ? cause.message : String(cause);
     const state = await settle(input.integrationId, day, config ? 'config_failed' : 'failed', message);
-    await raiseAlert({ integrationId: input.integrationId, event: 'export.failed', eventId: `${info.workflowId}:export.failed`, day, workflowId, error: message });
+    await raiseAlert({
+      integrationId: input.integrationId,
+      event: 'export.failed',
+      eventId: `${info.workflowId}:export.failed`,
+      day,
+      workflowId,
+      error: message,
+    });
     if (state?.autoPaused) {
       await raiseAlert({
         integrationId: input.integrationId,
@@ -93,7 +100,12 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
 }
 
 /** Records the day's outcome; bookkeeping that cannot be done is logged, never a reason to fail the run. */
-async function settle(integrationId: string, day: string, outcome: 'succeeded' | 'config_failed' | 'failed', error: string | null): Promise<ScheduledOutcomeResult | null> {
+async function settle(
+  integrationId: string,
+  day: string,
+  outcome: 'succeeded' | 'config_failed' | 'failed',
+  error: string | null,
+): Promise<ScheduledOutcomeResult | null> {
   try {
     return await ops.recordScheduledOutcome.executeWithOptions({ summary: `record ${day}: ${outcome}` }, [{ integrationId, day, outcome, error }]);
   } catch (err) {

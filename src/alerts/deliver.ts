@@ -45,7 +45,10 @@ export async function deliverAlert(target: AlertTarget, payload: AlertPayload, n
     return done({ status: res.status, ok: false, retryable, error: `webhook answered HTTP ${res.status}` });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    const message = err instanceof Error ? `${err.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : err.message}${cause ? ` (${cause})` : ''}` : String(err);
+    const message =
+      err instanceof Error
+        ? `${err.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : err.message}${cause ? ` (${cause})` : ''}`
+        : String(err);
     return done({ status: null, ok: false, retryable: true, error: `webhook unreachable: ${message}` });
   }
 }

@@ -14,7 +14,14 @@ export function sign(secret: string, timestamp: number, body: string): string {
 }
 
 /** What a receiver does (the README has the same as a snippet): constant-time compare, bounded age. */
-export function verify(secret: string, header: string | undefined, timestamp: string | undefined, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verify(
+  secret: string,
+  header: string | undefined,
+  timestamp: string | undefined,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   if (!header || !timestamp || !/^\d+$/.test(timestamp)) return false;
   if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) return false;
   const expected = Buffer.from(sign(secret, Number(timestamp), body));

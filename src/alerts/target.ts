@@ -24,6 +24,8 @@ export async function loadAlertTarget(pool: Pool, keyring: Keyring, integrationI
   if (!r) throw new IntegrationNotFound(integrationId);
   if (!r.alerts_webhook_url) return null;
   const secret =
-    r.alerts_secret_enc && r.alerts_secret_key_id ? open(keyring, { keyId: r.alerts_secret_key_id, ciphertext: r.alerts_secret_enc }, alertsSecretAad(integrationId)) : null;
+    r.alerts_secret_enc && r.alerts_secret_key_id
+      ? open(keyring, { keyId: r.alerts_secret_key_id, ciphertext: r.alerts_secret_enc }, alertsSecretAad(integrationId))
+      : null;
   return { integrationId, appId: r.app_id, webhookUrl: r.alerts_webhook_url, format: r.alerts_format ?? 'json', secret };
 }

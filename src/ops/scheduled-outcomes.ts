@@ -19,7 +19,13 @@ export interface OutcomeStreak {
 }
 
 /** Idempotent per (integration, day): a retried activity or a rerun of the same scheduled day overwrites its row. */
-export async function recordScheduledOutcome(pool: Pool, integrationId: string, day: string, outcome: ScheduledOutcome, error: string | null): Promise<OutcomeStreak> {
+export async function recordScheduledOutcome(
+  pool: Pool,
+  integrationId: string,
+  day: string,
+  outcome: ScheduledOutcome,
+  error: string | null,
+): Promise<OutcomeStreak> {
   await pool.query(
     `INSERT INTO scheduled_outcomes (integration_id, day, outcome, error) VALUES ($1, $2, $3, $4)
      ON CONFLICT (integration_id, day) DO UPDATE SET outcome = EXCLUDED.outcome, error = EXCLUDED.error, recorded_at = now()`,

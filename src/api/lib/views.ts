@@ -13,6 +13,8 @@ export interface ScheduleStateView {
   note: string | null;
   nextRunTimes: string[];
   uiUrl: string;
+  /** Issue 12: filled in by integrationView from the integration's row. */
+  autoPaused?: { since: string; pausedAt: string; reason: string } | null;
 }
 
 /** The integration's schedule in the Temporal UI. */
@@ -66,6 +68,15 @@ export function integrationView(i: Integration, schedule: ScheduleStateView | nu
     lastStatus: i.lastStatus,
     lastError: i.lastError,
     lastStatusAt: i.lastStatusAt,
-    schedule,
+    // Issue 12: auto-paused only while the schedule really is paused (an operator may have resumed it in the UI).
+    schedule: schedule
+      ? {
+          ...schedule,
+          autoPaused: schedule.paused && i.autoPaused ? { since: i.autoPaused.sinceDay, pausedAt: i.autoPaused.at, reason: i.autoPaused.reason } : null,
+        }
+      : null,
+    alerts: i.alerts ? { webhookUrl: i.alerts.webhookUrl, format: i.alerts.format, hasSecret: i.alerts.hasSecret } : null,
+    lookbackDays: i.lookbackDays,
+    autoPauseAfterFailedDays: i.autoPauseAfterFailedDays,
   };
 }
