@@ -216,6 +216,8 @@ describe('operations that run themselves (real services)', () => {
         schedule: { paused: boolean; autoPaused: { since: string; reason: string } };
       }>();
       expect(shown.schedule).toMatchObject({ paused: true, autoPaused: { since: days[0] } });
+      const calendar = (await api.call('GET', '/v1/calendar')).json<{ integrations: { id: string; autoPaused: { since: string } | null }[] }>();
+      expect(calendar.integrations.find((i) => i.id === integration.id)?.autoPaused).toMatchObject({ since: days[0] });
 
       await waitFor(
         async () => eventsFor(integration.id, 'export.failed').length >= 3 && eventsFor(integration.id, 'integration.auto_paused').length >= 1,
