@@ -66,7 +66,7 @@ const opsFields = {
 };
 
 export const AlertsView = Type.Object({
-  webhookUrl: Type.String(),
+  webhookUrl: Type.String({ description: 'Masked: the origin and the last 4 characters of the path (a webhook path is often its credential)' }),
   format: Type.Union([Type.Literal('json'), Type.Literal('slack')]),
   hasSecret: Type.Boolean({ description: 'Whether requests are signed; the secret itself is never returned' }),
 });
