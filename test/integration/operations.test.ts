@@ -88,27 +88,27 @@ function expectSigned(r: Received): void {
   expect(r.body).not.toContain(h.env.LOCAL_S3_SECRET_ACCESS_KEY);
 }
 
-/** Runs the integration's schedule for the given scheduled times (one run each, in order) and returns their results. */
+/**
+ * Runs the integration's schedule for each scheduled time in turn (one schedule backfill each, waiting
+ * for its run to close before the next: the streak is about consecutive days, in order) and returns
+ * the runs' results.
+ */
 async function runScheduledAt(
   integration: Integration,
   times: Date[],
   overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.BUFFER_ALL,
 ): Promise<ScheduledExportResult[]> {
   const schedule = h.testEnv.client.schedule.getHandle(scheduleId(integration.id));
-  const before = (await schedule.describe()).info.recentActions.length;
-  for (const t of times) await schedule.backfill({ start: new Date(t.getTime() - 60_000), end: new Date(t.getTime() + 60_000), overlap });
-  const actions = await waitFor(
-    async () => {
-      const a = (await schedule.describe()).info.recentActions;
-      return a.length >= before + times.length ? a.slice(before) : null;
-    },
-    // BUFFER_ALL starts each buffered run only after the previous one closed.
-    90_000,
-    'scheduled runs to start',
-  );
   const out: ScheduledExportResult[] = [];
-  for (const a of actions) {
-    const handle = h.testEnv.client.workflow.getHandle<() => Promise<ScheduledExportResult>>(a.action.workflow.workflowId);
+  for (const t of times) {
+    const before = (await schedule.describe()).info.recentActions.length;
+    await schedule.backfill({ start: new Date(t.getTime() - 60_000), end: new Date(t.getTime() + 60_000), overlap });
+    const action = await waitFor(
+      async () => (await schedule.describe()).info.recentActions[before],
+      30_000,
+      `the scheduled run of ${t.toISOString()} to start`,
+    );
+    const handle = h.testEnv.client.workflow.getHandle<() => Promise<ScheduledExportResult>>(action.action.workflow.workflowId);
     out.push(await handle.result().catch((err: unknown) => ({ status: 'failed', error: String(err) }) as unknown as ScheduledExportResult));
   }
   return out;
