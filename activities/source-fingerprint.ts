@@ -13,6 +13,9 @@ import { identity, type ActivityDeps, type FileRun } from './deps.js';
  * (the day then has no fingerprint and the lookback skips it).
  */
 export async function captureSourceFingerprint(deps: Pick<ActivityDeps, 'pool'>, run: FileRun, integration: Integration, log: Logger): Promise<void> {
+  // It costs one pass over the day's index entries (docs/BENCHMARKS.md, "Lookback"): only integrations
+  // that look back pay it. A day delivered while lookback was off has no fingerprint and is not re-checked.
+  if (integration.lookbackDays <= 0) return;
   try {
     const fp = await sourceFingerprint(deps.pool, {
       table: run.table,
