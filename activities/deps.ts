@@ -22,6 +22,14 @@ export interface ActivityDeps {
    * the orphaned-upload sweep decides by an upload's age alone.
    */
   workflowRunning?: (workflowId: string) => Promise<boolean | null>;
+  // ---- issue 12 (operations)
+  /** Pauses the integration's Temporal schedule with a note (auto-pause); absent when the worker has no client. */
+  pauseSchedule?: (integrationId: string, note: string) => Promise<void>;
+  /** TEMPORAL_UI_URL and the namespace, for the links in alert payloads. */
+  temporalUi?: { baseUrl: string; namespace: string };
+  /** Alert delivery's HTTP client (tests substitute one); global fetch by default. */
+  fetch?: typeof fetch;
+  // ---- end issue 12
   /** Test-only: pause after each uploaded part, so a test can kill a worker mid-file. */
   partDelayMs?: number;
 }

@@ -15,6 +15,10 @@ import { createRecordFileExported } from './record-file.js';
 import { createStartFile } from './start-file.js';
 import { createUploadParts } from './upload-parts.js';
 import { createWriteManifest } from './write-manifest.js';
+// Issue 12 (operations): alerts, auto-pause, lookback.
+import { createCheckLookback } from './check-lookback.js';
+import { createRecordScheduledOutcome } from './scheduled-outcome.js';
+import { createSendAlert } from './send-alert.js';
 
 export type { ActivityDeps, FileRun } from './deps.js';
 export type { ExportPlan, FilePlan } from '../src/export/plan.js';
@@ -26,6 +30,9 @@ export type { ManifestInput } from './write-manifest.js';
 export type { RecordFileInput } from './record-file.js';
 export type { AbandonFileInput } from './abandon-file.js';
 export type { IntegrationStatusInput } from './integration-status.js';
+export type { AlertDelivery, AlertRequest } from './send-alert.js';
+export type { ScheduledOutcomeInput, ScheduledOutcomeResult } from './scheduled-outcome.js';
+export type { ChangedDay, LookbackInput } from './check-lookback.js';
 
 /** The worker's activities; the keys are the activity type names workflows call. */
 export function createActivities(deps: ActivityDeps) {
@@ -38,6 +45,10 @@ export function createActivities(deps: ActivityDeps) {
     recordFileExported: createRecordFileExported(deps),
     abandonFile: createAbandonFile(deps),
     recordIntegrationStatus: createRecordIntegrationStatus(deps),
+    // issue 12 (operations)
+    sendAlert: createSendAlert(deps),
+    recordScheduledOutcome: createRecordScheduledOutcome(deps),
+    checkLookback: createCheckLookback(deps),
   };
 }
 

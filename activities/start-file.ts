@@ -5,6 +5,7 @@ import { abortOtherUploads, createUpload } from '../src/s3/multipart.js';
 import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
+import { captureSourceFingerprint } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
 
 export interface StartFileInput extends FileRun {
@@ -23,6 +24,8 @@ export function createStartFile(deps: ActivityDeps) {
     await recordRunStart(deps.pool, { ...identity(input), kind: input.kind, objectKey: input.key, manifestKey: input.manifestKey });
     const { integration, s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
     const log = logFor(input);
+    // Issue 12 (lookback): what the source holds as this attempt starts reading it.
+    await captureSourceFingerprint(deps, input, integration, log);
     try {
       await abortOtherUploads(s3, input.bucket, input.key);
       // Hygiene, not delivery: a failed sweep is logged and retried by the next file's start, never a

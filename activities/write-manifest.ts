@@ -2,7 +2,8 @@ import { tableSchemaKey } from '../src/export/keys.js';
 import { buildManifest, jsonLine } from '../src/export/manifest.js';
 import type { ExportPlan, FilePlan } from '../src/export/plan.js';
 import { putIfChanged, putObject } from '../src/s3/multipart.js';
-import type { ActivityDeps, FileRun } from './deps.js';
+import { runSourceFingerprint } from '../src/ledger/fingerprints.js';
+import { identity, type ActivityDeps, type FileRun } from './deps.js';
 import { openStorage } from './storage.js';
 
 export interface ManifestInput extends FileRun {
@@ -27,7 +28,9 @@ export function createWriteManifest(deps: ActivityDeps) {
    */
   return async function writeManifest(input: ManifestInput): Promise<void> {
     const { s3, fail } = await openStorage(deps, input.integrationId, input.file.bucket);
-    const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date() });
+    // Issue 12 (lookback): the fingerprint this attempt recorded as it started reading.
+    const sourceFingerprint = await runSourceFingerprint(deps.pool, identity(input));
+    const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date(), sourceFingerprint });
     try {
       await putIfChanged(s3, input.file.bucket, tableSchemaKey(input.file.manifestKey), jsonLine(manifest.schema), 'application/json');
       await putObject(s3, input.file.bucket, input.file.manifestKey, jsonLine(manifest), 'application/json');

@@ -20,6 +20,7 @@ import type { TableName } from '../src/export/tables.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import { formatBytes, formatCount } from '../src/temporal/format.js';
 import { SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/search-attributes.js';
+import { raiseAlert } from './alerts.js';
 import { exportDayWorkflow } from './export-day.js';
 
 export type BackfillStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'cancelled';
@@ -176,6 +177,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     progress.status = 'failed';
     progress.error = `stopped early: ${String(stopError)}`;
     describe();
+    await backfillCompletedAlert(progress); // issue 12
     throw ApplicationFailure.nonRetryable(progress.error, 'ConfigurationError', progress);
   }
   if (nextIndex < totalDays) {
@@ -183,5 +185,26 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
   }
   progress.status = progress.failedDays.length > 0 ? 'completed_with_failures' : 'completed';
   describe();
+  await backfillCompletedAlert(progress); // issue 12
   return progress;
+}
+
+/** Issue 12: `backfill.completed`, once per backfill run (its first run id survives continue-as-new). */
+async function backfillCompletedAlert(progress: BackfillProgress): Promise<void> {
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  await raiseAlert({
+    integrationId: progress.integrationId,
+    event: 'backfill.completed',
+    eventId: `${workflowId}:${firstExecutionRunId}:backfill.completed`,
+    workflowId,
+    ...(progress.error ? { error: progress.error } : {}),
+    backfill: {
+      backfillId: workflowId,
+      from: progress.from,
+      to: progress.to,
+      status: progress.status,
+      completedDays: progress.completedDays,
+      failedDays: progress.failedDays.slice(0, 50),
+    },
+  });
 }

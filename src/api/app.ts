@@ -15,6 +15,7 @@ import health from './routes/health/index.js';
 import integrations from './routes/integrations/index.js';
 import metrics from './routes/metrics/index.js';
 import schedule from './routes/schedule/index.js';
+import alerts from './routes/alerts/index.js';
 
 export type { ApiDeps } from './context.js';
 
@@ -65,6 +66,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(integrations, { prefix: '/integrations' });
       await v1.register(backfills, { prefix: '/integrations/:id/backfills' });
       await v1.register(schedule, { prefix: '/integrations/:id/schedule' });
+      await v1.register(alerts, { prefix: '/integrations/:id/alerts' }); // issue 12
       await v1.register(exportsRoutes, { prefix: '/integrations/:id/exports' });
     },
     { prefix: '/v1' },

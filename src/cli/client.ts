@@ -13,6 +13,9 @@ import type {
   StartBackfillRequest,
   TestConnectionView,
   TriggerView,
+  ResumeView,
+  AlertTestView,
+  PatchIntegrationRequest,
 } from './types.js';
 
 /**
@@ -205,8 +208,19 @@ export class ApiClient {
     return this.request('POST', `/v1/integrations/${seg(integrationId)}/schedule/pause`, { body: note !== undefined ? { note } : {} });
   }
 
-  resumeSchedule(integrationId: string, note?: string): Promise<ScheduleView> {
-    return this.request('POST', `/v1/integrations/${seg(integrationId)}/schedule/resume`, { body: note !== undefined ? { note } : {} });
+  resumeSchedule(integrationId: string, note?: string, catchUp?: boolean): Promise<ResumeView> {
+    return this.request('POST', `/v1/integrations/${seg(integrationId)}/schedule/resume`, {
+      body: { ...(note !== undefined ? { note } : {}), ...(catchUp ? { catchUp: true } : {}) },
+    });
+  }
+
+  // issue 12
+  patchIntegration(id: string, body: PatchIntegrationRequest): Promise<IntegrationView> {
+    return this.request('PATCH', `/v1/integrations/${seg(id)}`, { body });
+  }
+
+  testAlerts(id: string): Promise<AlertTestView> {
+    return this.request('POST', `/v1/integrations/${seg(id)}/alerts/test`, { body: {} });
   }
 
   triggerSchedule(integrationId: string): Promise<TriggerView> {

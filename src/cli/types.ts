@@ -5,6 +5,8 @@ import type { EventTypeCatalog } from '../api/schemas/event-types.js';
 import type { ExportsResponse, LedgerEntry } from '../api/schemas/exports.js';
 import type { CreateIntegrationBody, Integration, IntegrationList, TestConnectionResponse } from '../api/schemas/integrations.js';
 import type { Schedule, TriggerResponse } from '../api/schemas/schedule.js';
+import type { ResumeResponse } from '../api/schemas/schedule.js';
+import type { AlertTestResponse, PatchIntegrationBody } from '../api/schemas/integrations.js';
 
 /**
  * The API's request and response shapes, taken from its TypeBox schemas (types only: nothing of the
@@ -25,4 +27,8 @@ export type ExportsView = Static<typeof ExportsResponse>;
 export type LedgerEntryView = Static<typeof LedgerEntry>;
 export type EventTypeCatalogView = Static<typeof EventTypeCatalog>;
 export type ApiErrorBody = Static<typeof ErrorResponse>;
+// issue 12
+export type ResumeView = Static<typeof ResumeResponse>;
+export type AlertTestView = Static<typeof AlertTestResponse>;
+export type PatchIntegrationRequest = Static<typeof PatchIntegrationBody>;
 export type TableName = LedgerEntryView['table'];

@@ -84,6 +84,12 @@ export function renderIntegration(i: IntegrationView): string {
   } else {
     pairs.push(['schedule', 'unknown (Temporal did not answer, or the schedule is missing)']);
   }
+  // issue 12 (operations); fields absent when talking to an older API
+  if (i.schedule?.autoPaused) pairs.push(['auto-paused', `since ${i.schedule.autoPaused.since}: ${i.schedule.autoPaused.reason}`]);
+  if (i.alerts !== undefined) pairs.push(['alerts', i.alerts ? `${i.alerts.format} → ${i.alerts.webhookUrl}${i.alerts.hasSecret ? ' (signed)' : ''}` : '-']);
+  if (i.lookbackDays !== undefined) pairs.push(['lookback', i.lookbackDays > 0 ? `${i.lookbackDays} day(s)` : 'off']);
+  if (i.autoPauseAfterFailedDays !== undefined)
+    pairs.push(['auto-pause', i.autoPauseAfterFailedDays > 0 ? `after ${i.autoPauseAfterFailedDays} failed day(s)` : 'never']);
   return renderKeyValue(pairs);
 }
 

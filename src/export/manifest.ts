@@ -17,6 +17,8 @@ export interface ManifestFacts {
   sha256: string;
   etag: string;
   exportedAt: Date;
+  /** Issue 12 (lookback): the source's fingerprint when the export started reading (src/export/fingerprint.ts); null when not recorded. */
+  sourceFingerprint?: string | null;
 }
 
 /**
@@ -47,6 +49,7 @@ export const MANIFEST_KEYS = [
   'workflowId',
   'runId',
   'exportedAt',
+  'sourceFingerprint',
 ] as const;
 
 /** A compressed file's size before compression: only in manifests of compressed formats. */
@@ -76,6 +79,7 @@ export function buildManifest(f: ManifestFacts) {
     workflowId: f.workflowId,
     runId: f.runId,
     exportedAt: f.exportedAt.toISOString(),
+    sourceFingerprint: f.sourceFingerprint ?? null,
   };
 }
 

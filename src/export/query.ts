@@ -69,7 +69,7 @@ export function buildSelect(input: QueryInput): string {
   return `SELECT ${keys}${cols} FROM ${spec.name} t` + ` WHERE ${where.join(' AND ')}` + ` ORDER BY ${spec.orderBy.map((c) => `t.${c}`).join(', ')}${offset}`;
 }
 
-function windowFilter(window: WindowSpec, day: string): string[] {
+export function windowFilter(window: WindowSpec, day: string): string[] {
   const w = dayWindow(day);
   const c = `t.${window.column}`;
   switch (window.kind) {

@@ -23,7 +23,27 @@ export interface Integration {
   lastStatus: string | null;
   lastError: string | null;
   lastStatusAt: string | null;
+  // ---- issue 12 (operations): alerts, lookback, auto-pause
+  /** The alert webhook; the secret itself is write-only (only whether one is set). */
+  alerts: { webhookUrl: string; format: AlertFormat; hasSecret: boolean } | null;
+  lookbackDays: number;
+  autoPauseAfterFailedDays: number;
+  /** Set while the schedule is paused by the integration itself after repeated configuration failures. */
+  autoPaused: { at: string; sinceDay: string; reason: string } | null;
+  // ---- end issue 12
 }
+
+// ---- issue 12 (operations)
+export type AlertFormat = 'json' | 'slack';
+export interface AlertsInput {
+  webhookUrl: string;
+  format?: AlertFormat;
+  /** Signs every request (HMAC-SHA256); stored sealed like the S3 secret, never returned. */
+  secret?: string;
+}
+/** The webhook secret is sealed bound to its row and purpose, so it cannot be swapped with the S3 secret. */
+export const alertsSecretAad = (id: string): string => `${id}:alerts`;
+// ---- end issue 12
 
 export interface NewIntegration {
   id?: string;
@@ -38,12 +58,20 @@ export interface NewIntegration {
   enabled?: boolean;
   settings?: Partial<ExportSettings>;
   historicalCutoff?: string;
+  // ---- issue 12 (operations)
+  /** null removes the webhook. */
+  alerts?: AlertsInput | null;
+  lookbackDays?: number;
+  autoPauseAfterFailedDays?: number;
+  // ---- end issue 12
 }
 
 export type IntegrationPatch = Partial<Omit<NewIntegration, 'id'>>;
 
 const COLUMNS = `id, app_id, endpoint_url, region, bucket, folder, access_key_id, force_path_style, settings,
-  historical_cutoff::text AS historical_cutoff, enabled, created_at, updated_at, last_status, last_error, last_status_at`;
+  historical_cutoff::text AS historical_cutoff, enabled, created_at, updated_at, last_status, last_error, last_status_at,
+  alerts_webhook_url, alerts_format, alerts_secret_enc IS NOT NULL AS alerts_has_secret, lookback_days, auto_pause_after_failed_days,
+  auto_paused_at, auto_paused_since_day::text AS auto_paused_since_day, auto_pause_reason`;
 
 interface Row {
   id: string;
@@ -62,6 +90,14 @@ interface Row {
   last_status: string | null;
   last_error: string | null;
   last_status_at: Date | null;
+  alerts_webhook_url: string | null;
+  alerts_format: AlertFormat | null;
+  alerts_has_secret: boolean;
+  lookback_days: number;
+  auto_pause_after_failed_days: number;
+  auto_paused_at: Date | null;
+  auto_paused_since_day: string | null;
+  auto_pause_reason: string | null;
 }
 
 function fromRow(r: Row): Integration {
@@ -82,6 +118,13 @@ function fromRow(r: Row): Integration {
     lastStatus: r.last_status,
     lastError: r.last_error,
     lastStatusAt: r.last_status_at ? r.last_status_at.toISOString() : null,
+    alerts: r.alerts_webhook_url ? { webhookUrl: r.alerts_webhook_url, format: r.alerts_format ?? 'json', hasSecret: r.alerts_has_secret } : null,
+    lookbackDays: r.lookback_days,
+    autoPauseAfterFailedDays: r.auto_pause_after_failed_days,
+    autoPaused:
+      r.auto_paused_at && r.auto_paused_since_day
+        ? { at: r.auto_paused_at.toISOString(), sinceDay: r.auto_paused_since_day, reason: r.auto_pause_reason ?? '' }
+        : null,
   };
 }
 
@@ -116,6 +159,14 @@ export async function createIntegration(pool: Pool, keyring: Keyring, input: New
       input.historicalCutoff ?? null,
     ],
   );
+  // Issue 12: the operations fields are set by the same code path as an update, in the same transaction.
+  if (input.alerts != null || input.lookbackDays !== undefined || input.autoPauseAfterFailedDays !== undefined) {
+    return updateIntegration(pool, keyring, id, {
+      ...(input.alerts != null ? { alerts: input.alerts } : {}),
+      ...(input.lookbackDays !== undefined ? { lookbackDays: input.lookbackDays } : {}),
+      ...(input.autoPauseAfterFailedDays !== undefined ? { autoPauseAfterFailedDays: input.autoPauseAfterFailedDays } : {}),
+    });
+  }
   return fromRow(rows[0]!);
 }
 
@@ -160,6 +211,22 @@ export async function updateIntegration(pool: Pool, keyring: Keyring, id: string
     const current = await getIntegration(pool, id);
     set('settings', JSON.stringify(normalizeSettings({ ...current.settings, ...patch.settings })));
   }
+  // ---- issue 12 (operations)
+  if (patch.alerts === null) {
+    for (const c of ['alerts_webhook_url', 'alerts_format', 'alerts_secret_enc', 'alerts_secret_key_id']) set(c, null);
+  } else if (patch.alerts !== undefined) {
+    set('alerts_webhook_url', patch.alerts.webhookUrl);
+    set('alerts_format', patch.alerts.format ?? 'json');
+    // A PATCH without `secret` keeps the stored one; an empty string removes it.
+    if (patch.alerts.secret !== undefined) {
+      const sealed = patch.alerts.secret === '' ? null : seal(keyring, patch.alerts.secret, alertsSecretAad(id));
+      set('alerts_secret_enc', sealed?.ciphertext ?? null);
+      set('alerts_secret_key_id', sealed?.keyId ?? null);
+    }
+  }
+  if (patch.lookbackDays !== undefined) set('lookback_days', patch.lookbackDays);
+  if (patch.autoPauseAfterFailedDays !== undefined) set('auto_pause_after_failed_days', patch.autoPauseAfterFailedDays);
+  // ---- end issue 12
   if (sets.length === 0) return getIntegration(pool, id);
   values.push(id);
   const { rows } = await pool.query<Row>(

@@ -7,6 +7,9 @@ export const EXPORT_WORKFLOW_ID_PREFIX = 'ua-export-';
 export const SCHEDULE_ID_PREFIX = 'ua-daily-';
 export const BACKFILL_WORKFLOW_ID_PREFIX = 'ua-backfill-';
 
+/** Issue 12: one alert workflow per event; the event id (the idempotency key) makes a duplicate start a no-op. */
+export const ALERT_WORKFLOW_ID_PREFIX = 'ua-alert-';
+export const alertWorkflowId = (eventId: string): string => `${ALERT_WORKFLOW_ID_PREFIX}${eventId}`;
 export const exportWorkflowId = (integrationId: string, day: string): string => `${EXPORT_WORKFLOW_ID_PREFIX}${integrationId}-${day}`;
 
 export const scheduleId = (integrationId: string): string => `${SCHEDULE_ID_PREFIX}${integrationId}`;

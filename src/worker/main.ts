@@ -58,6 +58,7 @@ const worker = await createExportWorker({
   log,
   workflowBundlePath,
   client,
+  temporalUiUrl: env.TEMPORAL_UI_URL,
 });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.

@@ -11,6 +11,7 @@ import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
 import { activityMetricsInterceptor } from './interceptors.js';
+import { schedulePauser } from './schedule-pauser.js';
 import { workflowRunningVia } from './workflow-liveness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,6 +60,8 @@ export interface ExportWorkerOptions {
   extra?: Partial<WorkerOptions>;
   /** WORKER_MAX_CACHED_WORKFLOWS of the worker's environment (see workflowCacheOptions); its default when unset. */
   maxCachedWorkflows?: number;
+  /** TEMPORAL_UI_URL: links in alert payloads (issue 12). */
+  temporalUiUrl?: string;
 }
 
 /**
@@ -101,6 +104,9 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       partDelayMs: opts.partDelayMs,
       log: opts.log,
       ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
+      // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.
+      ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
+      ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
     }),
     // Each uploadParts holds a few part buffers in memory: bound how many run at once per worker.
     maxConcurrentActivityTaskExecutions: 8,

@@ -66,6 +66,9 @@ const ACTIVITY_NAMES: ActivityName[] = [
   'recordFileExported',
   'abandonFile',
   'recordIntegrationStatus',
+  'sendAlert',
+  'recordScheduledOutcome',
+  'checkLookback',
 ];
 
 /** What each activity returns unless a scenario replaces it: deterministic, derived from the input. */
@@ -111,6 +114,16 @@ export const happy: { [K in ActivityName]: (input: In<K>) => Promise<Out<K>> } =
   async recordFileExported() {},
   async abandonFile() {},
   async recordIntegrationStatus() {},
+  // Issue 12: no webhook, no streak, lookback off: the operations layer stays out of the way.
+  async sendAlert() {
+    return { delivered: false, status: null, skipped: 'no webhook configured' as const };
+  },
+  async recordScheduledOutcome() {
+    return { previousFailed: false, autoPaused: null, lookbackDays: 0 };
+  },
+  async checkLookback() {
+    return [];
+  },
 };
 
 /** A promise a test resolves by hand, e.g. to hold a mocked activity until the test has acted. */

@@ -113,8 +113,8 @@ describe('GET /v1/calendar', () => {
       workflowUiUrl(h.env.TEMPORAL_UI_URL, h.env.TEMPORAL_NAMESPACE, exportWorkflowId(a.id, '2026-07-01')),
     );
     const byId = new Map<string, Record<string, unknown>>(body.integrations.map((i: { id: string }) => [i.id, i]));
-    expect(byId.get(a.id)).toEqual({ id: a.id, appId: a.appId, bucket: a.bucket, folder: a.folder, enabled: true, codes: 'xefrmmxm' });
-    expect(byId.get(b.id)).toEqual({ id: b.id, appId: b.appId, bucket: b.bucket, folder: b.folder, enabled: false, codes: 'mmmmmmmm' });
+    expect(byId.get(a.id)).toEqual({ id: a.id, appId: a.appId, bucket: a.bucket, folder: a.folder, enabled: true, autoPaused: null, codes: 'xefrmmxm' });
+    expect(byId.get(b.id)).toEqual({ id: b.id, appId: b.appId, bucket: b.bucket, folder: b.folder, enabled: false, autoPaused: null, codes: 'mmmmmmmm' });
     // Every integration, each with one code per day; listed by app id.
     const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM integrations');
     expect(body.integrations.length).toBe(rows[0]!.n);

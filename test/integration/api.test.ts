@@ -95,6 +95,7 @@ describe('health, docs and auth', () => {
       'post /v1/integrations/{id}/schedule/pause',
       'post /v1/integrations/{id}/schedule/resume',
       'post /v1/integrations/{id}/schedule/trigger',
+      'post /v1/integrations/{id}/alerts/test',
       'get /v1/integrations/{id}/exports',
       'get /v1/calendar',
       'get /v1/integrations/{id}/files/{table}/{day}',

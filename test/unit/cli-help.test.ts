@@ -31,13 +31,13 @@ function leaves(cmd: Command, path: string[] = []): { path: string[]; cmd: Comma
 describe('the command overview of ua-export --help', () => {
   it('reads as it did when it was written by hand', async () => {
     expect(await overviewInHelp()).toEqual([
-      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id>',
+      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | operations <id> … | alerts-test <id>',
       '  event-types',
       '  backfill start <integrationId> --from <day> --to <day> [--tables] [--concurrency] [--watch]',
       '  backfill status <integrationId> <backfillId> [--watch]',
       '  backfill list <integrationId>',
       '  backfill cancel <integrationId> <backfillId>',
-      '  schedule status | pause | resume | trigger <integrationId> [--note <text>]',
+      '  schedule status | pause | resume | trigger <integrationId> [--note <text>] [--catch-up]',
       '  exports <integrationId> [--from <day>] [--to <day>] [--table <name>]',
     ]);
   });
@@ -83,9 +83,9 @@ describe('the command overview of ua-export --help', () => {
     expect(lines.indexOf('  backfill retry <integrationId> <backfillId> [--days <list>]')).toBe(
       lines.indexOf('  backfill cancel <integrationId> <backfillId>') + 1,
     );
-    expect(lines).toContain('  schedule status | pause | resume | trigger | skip <integrationId> [--note <text>] [--day <day>]');
+    expect(lines).toContain('  schedule status | pause | resume | trigger | skip <integrationId> [--note <text>] [--catch-up] [--day <day>]');
     expect(lines).toContain(
-      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | rotate-key <id> --access-key-id <id>',
+      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | operations <id> … | alerts-test <id> | rotate-key <id> --access-key-id <id>',
     );
   });
 

@@ -238,7 +238,7 @@ function renderOverview() {
       `<div class="row${it.enabled ? '' : ' disabled'}${it.id === openId ? ' open' : ''}" data-id="${esc(it.id)}">` +
       `<button type="button" class="name" title="${esc(rowTitle(it))}">${esc(it.appId)}</button>` +
       `<canvas width="${n}" height="1" role="img" aria-label="${esc(`${it.appId}: ${it.counts.x} exported, ${it.counts.e} empty, ${it.counts.f} failed, ${it.counts.r} running, ${it.counts.m} missing`)}"></canvas>` +
-      `<span class="counts">${countsHtml(it.counts)}</span></div>`;
+      `<span class="counts">${it.autoPaused ? `<span class="nf" title="${esc(it.autoPaused.reason)}">auto-paused since ${esc(it.autoPaused.since)}</span> · ` : ''}${countsHtml(it.counts)}</span></div>`;
   }
   const rows = $('rows');
   rows.innerHTML = html;
@@ -344,7 +344,8 @@ async function openDetail(id, focusDay) {
   $('detail').hidden = false;
   $('detail-title').textContent = `App ${it.appId}`;
   $('detail-meta').textContent =
-    `integration ${it.id} · ${it.bucket}${it.folder ? ` / ${it.folder}` : ''} · ${it.enabled ? 'enabled' : 'disabled: enable it before backfilling'}`;
+    `integration ${it.id} · ${it.bucket}${it.folder ? ` / ${it.folder}` : ''} · ${it.enabled ? 'enabled' : 'disabled: enable it before backfilling'}` +
+    (it.autoPaused ? ` · schedule auto-paused since ${it.autoPaused.since}: ${it.autoPaused.reason} (resume with catch-up)` : '');
   $('months').innerHTML = '<p class="muted">Loading the ledger…</p>';
   $('day-info').innerHTML = '<p class="muted">No day selected.</p>';
   history.replaceState(null, '', `${location.pathname}${location.search}#integration=${encodeURIComponent(id)}`);

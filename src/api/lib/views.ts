@@ -13,6 +13,8 @@ export interface ScheduleStateView {
   note: string | null;
   nextRunTimes: string[];
   uiUrl: string;
+  /** Issue 12: filled in by integrationView from the integration's row. */
+  autoPaused?: { since: string; pausedAt: string; reason: string } | null;
 }
 
 /** The integration's schedule in the Temporal UI. */
@@ -42,6 +44,20 @@ export async function readScheduleState(ua: ApiContext, integrationId: string, o
   }
 }
 
+/**
+ * Issue 12: a webhook URL's path often is the credential (a Slack incoming webhook's is): only the origin
+ * and the path's last 4 characters are shown, enough to tell two webhooks apart.
+ */
+export function maskWebhookUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = `${u.pathname}${u.search}`;
+    return path.length > 1 ? `${u.origin}/…${path.slice(-4)}` : u.origin;
+  } catch {
+    return '****';
+  }
+}
+
 /** What the API shows of an integration: listed field by field, so nothing secret can slip in. */
 export function integrationView(i: Integration, schedule: ScheduleStateView | null): IntegrationView {
   return {
@@ -66,6 +82,15 @@ export function integrationView(i: Integration, schedule: ScheduleStateView | nu
     lastStatus: i.lastStatus,
     lastError: i.lastError,
     lastStatusAt: i.lastStatusAt,
-    schedule,
+    // Issue 12: auto-paused only while the schedule really is paused (an operator may have resumed it in the UI).
+    schedule: schedule
+      ? {
+          ...schedule,
+          autoPaused: schedule.paused && i.autoPaused ? { since: i.autoPaused.sinceDay, pausedAt: i.autoPaused.at, reason: i.autoPaused.reason } : null,
+        }
+      : null,
+    alerts: i.alerts ? { webhookUrl: maskWebhookUrl(i.alerts.webhookUrl), format: i.alerts.format, hasSecret: i.alerts.hasSecret } : null,
+    lookbackDays: i.lookbackDays,
+    autoPauseAfterFailedDays: i.autoPauseAfterFailedDays,
   };
 }

@@ -18,6 +18,10 @@ export const CalendarIntegration = Type.Object({
   bucket: Type.String(),
   folder: Type.String(),
   enabled: Type.Boolean(),
+  // issue 12
+  autoPaused: Type.Union([Type.Object({ since: Type.String(), reason: Type.String() }), Type.Null()], {
+    description: 'Set while the schedule is paused after repeated configuration failures (since: the first failed day)',
+  }),
   codes: Type.String({
     description:
       'One character per day from `from` to `to`: `x` exported, `e` exported but empty (0 rows), `f` failed, `r` running, `m` missing (never exported, cancelled, or not every table exported)',

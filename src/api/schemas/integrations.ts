@@ -24,6 +24,71 @@ export const Settings = Type.Object({
   eventTypes: Nullable(Type.Array(Type.String())),
 });
 
+// ---- issue 12 (operations): alerts, lookback, auto-pause
+export const ALERT_EVENT_NAMES = 'export.failed, export.recovered, integration.auto_paused, export.redelivered, backfill.completed (and alert.test)';
+
+export const AlertsInput = Type.Object(
+  {
+    webhookUrl: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'Where events are POSTed. Checked like endpointUrl: https (plain http only where the server allows it), no link-local or metadata addresses',
+    }),
+    format: Type.Optional(
+      Type.Union([Type.Literal('json'), Type.Literal('slack')], {
+        description: `json (default): the event as JSON; slack: a Slack incoming-webhook message. Events: ${ALERT_EVENT_NAMES}`,
+      }),
+    ),
+    secret: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        writeOnly: true,
+        description:
+          'Signs each request: X-UA-Export-Signature: sha256=<hex HMAC-SHA256 of X-UA-Export-Timestamp + "." + raw body>. Stored encrypted, never returned; omitted on PATCH keeps the stored one, "" removes it',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const opsFields = {
+  alerts: Type.Union([AlertsInput, Type.Null()], { description: 'Alert webhook; null removes it' }),
+  lookbackDays: Type.Integer({
+    minimum: 0,
+    maximum: 31,
+    description: 'Each daily run re-checks this many delivered days before it and re-delivers a day whose source changed (default 3; 0 turns it off)',
+  }),
+  autoPauseAfterFailedDays: Type.Integer({
+    minimum: 0,
+    maximum: 365,
+    description: 'Pause the schedule after this many consecutive scheduled days failed with a configuration error (default 3; 0 never pauses)',
+  }),
+};
+
+export const AlertsView = Type.Object({
+  webhookUrl: Type.String({ description: 'Masked: the origin and the last 4 characters of the path (a webhook path is often its credential)' }),
+  format: Type.Union([Type.Literal('json'), Type.Literal('slack')]),
+  hasSecret: Type.Boolean({ description: 'Whether requests are signed; the secret itself is never returned' }),
+});
+
+export const AutoPaused = Type.Object(
+  {
+    since: Type.String({ description: 'The first scheduled day of the failures that paused it (YYYY-MM-DD)' }),
+    pausedAt: DateTime,
+    reason: Type.String({ description: 'The configuration error, saying what to fix' }),
+  },
+  { description: 'Set while the schedule is paused because of repeated configuration failures; resume with { catchUp: true }' },
+);
+
+export const AlertTestResponse = Type.Object({
+  delivered: Type.Boolean(),
+  status: Nullable(Type.Integer({ description: "The receiver's HTTP status; null when it did not answer" })),
+  error: Nullable(Type.String()),
+  eventId: Type.String({ description: 'The test event id (also X-UA-Export-Delivery)' }),
+  durationMs: Type.Integer(),
+});
+// ---- end issue 12
+
 const fields = {
   appId: Type.String({ format: 'uuid', description: 'The app whose data is exported' }),
   endpointUrl: Type.String({
@@ -52,6 +117,10 @@ export const CreateIntegrationBody = Type.Object(
     forcePathStyle: Type.Optional(fields.forcePathStyle),
     enabled: Type.Optional(fields.enabled),
     settings: Type.Optional(SettingsInput),
+    // issue 12
+    alerts: Type.Optional(opsFields.alerts),
+    lookbackDays: Type.Optional(opsFields.lookbackDays),
+    autoPauseAfterFailedDays: Type.Optional(opsFields.autoPauseAfterFailedDays),
   },
   { additionalProperties: false },
 );
@@ -69,6 +138,10 @@ export const PatchIntegrationBody = Type.Object(
     forcePathStyle: Type.Optional(fields.forcePathStyle),
     enabled: Type.Optional(fields.enabled),
     settings: Type.Optional(SettingsInput),
+    // issue 12
+    alerts: Type.Optional(opsFields.alerts),
+    lookbackDays: Type.Optional(opsFields.lookbackDays),
+    autoPauseAfterFailedDays: Type.Optional(opsFields.autoPauseAfterFailedDays),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -80,6 +153,7 @@ export const ScheduleState = Type.Object({
   note: Nullable(Type.String()),
   nextRunTimes: Type.Array(DateTime),
   uiUrl: Type.String({ description: 'The schedule in the Temporal UI' }),
+  autoPaused: Nullable(AutoPaused), // issue 12
 });
 
 export const Integration = Type.Object({
@@ -100,6 +174,10 @@ export const Integration = Type.Object({
   lastError: Nullable(Type.String()),
   lastStatusAt: Nullable(DateTime),
   schedule: Nullable(ScheduleState),
+  // issue 12
+  alerts: Nullable(AlertsView),
+  lookbackDays: Type.Integer(),
+  autoPauseAfterFailedDays: Type.Integer(),
 });
 export type IntegrationView = Static<typeof Integration>;
 

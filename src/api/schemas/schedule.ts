@@ -29,3 +29,31 @@ export const TriggerResponse = Type.Object({
   exportWorkflowId: Type.String({ description: 'Id of the per-day export workflow that exports `day`' }),
   uiUrl: Type.String(),
 });
+
+// ---- issue 12 (operations): resume with catch-up
+export const ResumeBody = Type.Object(
+  {
+    note: Type.Optional(Note),
+    catchUp: Type.Optional(
+      Type.Boolean({
+        description:
+          "Also start one backfill of every day missed while the schedule was paused or failing (from the ledger: since the auto-pause's first failed day, or the day after the last fully delivered day)",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CatchUp = Type.Object({
+  backfillId: Type.String(),
+  from: Day,
+  to: Day,
+  missedDays: Type.Array(Day, { description: 'Days not delivered for every table; delivered days between them are overwritten identically' }),
+  totalDays: Type.Integer(),
+  uiUrl: Type.String({ description: 'The backfill in the Temporal UI' }),
+});
+
+export const ResumeResponse = Type.Object({
+  ...Schedule.properties,
+  catchUp: Nullable(CatchUp),
+});

@@ -2,6 +2,7 @@ import { resolveSecret } from '../config.js';
 import type { CommandGroup } from '../context.js';
 import { testConnectionExitCode } from '../exit-codes.js';
 import { createIntegrationBody, parseEventTypes, type CreateIntegrationOptions } from '../requests.js';
+import { operationsBody, parseWholeNumber, type OperationsOptions } from '../operations-requests.js';
 import { renderIntegration, renderIntegrationList, renderTestConnection } from '../views.js';
 
 /** `ua-export integrations list | show | create | test-connection | enable | disable`. */
@@ -88,4 +89,39 @@ export const registerIntegrations: CommandGroup = (program, ctx) => {
         ),
       );
   }
+
+  // ---- issue 12 (operations): alerts, lookback, auto-pause
+  integrations
+    .command('operations')
+    .description('Set the alert webhook, the lookback and the auto-pause threshold of an integration')
+    .argument('<id>', 'integration id')
+    .option('--alerts-webhook-url <url>', 'where alert events are POSTed (https)')
+    .option('--alerts-format <format>', 'json (default) or slack')
+    .option('--no-alerts', 'remove the alert webhook')
+    .option('--lookback-days <n>', 're-check this many delivered days in each daily run (0 turns it off)', parseWholeNumber)
+    .option('--auto-pause-after-failed-days <n>', 'pause after this many consecutive configuration failures (0 never)', parseWholeNumber)
+    .addOption(ctx.jsonOption())
+    .addHelpText('after', '\nThe signing secret is read from UA_EXPORT_ALERTS_SECRET (never from the command line, so it stays out of shell history).')
+    .overview({ elide: true })
+    .action(
+      ctx.fetchAndRender(
+        (client, [id]: [string], opts: OperationsOptions & { json?: boolean }) =>
+          client.patchIntegration(id, operationsBody(opts, ctx.io.env['UA_EXPORT_ALERTS_SECRET'])),
+        (i) => `Integration ${i.id} updated.\n\n${renderIntegration(i)}`,
+      ),
+    );
+
+  integrations
+    .command('alerts-test')
+    .description("Send a test event to the integration's alert webhook; exit 1 when it is not delivered")
+    .argument('<id>', 'integration id')
+    .addOption(ctx.jsonOption())
+    .action(
+      ctx.fetchAndRender(
+        (client, [id]: [string]) => client.testAlerts(id),
+        (r) => (r.delivered ? `Delivered (HTTP ${r.status}) in ${r.durationMs} ms, event ${r.eventId}` : `Not delivered: ${r.error}`),
+        (r) => (r.delivered ? 0 : 1),
+      ),
+    );
+  // ---- end issue 12
 };

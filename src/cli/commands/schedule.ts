@@ -15,22 +15,40 @@ export const registerSchedule: CommandGroup = (program, ctx) => {
     .addOption(ctx.jsonOption())
     .action(ctx.fetchAndRender((client, [integrationId]: [string]) => client.getSchedule(integrationId), renderSchedule));
 
-  for (const verb of ['pause', 'resume'] as const) {
-    schedule
-      .command(verb)
-      .description(verb === 'pause' ? 'Pause the daily schedule (runs already started go on; missed days catch up on resume)' : 'Resume the daily schedule')
-      .argument('<integrationId>', 'integration id')
-      .option('--note <text>', 'why (shown with the schedule in the Temporal UI)')
-      .addOption(ctx.jsonOption())
-      .overview({ options: ['--note'] })
-      .action(
-        ctx.fetchAndRender(
-          (client, [integrationId]: [string], opts: { note?: string; json?: boolean }) =>
-            verb === 'pause' ? client.pauseSchedule(integrationId, opts.note) : client.resumeSchedule(integrationId, opts.note),
-          (s) => `Schedule ${verb === 'pause' ? 'paused' : 'resumed'}.\n${renderSchedule(s)}`,
-        ),
-      );
-  }
+  schedule
+    .command('pause')
+    .description('Pause the daily schedule (runs already started go on; resume --catch-up backfills the missed days)')
+    .argument('<integrationId>', 'integration id')
+    .option('--note <text>', 'why (shown with the schedule in the Temporal UI)')
+    .addOption(ctx.jsonOption())
+    .overview({ options: ['--note'] })
+    .action(
+      ctx.fetchAndRender(
+        (client, [integrationId]: [string], opts: { note?: string; json?: boolean }) => client.pauseSchedule(integrationId, opts.note),
+        (s) => `Schedule paused.\n${renderSchedule(s)}`,
+      ),
+    );
+
+  // Issue 12: --catch-up backfills every day missed while paused or failing.
+  schedule
+    .command('resume')
+    .description('Resume the daily schedule (also after an auto-pause)')
+    .argument('<integrationId>', 'integration id')
+    .option('--note <text>', 'why (shown with the schedule in the Temporal UI)')
+    .option('--catch-up', 'also start one backfill of every day missed while paused or failing')
+    .addOption(ctx.jsonOption())
+    .overview({ options: ['--note', '--catch-up'] })
+    .action(
+      ctx.fetchAndRender(
+        (client, [integrationId]: [string], opts: { note?: string; catchUp?: boolean; json?: boolean }) =>
+          client.resumeSchedule(integrationId, opts.note, opts.catchUp === true),
+        (s) =>
+          `Schedule resumed.\n${renderSchedule(s)}` +
+          (s.catchUp
+            ? `\n\nCatch-up backfill ${s.catchUp.backfillId}: ${s.catchUp.from} → ${s.catchUp.to} (missed: ${s.catchUp.missedDays.join(', ')})\n  temporal ui  ${s.catchUp.uiUrl}`
+            : ''),
+      ),
+    );
 
   schedule
     .command('trigger')

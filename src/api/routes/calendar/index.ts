@@ -69,7 +69,15 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
         workflowUrlPrefix: workflowUiUrlPrefix(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE),
         worker,
         integrations: integrations
-          .map((i) => ({ id: i.id, appId: i.appId, bucket: i.bucket, folder: i.folder, enabled: i.enabled, codes: codes.get(i.id) ?? none }))
+          .map((i) => ({
+            id: i.id,
+            appId: i.appId,
+            bucket: i.bucket,
+            folder: i.folder,
+            enabled: i.enabled,
+            autoPaused: i.autoPaused ? { since: i.autoPaused.sinceDay, reason: i.autoPaused.reason } : null, // issue 12
+            codes: codes.get(i.id) ?? none,
+          }))
           .sort((a, b) => a.appId.localeCompare(b.appId) || a.id.localeCompare(b.id)),
       };
     },

@@ -21,7 +21,7 @@ const tags = ['integrations'];
 
 async function checkInput(
   ua: ApiContext,
-  input: { endpointUrl?: string; bucket?: string; folder?: string; settings?: CreateIntegrationBody['settings'] },
+  input: { endpointUrl?: string; bucket?: string; folder?: string; settings?: CreateIntegrationBody['settings']; alerts?: CreateIntegrationBody['alerts'] },
 ): Promise<void> {
   const problems: Problem[] = integrationFieldProblems({
     ...(input.bucket !== undefined ? { bucket: input.bucket } : {}),
@@ -29,6 +29,8 @@ async function checkInput(
     ...(input.settings !== undefined ? { settings: input.settings } : {}),
   });
   if (input.endpointUrl !== undefined) problems.push(...(await endpointProblems(input.endpointUrl, ua.endpointPolicy)));
+  // Issue 12: the webhook gets the same endpoint policy as the storage endpoint.
+  if (input.alerts) problems.push(...(await endpointProblems(input.alerts.webhookUrl, ua.endpointPolicy, 'alerts.webhookUrl')));
   if (problems.length > 0) throw validationFailed(problems);
 }
 
@@ -62,6 +64,10 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
         ...(body.folder !== undefined ? { folder: body.folder } : {}),
         ...(body.forcePathStyle !== undefined ? { forcePathStyle: body.forcePathStyle } : {}),
         ...(body.settings !== undefined ? { settings: body.settings } : {}),
+        // issue 12
+        ...(body.alerts != null ? { alerts: body.alerts } : {}),
+        ...(body.lookbackDays !== undefined ? { lookbackDays: body.lookbackDays } : {}),
+        ...(body.autoPauseAfterFailedDays !== undefined ? { autoPauseAfterFailedDays: body.autoPauseAfterFailedDays } : {}),
       });
       const schedule = await readScheduleState(ua, created.id, { bestEffort: true });
       return reply.code(201).header('location', `/v1/integrations/${created.id}`).send(integrationView(created, schedule));

@@ -8,7 +8,11 @@ import type { ApiContext } from '../../context.js';
 import { conflict } from '../../errors.js';
 import { scheduleUiUrl } from '../../lib/views.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
-import { EmptyBody, Schedule, ScheduleNoteBody, TriggerResponse } from '../../schemas/schedule.js';
+import { EmptyBody, ResumeBody, ResumeResponse, Schedule, ScheduleNoteBody, TriggerResponse } from '../../schemas/schedule.js';
+import { startBackfill } from '../../../backfills/service.js';
+import { utcDayOf } from '../../../export/days.js';
+import { planCatchUp } from '../../../ops/catch-up.js';
+import { clearAutoPaused } from '../../../ops/scheduled-outcomes.js';
 
 const tags = ['schedule'];
 
@@ -79,19 +83,46 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         summary: 'Resume the daily schedule',
-        description: 'Unpauses the Temporal schedule with `note`. 409 when the integration is disabled (enable it with PATCH instead).',
+        description:
+          'Unpauses the Temporal schedule with `note` and ends an auto-pause. With `catchUp: true` it also starts one backfill of every day missed while paused or failing (`catchUp` in the answer links it; null when nothing was missed). 409 when the integration is disabled (enable it with PATCH instead).',
         params: IntegrationParams,
-        body: ScheduleNoteBody,
-        response: { 200: Schedule, ...errors(400, 404, 409) },
+        body: ResumeBody,
+        response: { 200: ResumeResponse, ...errors(400, 404, 409) },
       },
     },
     async (req) => {
       const integration = await getIntegration(ua.pool, req.params.id);
       if (!integration.enabled)
         throw conflict(`integration ${integration.id} is disabled: enable it with PATCH {"enabled": true}, which also resumes the schedule`);
-      await resumeSchedule(ua, integration, req.body?.note ?? 'resumed via API');
-      req.log.info({ integrationId: integration.id }, 'schedule resumed');
-      return scheduleView(ua, integration, await describeSchedule(ua, integration));
+      await resumeSchedule(ua, integration, req.body?.note ?? (req.body?.catchUp ? 'resumed via API with catch-up' : 'resumed via API'));
+      // Issue 12: the missed days come from the ledger, read before the auto-pause mark is cleared.
+      const plan = req.body?.catchUp ? await planCatchUp(ua.pool, integration, utcDayOf(ua.now()), ua.env.BACKFILL_MAX_DAYS) : null;
+      await clearAutoPaused(ua.pool, integration.id);
+      const started = plan
+        ? await ua.temporal(() =>
+            startBackfill(ua.client, {
+              integrationId: integration.id,
+              from: plan.from,
+              to: plan.to,
+              concurrency: Math.min(ua.env.BACKFILL_DEFAULT_CONCURRENCY, ua.env.BACKFILL_MAX_CONCURRENCY),
+              taskQueue: ua.taskQueue,
+              uiUrl: ua.env.TEMPORAL_UI_URL,
+              namespace: ua.env.TEMPORAL_NAMESPACE,
+            }),
+          )
+        : null;
+      req.log.info(
+        { integrationId: integration.id, catchUp: plan ? { from: plan.from, to: plan.to, backfillId: started?.backfillId } : null },
+        'schedule resumed',
+      );
+      const view = await scheduleView(ua, integration, await describeSchedule(ua, integration));
+      return {
+        ...view,
+        catchUp:
+          plan && started
+            ? { backfillId: started.backfillId, from: plan.from, to: plan.to, missedDays: plan.missedDays, totalDays: started.totalDays, uiUrl: started.uiUrl }
+            : null,
+      };
     },
   );
 

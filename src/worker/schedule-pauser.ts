@@ -1,0 +1,10 @@
+import type { Client } from '@temporalio/client';
+import { scheduleId } from '../temporal/ids.js';
+
+/**
+ * How the auto-pause activity pauses an integration's schedule: the Temporal schedule itself, with a
+ * note the UI shows. Pausing a paused schedule only replaces its note, so a retried activity is harmless.
+ */
+export function schedulePauser(client: Client): (integrationId: string, note: string) => Promise<void> {
+  return (integrationId, note) => client.schedule.getHandle(scheduleId(integrationId)).pause(note);
+}
