@@ -16,6 +16,8 @@ export function IntegrationPage({ api, ctx, integration, appIds, onChanged, anno
     onChanged(updated);
     setVersion((v) => v + 1);
   };
+  // An export changes the integration's last status: read it again when one ends.
+  const reload = () => api.get(`/v1/integrations/${integration.id}`).then(changed, () => undefined);
   const i = integration;
   return html`<article aria-labelledby="integration-title">
     <div class="section-head">
@@ -31,8 +33,8 @@ export function IntegrationPage({ api, ctx, integration, appIds, onChanged, anno
     </p>
     <div class="panels">
       <${TestConnection} api=${api} integration=${i} announce=${announce} />
-      <${ManualExport} api=${api} ctx=${ctx} integration=${i} announce=${announce} onFinished=${() => setVersion((v) => v + 1)} />
       <${SchedulePanel} api=${api} ctx=${ctx} integration=${i} announce=${announce} version=${version} />
+      <${ManualExport} api=${api} ctx=${ctx} integration=${i} announce=${announce} onFinished=${reload} />
       <section class="panel wide">
         <${IntegrationForm} key=${`${i.id}/${i.updatedAt}`} api=${api} ctx=${ctx} integration=${i} appIds=${appIds} onSaved=${changed} announce=${announce} />
       </section>

@@ -5,23 +5,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, describeFailure } from './api.js';
 import { Problems } from './controls.js';
 import { problemsByField } from './fields.js';
-import { addDays, daysBetween, dayCount, formatBytes, formatCount, formatDuration, isDay } from './format.js';
+import { addDays, daysBetween, dayCount, formatBytes, formatCount, formatDuration } from './format.js';
 import { html } from './html.js';
+import { rangeProblems } from './range.js';
 
 const POLL_MS = 1000;
-
-/** The same rules as the API's dayRangeProblems for a backfill, as { field: [rules] }. */
-export function rangeProblems(from, to, today, maxDays) {
-  const p = new Map();
-  const add = (field, rule) => p.set(field, [...(p.get(field) ?? []), rule]);
-  if (!isDay(from)) add('from', 'must be a real calendar day (YYYY-MM-DD)');
-  if (!isDay(to)) add('to', 'must be a real calendar day (YYYY-MM-DD)');
-  if (p.size > 0) return p;
-  if (to >= today) add('to', `must be before today (${today}, UTC): only complete days can be exported`);
-  if (from > to) add('from', 'must not be after the last day');
-  else if (dayCount(from, to) > maxDays) add('to', `the range must be at most ${maxDays} days`);
-  return p;
-}
 
 export function ManualExport({ api, ctx, integration, announce, onFinished }) {
   const yesterday = addDays(ctx.today, -1);
@@ -36,8 +24,10 @@ export function ManualExport({ api, ctx, integration, announce, onFinished }) {
   const timer = useRef(null);
   const base = `/v1/integrations/${integration.id}/backfills`;
 
-  const local = rangeProblems(from, to, ctx.today, ctx.maxDays);
-  if (tables.length === 0) local.set('tables', ['choose at least one table']);
+  const local = problemsByField([
+    ...rangeProblems(from, to, ctx.today, ctx.maxDays),
+    ...(tables.length === 0 ? [{ field: 'tables', rule: 'choose at least one table' }] : []),
+  ]);
   const problems = (field) => [...(local.get(field) ?? []), ...(apiProblems.get(field) ?? [])];
 
   async function loadLedger(b) {
@@ -61,7 +51,7 @@ export function ManualExport({ api, ctx, integration, announce, onFinished }) {
         b.status !== 'completed',
       );
       await loadLedger(b);
-      onFinished?.();
+      onFinished?.(b);
     } catch (err) {
       announce(`Could not read the export's progress: ${describeFailure(err)}`, true);
       timer.current = setTimeout(() => void poll(id), POLL_MS * 5);
@@ -109,7 +99,7 @@ export function ManualExport({ api, ctx, integration, announce, onFinished }) {
   }
 
   const running = backfill?.status === 'running';
-  return html`<section class="panel" aria-labelledby="export-title">
+  return html`<section class="panel wide" aria-labelledby="export-title">
     <h2 id="export-title">Manual export</h2>
     <form class="range-form" novalidate onSubmit=${start}>
       <p class="hint">
