@@ -46,6 +46,8 @@ export function SchedulePanel({ api, ctx, integration, announce, version }) {
       html`<p id="schedule-state">
           <strong>${schedule.paused ? 'Paused' : 'Active'}</strong>: exports the previous UTC day every day at 04:00 UTC.
           ${schedule.note && html` Note: “${schedule.note}”.`}
+        </p>
+        <p>
           <a href=${schedule.uiUrl} target="_blank" rel="noopener">Schedule in Temporal UI</a>
         </p>
         <div class="field">
@@ -61,7 +63,7 @@ export function SchedulePanel({ api, ctx, integration, announce, version }) {
           <button type="button" onClick=${() => act('trigger')} disabled=${busy || !integration.enabled}>Export yesterday now</button>
         </div>
         ${!integration.enabled && html`<p class="hint">The integration is off: turn it on to resume its schedule.</p>`}
-        <h3>Next runs</h3>
+        <h3>${schedule.paused ? 'Next runs once resumed' : 'Next runs'}</h3>
         ${
           schedule.nextRunTimes.length === 0
             ? html`<p class="muted">None while paused.</p>`

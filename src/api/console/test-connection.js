@@ -61,7 +61,8 @@ export function TestConnection({ api, integration, announce }) {
                 <span class="mark" aria-hidden="true">${s.skipped ? '–' : s.ok ? '✓' : '✗'}</span>
                 <span class="step-name">${STEPS[s.name] ?? s.name}</span>
                 <span class="step-result">${outcome(s)}${s.skipped ? '' : ` in ${s.durationMs} ms`}</span>
-                ${s.error && html`<p class="fix">What to fix: ${s.error}</p>`}
+                ${s.error && !s.skipped && html`<p class="fix">What to fix: ${s.error}</p>`}
+                ${s.error && s.skipped && html`<p class="skip-reason">Not run: ${s.error}</p>`}
               </li>`,
           )}
         </ol>
