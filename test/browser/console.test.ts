@@ -71,6 +71,9 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Status lines follow API calls that change Temporal schedules: allow them a loaded machine's time. */
+const STATUS_WAIT = { timeout: 20_000 };
+
 const shot = (name: string) => ui.page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 
 /** WCAG 2.x A and AA rules of axe-core on the page as it is now: the violations, by rule and element. */
@@ -151,14 +154,14 @@ describe('console', () => {
       [integrationId],
     );
     expect(rows[0]).toMatchObject({ bucket: h.bucket, folder, settings: { includeEventsWithoutProfile: true, eventTypes: null } });
-    await expect.poll(() => page.locator('#status').innerText()).toBe(`Integration created for app ${appId}.`);
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toBe(`Integration created for app ${appId}.`);
 
     // Test connection: every probe step passes.
     await tabTo(page, page.getByRole('button', { name: 'Test connection' }));
     await page.keyboard.press('Enter');
     await page.getByText('Connection works.').waitFor();
     expect(await page.locator('.step.passed').count()).toBe(6);
-    await expect.poll(() => page.locator('#status').innerText()).toBe('Connection test passed: every step succeeded.');
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toBe('Connection test passed: every step succeeded.');
 
     // Manual export of the default range: the three days before today.
     expect(await page.getByLabel('First day (UTC)').inputValue()).toBe(DAYS[0]);
@@ -197,7 +200,7 @@ describe('console', () => {
     expect(await toggle.isChecked()).toBe(true);
     await tabTo(page, toggle);
     await page.keyboard.press('Space');
-    await expect.poll(() => page.locator('#status').innerText()).toBe(`Integration for app ${appId} turned off: its schedule is paused.`);
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toBe(`Integration for app ${appId} turned off: its schedule is paused.`);
     expect(await toggle.isChecked()).toBe(false);
     const described = await h.testEnv.client.schedule.getHandle(scheduleId(integrationId!)).describe();
     expect(described.state.paused).toBe(true);
@@ -216,7 +219,7 @@ describe('console', () => {
     await shot('console-04-list-off');
   });
 
-  it("shows a wrong secret's failed connection test and the API's validation next to its field", async () => {
+  it("shows a wrong secret's failed connection test, the API's validation next to its field, and pauses the schedule with a note", async () => {
     expect(integrationId).not.toBeNull();
     const { page } = ui;
     await page.goto(`${api.url}/console#integration=${integrationId}`);
@@ -241,14 +244,23 @@ describe('console', () => {
     await page.getByLabel('S3 Bucket Name').fill(h.bucket);
     await secret.fill('wrong-secret-for-the-console-test');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => page.locator('#status').innerText()).toBe('Changes saved.');
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toBe('Changes saved.');
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.getByText('Connection failed.').waitFor();
     const failedStep = page.locator('.step.failed').first();
     expect(await failedStep.locator('.fix').innerText()).toContain('the secret access key does not match');
-    await expect.poll(() => page.locator('#status').innerText()).toContain('Connection test failed');
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toContain('Connection test failed');
     expect(await axeViolations(page)).toEqual([]);
     await shot('console-06-wrong-secret');
+
+    // Schedule: on again, then paused with a note, which Temporal keeps on the schedule.
+    await page.locator(`#page-enabled-${integrationId}`).click();
+    await page.locator('#schedule-state').getByText('Active').waitFor();
+    await page.getByLabel(/^Note/).fill('bucket migration');
+    await page.getByRole('button', { name: 'Pause schedule' }).click();
+    await page.locator('#schedule-state').getByText('Note: “bucket migration”.').waitFor();
+    const paused = await h.testEnv.client.schedule.getHandle(scheduleId(integrationId!)).describe();
+    expect(paused.state).toMatchObject({ paused: true, note: 'bucket migration' });
 
     // The range picker enforces the API's rules before sending: today is refused.
     await page.getByLabel('Last day (UTC)').fill(TODAY);
