@@ -111,6 +111,23 @@ async function typeInto(page: Page, target: Locator, text: string): Promise<void
 }
 
 describe('console', () => {
+  it('asks for a token when it has none, refuses a wrong one, and passes axe on the sign-in view', async () => {
+    const page = await ui.context.newPage();
+    try {
+      await page.goto(`${api.url}/console`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+      await page.getByLabel('API token').fill('not-the-token');
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await page.getByText('The API refused this token').waitFor();
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await page.getByRole('heading', { name: 'Integrations', level: 1 }).waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
   it('sets up, tests, exports 3 days, and turns off an integration, with the keyboard only', async () => {
     const { page } = ui;
     await page.goto(`${api.url}/console#token=${encodeURIComponent(TOKEN)}`);
