@@ -46,7 +46,7 @@ export default defineConfig(
     extends: [js.configs.recommended],
   },
   {
-    files: ['src/api/calendar/**/*.js'],
+    files: ['src/api/calendar/**/*.js', 'src/api/console/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -9,6 +9,7 @@ import errorHandler from './plugins/error-handler.js';
 import swagger from './plugins/swagger.js';
 import backfills from './routes/backfills/index.js';
 import calendar from './routes/calendar/index.js';
+import consoleShell from './routes/console/index.js';
 import eventTypes from './routes/event-types/index.js';
 import exportsRoutes from './routes/exports/index.js';
 import health from './routes/health/index.js';
@@ -59,6 +60,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(health);
   await app.register(fastifyPlugin(metrics));
   await app.register(calendar);
+  await app.register(consoleShell);
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', v1.authenticate);

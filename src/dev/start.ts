@@ -121,6 +121,7 @@ say(`  Temporal UI       ${workflowListUiUrl(env.TEMPORAL_UI_URL, env.TEMPORAL_N
 say(`  this backfill     ${workflowUiUrl(env.TEMPORAL_UI_URL, env.TEMPORAL_NAMESPACE, backfill.workflowId)}`);
 say(`  HTTP API          ${api.url}   (docs: ${api.url}/docs)`);
 say(`  API token         ${api.tokenHint}`);
+say(`  console           ${api.url}/console${api.generatedToken ? `#token=${api.generatedToken}` : ''}   (set up, test, export, schedule)`);
 say(`  export calendar   ${api.url}/calendar${api.generatedToken ? `#token=${api.generatedToken}` : ''}`);
 say(`  metrics           ${api.url}/metrics`);
 say(`  S3 endpoint       ${env.LOCAL_S3_ENDPOINT}   access key ${env.LOCAL_S3_ACCESS_KEY_ID} (secret: LOCAL_S3_SECRET_ACCESS_KEY, see .env.example)`);

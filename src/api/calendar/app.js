@@ -346,6 +346,7 @@ async function openDetail(id, focusDay) {
   $('detail-meta').textContent =
     `integration ${it.id} · ${it.bucket}${it.folder ? ` / ${it.folder}` : ''} · ${it.enabled ? 'enabled' : 'disabled: enable it before backfilling'}` +
     (it.autoPaused ? ` · schedule auto-paused since ${it.autoPaused.since}: ${it.autoPaused.reason} (resume with catch-up)` : '');
+  $('detail-console').href = `/console#integration=${encodeURIComponent(it.id)}`;
   $('months').innerHTML = '<p class="muted">Loading the ledger…</p>';
   $('day-info').innerHTML = '<p class="muted">No day selected.</p>';
   history.replaceState(null, '', `${location.pathname}${location.search}#integration=${encodeURIComponent(id)}`);
