@@ -47,6 +47,9 @@ const integration: IntegrationView = {
   lastStatus: null,
   lastError: null,
   lastStatusAt: null,
+  alerts: null,
+  lookbackDays: 3,
+  autoPauseAfterFailedDays: 3,
   schedule: null,
 };
 
