@@ -50,6 +50,7 @@ const { values: opts } = parseArgs({
     'timeout-s': { type: 'string', default: '900' },
     'worker-env': { type: 'string', default: '' },
     json: { type: 'string' },
+    fresh: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -119,20 +120,40 @@ async function ensureData(pool: pg.Pool, day: string): Promise<void> {
   say(`generated in ${s(performance.now() - t0)}`);
 }
 
-/** Removes what an earlier run left: integrations (and their ledger), schedules, objects. */
-async function reset(pool: pg.Pool, client: Client, env: Env): Promise<void> {
-  const ids: string[] = [];
-  for await (const sch of client.schedule.list()) ids.push(sch.scheduleId);
-  await mapLimit(ids, 16, async (id) => {
+/**
+ * Clears what an earlier run left: running workflows, the ledger and the objects. The integrations
+ * (and their schedules) an earlier run created over the API are kept when they are exactly the N this
+ * run needs, because creating a thousand takes minutes on a busy box; `--fresh` recreates them.
+ */
+async function reset(pool: pg.Pool, client: Client, env: Env, fresh: boolean): Promise<string[] | null> {
+  let terminated = 0;
+  for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+    await client.workflow
+      .getHandle(wf.workflowId, wf.runId)
+      .terminate('bench:scale reset')
+      .catch(() => undefined);
+    terminated++;
+  }
+  await pool.query('TRUNCATE export_runs, export_day_state');
+  const removed = await emptyPrefix(adminS3(env), SCALE_BUCKET, '');
+  const { rows } = await pool.query<{ id: string; app_id: string }>('SELECT id::text, app_id::text FROM integrations');
+  const byApp = new Map(rows.map((r) => [r.app_id, r.id]));
+  const wanted = Array.from({ length: N }, (_, i) => byApp.get(appIdOf(i)));
+  const scheduleIds: string[] = [];
+  for await (const sch of client.schedule.list()) scheduleIds.push(sch.scheduleId);
+  const reusable = !fresh && rows.length === N && wanted.every(Boolean) && scheduleIds.length === N;
+  say(`reset: ${terminated} running workflows terminated, ${removed} objects removed`);
+  if (reusable) return wanted as string[];
+  await mapLimit(scheduleIds, 32, async (id) => {
     try {
       await client.schedule.getHandle(id).delete();
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
     }
   });
-  await pool.query('TRUNCATE export_runs, integrations CASCADE');
-  const removed = await emptyPrefix(adminS3(env), SCALE_BUCKET, '');
-  say(`reset: ${ids.length} schedules, ${removed} objects removed`);
+  await pool.query('TRUNCATE integrations CASCADE');
+  say(`reset: ${scheduleIds.length} schedules and ${rows.length} integrations removed`);
+  return null;
 }
 
 /** Sums the samples of one metric family from a Prometheus text page, by label filter. */
@@ -198,7 +219,7 @@ async function main(): Promise<void> {
   await ensureNamespace(connection, SCALE_NAMESPACE);
   const client = new Client({ connection, namespace: SCALE_NAMESPACE });
   await ensureBucket(adminS3(env), SCALE_BUCKET);
-  await reset(pool, client, env);
+  const reused = await reset(pool, client, env, opts.fresh);
 
   // The fire instant: far enough ahead for creating the integrations and moving their schedules.
   // The day is the one a firing a few minutes from now exports; the instant itself is set once the
@@ -238,37 +259,44 @@ async function main(): Promise<void> {
 
   const api = await startApi({ env, pool, keyring: keyringFromEnv(env), client, logger: createLogger('warn') });
   const t0 = performance.now();
-  const ids = await mapLimit(
-    Array.from({ length: N }, (_, i) => i),
-    8,
-    async (i) => {
-      const res = await fetch(`${api.url}/v1/integrations`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          appId: appIdOf(i),
-          endpointUrl: env.LOCAL_S3_ENDPOINT,
-          region: 'us-east-1',
-          bucket: `${SCALE_BUCKET}/app-${i}`,
-          folder: 'ua-export',
-          accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
-          secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
-          forcePathStyle: true,
-        }),
-      });
-      if (res.status !== 201) throw new Error(`POST /v1/integrations → ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { id: string }).id;
-    },
+  const ids =
+    reused ??
+    (await mapLimit(
+      Array.from({ length: N }, (_, i) => i),
+      8,
+      async (i) => {
+        const res = await fetch(`${api.url}/v1/integrations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            appId: appIdOf(i),
+            endpointUrl: env.LOCAL_S3_ENDPOINT,
+            region: 'us-east-1',
+            bucket: `${SCALE_BUCKET}/app-${i}`,
+            folder: 'ua-export',
+            accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+            forcePathStyle: true,
+          }),
+        });
+        if (res.status !== 201) throw new Error(`POST /v1/integrations → ${res.status} ${await res.text()}`);
+        return ((await res.json()) as { id: string }).id;
+      },
+    ));
+  say(
+    reused
+      ? `${N} integrations reused (created over the API by an earlier run; --fresh recreates them)`
+      : `${N} integrations created over the API in ${s(performance.now() - t0)}`,
   );
-  say(`${N} integrations created over the API in ${s(performance.now() - t0)}`);
 
-  // Far enough ahead to move every schedule (about 20 ms each, 16 at a time, on a busy box).
-  const fireAt = new Date(Math.ceil((Date.now() + 20_000 + N * 20) / 5_000) * 5_000);
+  // Far enough ahead to move every schedule (a describe and an update each, 48 at a time; a busy
+  // dev server took up to 0.2 s per schedule).
+  const fireAt = new Date(Math.ceil((Date.now() + 20_000 + N * 300) / 5_000) * 5_000);
   if (new Date(fireAt.getTime() - 86_400_000).toISOString().slice(0, 10) !== day) throw new Error('the fire instant crossed midnight UTC: run again');
   // Every schedule keeps its own spec shape (a daily calendar); only the instant moves to fireAt, so
   // Temporal's scheduler starts all of them together as it does at 04:00.
   const t1 = performance.now();
-  await mapLimit(ids, 16, (id) =>
+  await mapLimit(ids, 48, (id) =>
     client.schedule.getHandle(scheduleId(id)).update((prev) => ({
       ...prev,
       spec: { calendars: [{ hour: fireAt.getUTCHours(), minute: fireAt.getUTCMinutes(), second: fireAt.getUTCSeconds() }], timezone: 'UTC' },
