@@ -242,6 +242,8 @@ async function main(): Promise<void> {
       await spawnWorker({
         root: ROOT,
         logFile: path.join(logDir, `worker-${w}.log`),
+        // The worker reconciles every integration's schedule before it polls.
+        readyTimeoutMs: 900_000,
         env: {
           ...process.env,
           DATABASE_URL: dbUrl,
