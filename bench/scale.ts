@@ -33,16 +33,12 @@ import { freePorts } from './free-ports.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SCALE_DB = 'ua_export_scale';
-const SCALE_BUCKET = 'ua-export-scale';
-/** Its own namespace and queue: the worker's schedule reconcile must never meet anyone else's schedules. */
-const SCALE_NAMESPACE = 'ua-export-scale';
-const SCALE_QUEUE = 'ua-export-scale';
 const TOKEN = 'scale-bench-token';
 const TABLES: Table[] = ['ua_events', 'campaign_metrics'];
 
 const { values: opts } = parseArgs({
   options: {
+    tag: { type: 'string', default: '' },
     integrations: { type: 'string', default: '1000' },
     workers: { type: 'string', default: '1' },
     events: { type: 'string', default: '2000' },
@@ -54,9 +50,17 @@ const { values: opts } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
+const suffix = opts.tag ? `-${opts.tag}` : '';
+if (!/^[a-z0-9-]*$/.test(opts.tag)) throw new Error('--tag: lower-case letters, digits and dashes only');
+const SCALE_DB = `ua_export_scale${suffix.replace(/-/g, '_')}`;
+const SCALE_BUCKET = `ua-export-scale${suffix}`;
+/** Its own namespace and queue: the worker's schedule reconcile must never meet anyone else's schedules. */
+const SCALE_NAMESPACE = `ua-export-scale${suffix}`;
+const SCALE_QUEUE = `ua-export-scale${suffix}`;
 if (opts.help) {
   process.stdout.write(`npm run bench:scale -- [--integrations 1000] [--workers 1] [--events 2000] [--sample 20] [--timeout-s 900]
-  [--worker-env K=V,K=V] [--json out.json]
+  [--worker-env K=V,K=V] [--json out.json] [--tag NAME] [--fresh]
+--tag keeps a run's database, bucket, namespace and integrations apart from other runs' (e.g. per N).
 Creates the integrations over the API, fires all their schedules at one instant and reports delivery.\n`);
   process.exit(0);
 }
