@@ -271,20 +271,26 @@ async function main(): Promise<void> {
       Array.from({ length: N }, (_, i) => i),
       8,
       async (i) => {
-        const res = await fetch(`${api.url}/v1/integrations`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            appId: appIdOf(i),
-            endpointUrl: env.LOCAL_S3_ENDPOINT,
-            region: 'us-east-1',
-            bucket: `${SCALE_BUCKET}/app-${i}`,
-            folder: 'ua-export',
-            accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
-            secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
-            forcePathStyle: true,
-          }),
-        });
+        // 503 is the API saying Temporal was slow and nothing changed: retry, as its message asks.
+        let res: Response;
+        for (let attempt = 1; ; attempt++) {
+          res = await fetch(`${api.url}/v1/integrations`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              appId: appIdOf(i),
+              endpointUrl: env.LOCAL_S3_ENDPOINT,
+              region: 'us-east-1',
+              bucket: `${SCALE_BUCKET}/app-${i}`,
+              folder: 'ua-export',
+              accessKeyId: env.LOCAL_S3_ACCESS_KEY_ID,
+              secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
+              forcePathStyle: true,
+            }),
+          });
+          if (res.status !== 503 || attempt === 5) break;
+          await new Promise((r) => setTimeout(r, 2_000 * attempt));
+        }
         if (res.status !== 201) throw new Error(`POST /v1/integrations → ${res.status} ${await res.text()}`);
         return ((await res.json()) as { id: string }).id;
       },
