@@ -8,6 +8,7 @@
  */
 import { createAbandonFile } from './abandon-file.js';
 import { createCompleteFile } from './complete-file.js';
+import { createExportSmallFile } from './export-small-file.js';
 import type { ActivityDeps } from './deps.js';
 import { createRecordIntegrationStatus } from './integration-status.js';
 import { createPlanExport } from './plan-export.js';
@@ -29,6 +30,7 @@ export type { CompleteInput } from './complete-file.js';
 export type { ManifestInput } from './write-manifest.js';
 export type { RecordFileInput } from './record-file.js';
 export type { AbandonFileInput } from './abandon-file.js';
+export type { ExportSmallFileInput, ExportSmallFileResult } from './export-small-file.js';
 export type { IntegrationStatusInput } from './integration-status.js';
 export type { AlertDelivery, AlertRequest } from './send-alert.js';
 export type { ScheduledOutcomeInput, ScheduledOutcomeResult } from './scheduled-outcome.js';
@@ -38,6 +40,7 @@ export type { ChangedDay, LookbackInput } from './check-lookback.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     planExport: createPlanExport(deps),
+    exportSmallFile: createExportSmallFile(deps),
     startFile: createStartFile(deps),
     uploadParts: createUploadParts(deps),
     completeFile: createCompleteFile(deps),

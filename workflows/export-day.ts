@@ -5,6 +5,7 @@ import {
   CancellationScope,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -78,6 +79,9 @@ const long = proxyActivities<Activities>({
   heartbeatTimeout: UPLOAD_HEARTBEAT_TIMEOUT_MS,
   retry,
 });
+
+/** Marks histories that try the single-request path before multipart (workflow versioning). */
+export const SINGLE_REQUEST_PATCH = 'single-request-small-files';
 
 function messageOf(err: unknown): string {
   let e: unknown = err;
@@ -191,6 +195,23 @@ async function exportFile(
   try {
     progress.state = 'uploading';
     onChange();
+    // Most days fit one part: one activity reads the file and, when it fits, writes it with a single
+    // atomic PutObject, its manifest and its ledger entry. A larger file falls through to the multipart
+    // steps below. Histories recorded before this path replay down the multipart steps.
+    if (patched(SINGLE_REQUEST_PATCH)) {
+      const small = await long.exportSmallFile.executeWithOptions(
+        { summary: `${file.table} · read; one request if it fits one part`, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+        [{ ...fileRun, plan, file, ...(scheduledAt ? { scheduledAt } : {}) }],
+      );
+      if (small.fits) {
+        progress.state = 'exported';
+        progress.rows = small.rows;
+        progress.bytes = small.bytes;
+        progress.parts = small.parts;
+        progress.sha256 = small.sha256;
+        return;
+      }
+    }
     // On cancellation, wait for the open call to finish: otherwise it may still create an upload whose
     // id this workflow never learns, and abandonFile below could not abort it.
     const started = await short.startFile.executeWithOptions(

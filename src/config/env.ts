@@ -3,6 +3,9 @@ import { Value } from '@sinclair/typebox/value';
 
 /** WORKER_MAX_CACHED_WORKFLOWS when unset: also what a worker built without the environment gets. */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+/** WORKER_MAX_CONCURRENT_ACTIVITIES / WORKER_DB_POOL_MAX when unset (sizing: docs/SCALING.md). */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 8;
+export const DEFAULT_WORKER_DB_POOL_MAX = 10;
 
 /**
  * Every environment variable the product reads, with its default. `.env.example`, the README and
@@ -46,6 +49,13 @@ export const EnvSchema = Type.Object({
   WORKER_METRICS_PORT: Type.Integer({ default: 9464, minimum: 0, maximum: 65535 }),
   // Workflow executions the worker keeps in memory between tasks (src/worker/worker.ts); 0 turns the cache off.
   WORKER_MAX_CACHED_WORKFLOWS: Type.Integer({ default: DEFAULT_MAX_CACHED_WORKFLOWS, minimum: 0, maximum: 100000 }),
+  // --- the source's protection (issue 11): how many exports one worker runs, and its Postgres pool ---
+  // Activities one worker runs at once; each export reads Postgres through at most one COPY, so this
+  // bounds the COPYs a worker opens. Work past the bound waits in Temporal as scheduled activities.
+  WORKER_MAX_CONCURRENT_ACTIVITIES: Type.Integer({ default: DEFAULT_MAX_CONCURRENT_ACTIVITIES, minimum: 1, maximum: 1000 }),
+  // Postgres connections one worker opens at most: every running activity's COPY plus the ledger's
+  // short writes. Must exceed WORKER_MAX_CONCURRENT_ACTIVITIES, so a ledger write never waits on a COPY.
+  WORKER_DB_POOL_MAX: Type.Integer({ default: DEFAULT_WORKER_DB_POOL_MAX, minimum: 2, maximum: 1000 }),
   // Where the Temporal SDK's own Prometheus exporter listens (scraped through WORKER_METRICS_PORT).
   TEMPORAL_SDK_METRICS_ADDRESS: Type.String({ default: '127.0.0.1:9465' }),
   LOG_LEVEL: Type.Union(
@@ -83,6 +93,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   picked.ALLOW_PRIVATE_ENDPOINTS ??= dev;
   const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked));
   for (const e of Value.Errors(EnvSchema, withDefaults)) problems.push({ field: e.path.replace(/^\//, ''), rule: e.message });
+  if (problems.length === 0) {
+    const env = withDefaults as Env;
+    if (env.WORKER_DB_POOL_MAX <= env.WORKER_MAX_CONCURRENT_ACTIVITIES)
+      problems.push({
+        field: 'WORKER_DB_POOL_MAX',
+        rule: `must be greater than WORKER_MAX_CONCURRENT_ACTIVITIES (${env.WORKER_MAX_CONCURRENT_ACTIVITIES}), so the ledger's writes never wait behind the exports' COPYs`,
+      });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as Env;
 }

@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { Integration } from '../integrations/repo.js';
+import { mapLimit } from '../map-limit.js';
 import { integrationIdOfSchedule, scheduleId, scheduledWorkflowIdBase } from './ids.js';
 import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
 
@@ -10,6 +11,8 @@ import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
  */
 export const SCHEDULE_HOUR_UTC = 4;
 export const CATCHUP_WINDOW = '30 days';
+/** Schedules synced at once by reconcile: enough to start in seconds, few enough not to flood the frontend. */
+const RECONCILE_CONCURRENCY = 16;
 
 export interface ScheduleSettings {
   taskQueue: string;
@@ -83,7 +86,9 @@ export async function deleteSchedule(client: Client, integrationId: string): Pro
  */
 export async function reconcileSchedules(client: Client, integrations: Integration[], s: ScheduleSettings): Promise<{ synced: number; deleted: number }> {
   const known = new Set(integrations.map((i) => scheduleId(i.id)));
-  for (const integration of integrations) await syncSchedule(client, integration, s);
+  // A few at a time: one by one, a thousand integrations held a worker's start for minutes (each is a
+  // describe and an update), and the worker polls only once reconcile is done.
+  await mapLimit(integrations, RECONCILE_CONCURRENCY, (integration) => syncSchedule(client, integration, s));
   let deleted = 0;
   for await (const summary of client.schedule.list()) {
     const ownQueue = summary.memo?.taskQueue === s.taskQueue;

@@ -31,7 +31,7 @@ const metricsServer =
       })
     : null;
 if (metricsServer) log.info({ url: `http://${env.WORKER_METRICS_HOST}:${env.WORKER_METRICS_PORT}/metrics` }, 'metrics endpoint');
-const pool = createPool(env.DATABASE_URL);
+const pool = createPool(env.DATABASE_URL, env.WORKER_DB_POOL_MAX);
 const keyring = keyringFromEnv(env);
 await migrate(env.DATABASE_URL, (m) => log.debug(m));
 

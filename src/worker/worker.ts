@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, partSizeBytes, type Env } from '../config/env.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES, partSizeBytes, type Env } from '../config/env.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
@@ -30,9 +30,10 @@ export const WORKFLOWS_PATH = (() => {
 
 /** What a worker process takes from its environment: the worker process and npm start's worker alike. */
 export function workerSettingsFromEnv(
-  env: Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'PART_SIZE_MIB' | 'UPLOAD_PARTS_IN_FLIGHT' | 'WORKER_MAX_CACHED_WORKFLOWS'>,
-): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'maxCachedWorkflows'> {
+  env: Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'PART_SIZE_MIB' | 'UPLOAD_PARTS_IN_FLIGHT' | 'WORKER_MAX_CACHED_WORKFLOWS' | 'WORKER_MAX_CONCURRENT_ACTIVITIES'>,
+): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'maxCachedWorkflows' | 'maxConcurrentActivities'> {
   return {
+    maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     partSize: partSizeBytes(env),
@@ -58,6 +59,8 @@ export interface ExportWorkerOptions {
   /** A prebuilt bundle (see prebuildWorkflowBundle); without it the worker bundles in-process. */
   workflowBundlePath?: string;
   extra?: Partial<WorkerOptions>;
+  /** WORKER_MAX_CONCURRENT_ACTIVITIES of the worker's environment (see sourceProtectionOptions). */
+  maxConcurrentActivities?: number;
   /** WORKER_MAX_CACHED_WORKFLOWS of the worker's environment (see workflowCacheOptions); its default when unset. */
   maxCachedWorkflows?: number;
   /** TEMPORAL_UI_URL: links in alert payloads (issue 12). */
@@ -78,6 +81,20 @@ export function workflowCacheOptions(maxCachedWorkflows: number): Pick<WorkerOpt
   // the cache (its own default is 40).
   return maxCachedWorkflows === 0 ? { maxCachedWorkflows } : { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, maxCachedWorkflows) };
 }
+
+// --- The source's protection (issue 11, the 04:00 herd) ---------------------------------------------
+/**
+ * The global bound on exports reading Postgres, per worker. Every export activity holds at most one
+ * COPY, and part buffers, while it runs, so the activity slots bound both: a thousand schedules firing
+ * together never open more than this many COPYs per worker. Activities past the bound are not failed:
+ * they wait on the task queue, shown as scheduled activities in the Temporal UI and as
+ * temporal_activity_schedule_to_start_latency and temporal_worker_task_slots_available on /metrics.
+ * Sizing against Postgres and memory: docs/SCALING.md.
+ */
+export function sourceProtectionOptions(maxConcurrentActivities: number): Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions'> {
+  return { maxConcurrentActivityTaskExecutions: maxConcurrentActivities };
+}
+// ------------------------------------------------------------------------------------------------------
 
 /**
  * Builds the workflow bundle in a child process and returns its path. Bundling in-process leaves
@@ -108,8 +125,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
       ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
     }),
-    // Each uploadParts holds a few part buffers in memory: bound how many run at once per worker.
-    maxConcurrentActivityTaskExecutions: 8,
+    ...sourceProtectionOptions(opts.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES),
     // Checkpoints ride on heartbeats, and a killed attempt resumes from the last one the server got:
     // the throttle is the bound on parts rebuilt after a kill (reported as parts rebuilt). A heartbeat
     // is one small RPC per running upload, so one a second costs the server little; the parts rebuilt

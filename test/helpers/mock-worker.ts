@@ -59,6 +59,7 @@ const WORKFLOWS_PATH = path.resolve(here, '../../workflows/index.ts');
 
 const ACTIVITY_NAMES: ActivityName[] = [
   'planExport',
+  'exportSmallFile',
   'startFile',
   'uploadParts',
   'completeFile',
@@ -89,6 +90,10 @@ export const happy: { [K in ActivityName]: (input: In<K>) => Promise<Out<K>> } =
         columns: ['id'],
       })),
     };
+  },
+  // Unless a scenario says otherwise a file is larger than one part, so the multipart steps run.
+  async exportSmallFile() {
+    return { fits: false };
   },
   async startFile(input) {
     return { uploadId: `upload-${input.table}-${input.day}`, startedAt: '2026-01-01T00:00:00.000Z' };

@@ -294,11 +294,12 @@ describe('failures', () => {
     const history = await h.testEnv.client.workflow.getHandle(exportWorkflowId(integration.id, DAY)).fetchHistory();
     const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
     const failedAttempts = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
-    // One failing attempt of startFile; the second table is skipped, not retried against the same wrong key.
+    // One failing attempt of the one-part export (its first write); the second table is skipped, not
+    // retried against the same wrong key.
     expect(failedAttempts).toHaveLength(1);
     expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual([
       'planExport',
-      'startFile',
+      'exportSmallFile',
       'abandonFile',
       'recordIntegrationStatus',
     ]);

@@ -30,6 +30,7 @@ async function started(s: Scenario, tag: string) {
 }
 
 const perFile = (table: string) => [
+  `exportSmallFile:${table}`,
   `startFile:${table}`,
   `uploadParts:${table}`,
   `completeFile:${table}`,
@@ -157,6 +158,7 @@ describe('exportDayWorkflow (mocked activities)', () => {
   it.each([
     { step: 'uploadParts' as const, uploadId: `upload-ua_events-${DAY}` },
     { step: 'startFile' as const, uploadId: null },
+    { step: 'exportSmallFile' as const, uploadId: null },
   ])('a configuration error ($step → AccessDenied) on the first table skips the second and fails as ConfigurationError', async ({ step, uploadId }) => {
     const s = w.scenario({
       [step]: async () => {
@@ -174,6 +176,7 @@ describe('exportDayWorkflow (mocked activities)', () => {
     expect(s.calls.filter((c) => (c.input as { table?: string }).table === 'campaign_metrics')).toEqual([]);
     expect(s.trace()).toEqual([
       'planExport',
+      ...(step === 'exportSmallFile' ? [] : ['exportSmallFile:ua_events']),
       ...(step === 'uploadParts' ? ['startFile:ua_events'] : []),
       `${step}:ua_events`,
       'abandonFile:ua_events',
@@ -214,6 +217,7 @@ describe('exportDayWorkflow (mocked activities)', () => {
     expect(err.cause?.message).toBe(`export of ${DAY} failed for ua_events: completed object has 3 bytes, expected 1000`);
     expect(s.trace()).toEqual([
       'planExport',
+      'exportSmallFile:ua_events',
       'startFile:ua_events',
       'uploadParts:ua_events',
       'completeFile:ua_events',
@@ -320,5 +324,124 @@ describe('exportDayWorkflow (mocked activities)', () => {
       ['ua_events', 'exported'],
       ['campaign_metrics', 'cancelled'],
     ]);
+  });
+
+  describe('a file that fits one part (exportSmallFile)', () => {
+    const fits = (table: string, day: string) => ({
+      fits: true as const,
+      rows: table === 'ua_events' ? 42 : 3,
+      bytes: table === 'ua_events' ? 4200 : 300,
+      parts: 1 as const,
+      partSize: 16 * 1024 * 1024,
+      sha256: `small-${table}-${day}`,
+      etag: `"put-${table}"`,
+      startedAt: '2026-01-01T00:00:00.000Z',
+    });
+
+    it('is written by one activity per table: plan, exportSmallFile × 2, status; no multipart step runs', async () => {
+      const s = w.scenario({ exportSmallFile: async (input) => fits(input.table, input.day) });
+      const handle = await started(s, 'small');
+      const result = await handle.result();
+      expect(s.trace()).toEqual(['planExport', 'exportSmallFile:ua_events', 'exportSmallFile:campaign_metrics', 'recordIntegrationStatus']);
+      const desc = await handle.describe();
+      for (const [i, table] of TABLES.entries()) {
+        // The activity gets the plan and the file (for the manifest) and the run's identity (for the ledger).
+        expect(s.of('exportSmallFile')[i]!.input).toMatchObject({
+          integrationId: s.integrationId,
+          table,
+          day: DAY,
+          workflowId: handle.workflowId,
+          runId: desc.runId,
+          kind: 'manual',
+          file: { table, bucket: 'mock-bucket', key: `exports/${table}/${DAY}.csv`, manifestKey: `exports/${table}/${DAY}_manifest.json` },
+          plan: { appId: `app-${s.integrationId}`, day: DAY },
+        });
+      }
+      expect(result.files.map((f) => [f.table, f.state, f.rows, f.bytes, f.parts, f.sha256])).toEqual([
+        ['ua_events', 'exported', 42, 4200, 1, `small-ua_events-${DAY}`],
+        ['campaign_metrics', 'exported', 3, 300, 1, `small-campaign_metrics-${DAY}`],
+      ]);
+      expect(s.of('recordIntegrationStatus')[0]!.input).toEqual({ integrationId: s.integrationId, status: 'succeeded', error: null });
+    });
+
+    it('falls through to multipart for the table that does not fit, and only for it', async () => {
+      const s = w.scenario({ exportSmallFile: async (input) => (input.table === 'campaign_metrics' ? fits(input.table, input.day) : { fits: false }) });
+      const handle = await started(s, 'mixed');
+      const result = await handle.result();
+      expect(s.trace()).toEqual(['planExport', ...perFile('ua_events'), 'exportSmallFile:campaign_metrics', 'recordIntegrationStatus']);
+      expect(result.files.map((f) => [f.state, f.parts])).toEqual([
+        ['exported', 2],
+        ['exported', 1],
+      ]);
+    });
+
+    it('a failure is recorded by abandonFile with no upload id, and the other table still runs', async () => {
+      const s = w.scenario({
+        async exportSmallFile(input) {
+          if (input.table === 'ua_events') throw ApplicationFailure.nonRetryable('ua-export refused ua_events row id=7: column x holds y', 'RowRefused');
+          return fits(input.table, input.day);
+        },
+      });
+      const handle = await started(s, 'small-fail');
+      const err = await failureOf(handle.result());
+      expect((err.cause as ApplicationFailure).type).toBe('ExportFailed');
+      expect(s.trace()).toEqual([
+        'planExport',
+        'exportSmallFile:ua_events',
+        'abandonFile:ua_events',
+        'exportSmallFile:campaign_metrics',
+        'recordIntegrationStatus',
+      ]);
+      expect(s.of('abandonFile')[0]!.input).toMatchObject({ table: 'ua_events', uploadId: null, reason: 'RowRefused', cancelled: false });
+    });
+
+    it('a cancel during its read is awaited, then abandonFile records the file cancelled; the second table never starts', async () => {
+      const reading = new Gate();
+      const s = w.scenario({
+        async exportSmallFile() {
+          reading.open();
+          await heartbeatUntil(new Promise(() => undefined));
+          throw new Error('unreachable');
+        },
+      });
+      const handle = await started(s, 'small-cancel');
+      await reading.promise;
+      await handle.cancel();
+      const err = await failureOf(handle.result());
+      expect(err.cause).toBeInstanceOf(CancelledFailure);
+      const [small] = s.of('exportSmallFile');
+      expect(small).toMatchObject({ outcome: 'error', sawCancel: true });
+      const [abandon] = s.of('abandonFile');
+      expect(abandon!.input).toMatchObject({ table: 'ua_events', uploadId: null, cancelled: true });
+      expect(abandon!.startedAt).toBeGreaterThanOrEqual(small!.endedAt!);
+      expect(s.calls.filter((c) => (c.input as { table?: string }).table === 'campaign_metrics')).toEqual([]);
+    });
+
+    it('a cancel that arrives once it writes lets it finish: the file counts as exported, then nothing new starts', async () => {
+      const writing = new Gate();
+      const release = new Gate();
+      const s = w.scenario({
+        async exportSmallFile(input) {
+          writing.open();
+          // Like the real activity past its read: it no longer listens for the cancel.
+          await release.promise;
+          return fits(input.table, input.day);
+        },
+      });
+      const handle = await started(s, 'small-cancel-write');
+      await writing.promise;
+      await handle.cancel();
+      await cancelRequested(handle);
+      release.open();
+      const err = await failureOf(handle.result());
+      expect(err.cause).toBeInstanceOf(CancelledFailure);
+      expect(s.of('exportSmallFile')[0]).toMatchObject({ outcome: 'ok' });
+      expect(s.trace()).toEqual(['planExport', 'exportSmallFile:ua_events', 'abandonFile:campaign_metrics']);
+      const progress = await handle.query(exportProgressQuery);
+      expect(progress.map((f) => [f.table, f.state])).toEqual([
+        ['ua_events', 'exported'],
+        ['campaign_metrics', 'cancelled'],
+      ]);
+    });
   });
 });

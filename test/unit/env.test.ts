@@ -40,6 +40,8 @@ describe('loadEnv', () => {
       WORKER_METRICS_HOST: '127.0.0.1',
       WORKER_METRICS_PORT: 9464,
       WORKER_MAX_CACHED_WORKFLOWS: 100,
+      WORKER_MAX_CONCURRENT_ACTIVITIES: 8,
+      WORKER_DB_POOL_MAX: 10,
       TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:9465',
       LOG_LEVEL: 'info',
     });
@@ -120,5 +122,17 @@ describe('regressions found in review', () => {
   ])('rejects %s=%j instead of coercing it', (name, value) => {
     const e = configError({ [name]: value });
     expect(e.problems.map((p) => p.field)).toContain(name);
+  });
+});
+
+describe('loadEnv: the source protection settings', () => {
+  it('refuses a Postgres pool no larger than the activity bound, naming both variables', () => {
+    expect(() => loadEnv({ WORKER_MAX_CONCURRENT_ACTIVITIES: '10', WORKER_DB_POOL_MAX: '10' })).toThrow(
+      /WORKER_DB_POOL_MAX must be greater than WORKER_MAX_CONCURRENT_ACTIVITIES \(10\)/,
+    );
+    expect(loadEnv({ WORKER_MAX_CONCURRENT_ACTIVITIES: '16', WORKER_DB_POOL_MAX: '20' })).toMatchObject({
+      WORKER_MAX_CONCURRENT_ACTIVITIES: 16,
+      WORKER_DB_POOL_MAX: 20,
+    });
   });
 });

@@ -1,0 +1,170 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { BufferPool } from '../src/export/buffer-pool.js';
+import { exportTableDay } from '../src/export/export-table-day.js';
+import { buildManifest } from '../src/export/manifest.js';
+import type { ExportPlan, FilePlan } from '../src/export/plan.js';
+import { refusedRow } from '../src/export/query.js';
+import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
+import { recordRunFinish, recordRunStart } from '../src/ledger/export-runs.js';
+import { bytesExported, exportDurationSeconds, orphanUploadsAborted, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
+import { abortOtherUploads, deleteObject, putJson } from '../src/s3/multipart.js';
+import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
+import { putFile } from '../src/s3/put-file.js';
+import { exportWorkflowId } from '../src/temporal/ids.js';
+import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
+import { openStorage } from './storage.js';
+
+export interface ExportSmallFileInput extends FileRun {
+  plan: ExportPlan;
+  file: FilePlan;
+  scheduledAt?: string;
+}
+
+/** `fits: false`: the file is larger than one part and nothing was written; the caller goes multipart. */
+export type ExportSmallFileResult =
+  { fits: false } | { fits: true; rows: number; bytes: number; parts: 1; partSize: number; sha256: string; etag: string; startedAt: string };
+
+/** Thrown into the stream when a second part would be needed: stops the COPY, nothing has been uploaded. */
+class LargerThanOnePart extends Error {}
+
+export function createExportSmallFile(deps: ActivityDeps) {
+  const logFor = fileLogger(deps);
+  // One part buffer per file being read at once, reused across files; a file that fits one part never
+  // touches more than its own bytes of it.
+  const buffers = new BufferPool(4);
+
+  /**
+   * A file that fits one part, in one activity: read it, then delete the old manifest, put the file in
+   * one atomic PutObject, put its manifest and record it. The guarantees are those of the multipart
+   * path (whole or not at all, manifest last, ledger after the manifest): a retried attempt redoes the
+   * same idempotent overwrite. Reading is cancellable; once the first write starts the activity
+   * finishes, so a cancel never leaves a visible file without its manifest or its ledger entry.
+   */
+  return async function exportSmallFile(input: ExportSmallFileInput): Promise<ExportSmallFileResult> {
+    const ctx = Context.current();
+    const log = logFor(input);
+    const { file } = input;
+    const startedAt = new Date().toISOString();
+    await recordRunStart(deps.pool, { ...identity(input), kind: input.kind, objectKey: file.key, manifestKey: file.manifestKey });
+    const { integration, s3, fail } = await openStorage(deps, input.integrationId, file.bucket);
+    const beat = setInterval(() => ctx.heartbeat(), 2_000);
+    const abort = new AbortController();
+    const onCancel = () => abort.abort(new Error('activity cancelled'));
+    ctx.cancellationSignal.addEventListener('abort', onCancel);
+    try {
+      let body: { bytes: Buffer; contentMd5: string } | null = null;
+      let read;
+      try {
+        read = await exportTableDay({
+          pool: deps.pool,
+          table: input.table,
+          day: input.day,
+          integration,
+          partSize: deps.partSize,
+          // One part at a time: a full first part stops the read before a second one is cut.
+          maxInFlight: 1,
+          buffers,
+          resume: null,
+          signal: abort.signal,
+          uploadPart: (partNumber, bytes, contentMd5) => {
+            // Every part but the last is exactly partSize, so a shorter first part is the whole file.
+            if (partNumber !== 1 || bytes.length >= deps.partSize) return Promise.reject(new LargerThanOnePart());
+            // The part buffer goes back to the pool when the read ends: keep a copy of the file's bytes.
+            body = { bytes: Buffer.from(bytes), contentMd5 };
+            return Promise.resolve('pending');
+          },
+          onCheckpoint: () => undefined,
+        });
+      } catch (err) {
+        if (err instanceof LargerThanOnePart) {
+          log.info({ partSize: deps.partSize }, 'file larger than one part: multipart upload');
+          return { fits: false };
+        }
+        throw err;
+      }
+      const whole = body as { bytes: Buffer; contentMd5: string } | null;
+      if (!whole || read.sha256 === null) throw new Error('one-part read ended without its part');
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+
+      let etag: string;
+      try {
+        // An older manifest must not vouch for the object about to be replaced.
+        await deleteObject(s3, file.bucket, file.manifestKey);
+        etag = await putFile(s3, {
+          bucket: file.bucket,
+          key: file.key,
+          body: whole.bytes,
+          contentMd5: whole.contentMd5,
+          contentType: 'text/csv; charset=utf-8',
+        });
+        const manifest = buildManifest({
+          plan: input.plan,
+          file,
+          table: input.table,
+          day: input.day,
+          integrationId: input.integrationId,
+          workflowId: input.workflowId,
+          runId: input.runId,
+          rows: read.rows,
+          bytes: read.bytes,
+          parts: 1,
+          partSize: deps.partSize,
+          sha256: read.sha256,
+          etag,
+          exportedAt: new Date(),
+        });
+        await putJson(s3, file.bucket, file.manifestKey, manifest);
+        // Uploads an earlier multipart attempt of this key left open are garbage now; uploads of other
+        // days are swept as every file start does (README, "No orphaned uploads").
+        await abortOtherUploads(s3, file.bucket, file.key);
+      } catch (err) {
+        return fail(err);
+      }
+      await sweep(deps, input, integration, s3, log);
+      await recordRunFinish(deps.pool, identity(input), { status: 'succeeded', rows: read.rows, bytes: read.bytes, parts: 1, sha256: read.sha256 });
+      log.info({ rows: read.rows, bytes: read.bytes, parts: 1, sha256: read.sha256, singleRequest: true }, 'file exported');
+      const now = Date.now();
+      rowsExported.inc({ table: input.table }, read.rows);
+      bytesExported.inc({ table: input.table }, read.bytes);
+      exportDurationSeconds.observe({ table: input.table, kind: input.kind }, (now - Date.parse(startedAt)) / 1000);
+      if (input.scheduledAt) scheduleLagSeconds.observe({ table: input.table }, (now - Date.parse(input.scheduledAt)) / 1000);
+      return { fits: true, rows: read.rows, bytes: read.bytes, parts: 1, partSize: deps.partSize, sha256: read.sha256, etag, startedAt };
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted && abort.signal.aborted) throw ctx.cancellationSignal.reason ?? err;
+      const refused = refusedRow(err);
+      if (refused) throw ApplicationFailure.nonRetryable(refused, 'RowRefused');
+      throw err;
+    } finally {
+      clearInterval(beat);
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+      s3.destroy();
+    }
+  };
+}
+
+/** The orphaned-upload sweep of a file start: hygiene, never a reason to fail a delivered file. */
+async function sweep(
+  deps: ActivityDeps,
+  input: ExportSmallFileInput,
+  integration: { bucket: string; folder: string },
+  s3: Parameters<typeof abortOtherUploads>[0],
+  log: ReturnType<ReturnType<typeof fileLogger>>,
+): Promise<void> {
+  try {
+    const swept = await sweepOrphanUploads({
+      s3,
+      bucketField: integration.bucket,
+      folder: integration.folder,
+      currentDay: input.day,
+      workflowIdOf: (day) => exportWorkflowId(input.integrationId, day),
+      workflowRunning: deps.workflowRunning ?? (() => Promise.resolve(null)),
+      maxLiveAgeMs: MAX_LIVE_UPLOAD_AGE_MS,
+      now: new Date(),
+    });
+    for (const u of swept.aborted) orphanUploadsAborted.inc({ reason: u.reason });
+    if (swept.aborted.length > 0)
+      log.info({ aborted: swept.aborted.map((u) => ({ key: u.key, day: u.day, reason: u.reason })), keptLive: swept.keptLive }, 'orphaned uploads aborted');
+  } catch (err) {
+    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'orphaned-upload sweep failed; the next file start retries it');
+  }
+}
