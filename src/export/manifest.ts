@@ -1,3 +1,4 @@
+import { manifestFormat } from './formats/manifest-format.js';
 import type { ExportPlan, FilePlan } from './plan.js';
 import { SCHEMA_VERSION, windowColumn, type TableName } from './tables.js';
 
@@ -16,6 +17,8 @@ export interface ManifestFacts {
   sha256: string;
   etag: string;
   exportedAt: Date;
+  /** csv_gzip: the CSV's size before compression. */
+  uncompressedBytes?: number | null;
 }
 
 /** The `_manifest.json` that vouches for one exported file; its fields and their order are part of the format. */
@@ -29,11 +32,13 @@ export function buildManifest(f: ManifestFacts) {
     key: f.file.key,
     rows: f.rows,
     bytes: f.bytes,
+    // csv_gzip only, so a csv manifest keeps its fields exactly.
+    ...(f.uncompressedBytes != null ? { uncompressedBytes: f.uncompressedBytes } : {}),
     sha256: f.sha256,
     etag: f.etag,
     parts: f.parts,
     partSize: f.partSize,
-    format: { type: 'csv', encoding: 'utf-8', delimiter: ',', lineEnding: '\n', header: true, null: '' },
+    format: manifestFormat(f.file.output),
     columns: f.file.columns,
     settings: f.plan.settings,
     integrationId: f.integrationId,

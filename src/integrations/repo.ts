@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, seal, type Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
+import { DEFAULT_OUTPUT, type FileFormat, type OutputFormat, type ParquetCompression } from '../export/formats/format.js';
 import { normalizeSettings, type ExportSettings } from '../export/settings.js';
 import type { StorageConfig } from '../s3/client.js';
 
@@ -23,6 +24,10 @@ export interface Integration {
   lastStatus: string | null;
   lastError: string | null;
   lastStatusAt: string | null;
+  // ---- file format (issue 10): src/export/formats/format.ts
+  format: FileFormat;
+  /** Parquet's column compression; null for the CSV formats. */
+  compression: ParquetCompression | null;
 }
 
 export interface NewIntegration {
@@ -38,12 +43,15 @@ export interface NewIntegration {
   enabled?: boolean;
   settings?: Partial<ExportSettings>;
   historicalCutoff?: string;
+  // ---- file format (issue 10): already resolved and validated (resolveOutputFormat)
+  output?: OutputFormat;
 }
 
 export type IntegrationPatch = Partial<Omit<NewIntegration, 'id'>>;
 
 const COLUMNS = `id, app_id, endpoint_url, region, bucket, folder, access_key_id, force_path_style, settings,
-  historical_cutoff::text AS historical_cutoff, enabled, created_at, updated_at, last_status, last_error, last_status_at`;
+  historical_cutoff::text AS historical_cutoff, enabled, created_at, updated_at, last_status, last_error, last_status_at,
+  format, compression`;
 
 interface Row {
   id: string;
@@ -62,6 +70,8 @@ interface Row {
   last_status: string | null;
   last_error: string | null;
   last_status_at: Date | null;
+  format: FileFormat;
+  compression: ParquetCompression | null;
 }
 
 function fromRow(r: Row): Integration {
@@ -82,6 +92,8 @@ function fromRow(r: Row): Integration {
     lastStatus: r.last_status,
     lastError: r.last_error,
     lastStatusAt: r.last_status_at ? r.last_status_at.toISOString() : null,
+    format: r.format,
+    compression: r.compression,
   };
 }
 
@@ -97,8 +109,8 @@ export async function createIntegration(pool: Pool, keyring: Keyring, input: New
   const sealed = seal(keyring, input.secretAccessKey, id);
   const { rows } = await pool.query<Row>(
     `INSERT INTO integrations (id, app_id, endpoint_url, region, bucket, folder, access_key_id, secret_access_key_enc,
-       secret_key_id, force_path_style, settings, enabled, historical_cutoff)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()))
+       secret_key_id, force_path_style, settings, enabled, historical_cutoff, format, compression)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()), $14, $15)
      RETURNING ${COLUMNS}`,
     [
       id,
@@ -114,6 +126,8 @@ export async function createIntegration(pool: Pool, keyring: Keyring, input: New
       JSON.stringify(normalizeSettings(input.settings)),
       input.enabled ?? true,
       input.historicalCutoff ?? null,
+      (input.output ?? DEFAULT_OUTPUT).format,
+      (input.output ?? DEFAULT_OUTPUT).compression,
     ],
   );
   return fromRow(rows[0]!);
@@ -159,6 +173,11 @@ export async function updateIntegration(pool: Pool, keyring: Keyring, id: string
   if (patch.settings !== undefined) {
     const current = await getIntegration(pool, id);
     set('settings', JSON.stringify(normalizeSettings({ ...current.settings, ...patch.settings })));
+  }
+  // ---- file format (issue 10): both columns together, so the table's check sees a consistent pair
+  if (patch.output !== undefined) {
+    set('format', patch.output.format);
+    set('compression', patch.output.compression);
   }
   if (sets.length === 0) return getIntegration(pool, id);
   values.push(id);

@@ -67,5 +67,7 @@ export function integrationView(i: Integration, schedule: ScheduleStateView | nu
     lastError: i.lastError,
     lastStatusAt: i.lastStatusAt,
     schedule,
+    format: i.format,
+    compression: i.compression,
   };
 }
