@@ -114,6 +114,9 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
       for (const part of assembler.take()) await launch(part);
     }
     const final = assembler.finish();
+    // A format's encoder writes its last bytes at finish (the last gzip member, the Parquet footer):
+    // parts cut from them go before the final one.
+    for (const part of assembler.take()) await launch(part);
     rows = final.rows;
     await launch(final);
     while (inFlight.length > 0) await settleOldest();
