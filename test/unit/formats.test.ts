@@ -55,7 +55,7 @@ const MANY = Array.from({ length: 30_000 }, (_, i) => metricRow(i));
 const CSV_BYTES = Buffer.concat([HEADER, Buffer.from(MANY.join(''))]);
 
 describe('csv_gzip', () => {
-  it('stores the CSV as gzip members in equal-size parts, and reports the CSV size', async () => {
+  it('stores the CSV as gzip members in equal-size parts, and reports the CSV size', { timeout: 30_000 }, async () => {
     const r = run(MANY, { format: 'csv_gzip', compression: null });
     const out = await r.result;
     const stored = file(r.uploaded);
@@ -67,7 +67,7 @@ describe('csv_gzip', () => {
     expect(stored.subarray(0, 3).equals(Buffer.from([0x1f, 0x8b, 0x08]))).toBe(true);
   });
 
-  it('gives the same bytes on a rerun', async () => {
+  it('gives the same bytes on a rerun', { timeout: 30_000 }, async () => {
     const a = run(MANY, { format: 'csv_gzip', compression: null });
     const b = run(MANY, { format: 'csv_gzip', compression: null });
     await Promise.all([a.result, b.result]);
@@ -111,34 +111,38 @@ async function readParquet(bytes: Buffer) {
 describe('parquet', () => {
   const ROWS = MANY.slice(0, 3_000);
 
-  it.each(['zstd', 'snappy', 'gzip', 'none'] as const)('writes typed columns that a Parquet reader returns exactly (%s)', async (compression) => {
-    const r = run(ROWS, { format: 'parquet', compression }, { partSize: 16 * 1024 });
-    const out = await r.result;
-    const stored = file(r.uploaded);
-    expect(stored.subarray(0, 4).toString()).toBe('PAR1');
-    expect(r.uploaded.slice(0, -1).every((p) => p.body.length === 16 * 1024)).toBe(true);
-    expect(out.rows).toBe(ROWS.length);
-    const { rows, meta } = await readParquet(stored);
-    expect(rows.length).toBe(ROWS.length);
-    expect(meta.created_by).toBe('ua-export (hyparquet-writer)');
-    expect(meta.key_value_metadata ?? []).toEqual([]);
-    const codec = { zstd: 'ZSTD', snappy: 'SNAPPY', gzip: 'GZIP', none: 'UNCOMPRESSED' }[compression];
-    expect(meta.row_groups[0]!.columns[0]!.meta_data!.codec).toBe(codec);
-    const byName = Object.fromEntries(meta.schema.map((s) => [s.name, s]));
-    expect(byName.date).toMatchObject({ type: 'INT32', converted_type: 'DATE' });
-    expect(byName.spend_usd).toMatchObject({ type: 'FIXED_LEN_BYTE_ARRAY', precision: 38, scale: 9 });
-    expect(byName.impressions).toMatchObject({ type: 'INT64' });
-    const row7 = rows[7]!;
-    expect(row7.campaign_name).toBe('quote " comma, and\nnewline');
-    expect(rows[11]!.campaign_name).toBe('');
-    expect(row7.adset_name).toBeNull();
-    expect(rows[5]!.spend_usd).toBeNull();
-    // The reader turns DECIMAL into a JS number; exactness is unscaledDecimal's test below and the real readers'.
-    expect(Math.abs((rows[1]!.ctr as number) / 12345678901234567890.123456789 - 1)).toBeLessThan(1e-15);
-    expect(rows[3]!.ctr).toBeCloseTo(0.000001, 15);
-    expect(rows[3]!.impressions).toBe(3000n);
-    expect(rows[3]!.date).toEqual(new Date('2026-03-01T00:00:00Z'));
-  });
+  it.each(['zstd', 'snappy', 'gzip', 'none'] as const)(
+    'writes typed columns that a Parquet reader returns exactly (%s)',
+    async (compression) => {
+      const r = run(ROWS, { format: 'parquet', compression }, { partSize: 16 * 1024 });
+      const out = await r.result;
+      const stored = file(r.uploaded);
+      expect(stored.subarray(0, 4).toString()).toBe('PAR1');
+      expect(r.uploaded.slice(0, -1).every((p) => p.body.length === 16 * 1024)).toBe(true);
+      expect(out.rows).toBe(ROWS.length);
+      const { rows, meta } = await readParquet(stored);
+      expect(rows.length).toBe(ROWS.length);
+      expect(meta.created_by).toBe('ua-export (hyparquet-writer)');
+      expect(meta.key_value_metadata ?? []).toEqual([]);
+      const codec = { zstd: 'ZSTD', snappy: 'SNAPPY', gzip: 'GZIP', none: 'UNCOMPRESSED' }[compression];
+      expect(meta.row_groups[0]!.columns[0]!.meta_data!.codec).toBe(codec);
+      const byName = Object.fromEntries(meta.schema.map((s) => [s.name, s]));
+      expect(byName.date).toMatchObject({ type: 'INT32', converted_type: 'DATE' });
+      expect(byName.spend_usd).toMatchObject({ type: 'FIXED_LEN_BYTE_ARRAY', precision: 38, scale: 9 });
+      expect(byName.impressions).toMatchObject({ type: 'INT64' });
+      const row7 = rows[7]!;
+      expect(row7.campaign_name).toBe('quote " comma, and\nnewline');
+      expect(rows[11]!.campaign_name).toBe('');
+      expect(row7.adset_name).toBeNull();
+      expect(rows[5]!.spend_usd).toBeNull();
+      // The reader turns DECIMAL into a JS number; exactness is unscaledDecimal's test below and the real readers'.
+      expect(Math.abs((rows[1]!.ctr as number) / Number('12345678901234567890.123456789') - 1)).toBeLessThan(1e-15);
+      expect(rows[3]!.ctr).toBeCloseTo(0.000001, 15);
+      expect(rows[3]!.impressions).toBe(3000n);
+      expect(rows[3]!.date).toEqual(new Date('2026-03-01T00:00:00Z'));
+    },
+    30_000,
+  );
 
   it('keeps DECIMAL values exact (unscaled integers) and gives the same bytes on a rerun', async () => {
     const a = run(ROWS, { format: 'parquet', compression: 'zstd' });
@@ -148,7 +152,7 @@ describe('parquet', () => {
     expect(unscaledDecimal('12345678901234567890.123456789', () => never())).toBe(12345678901234567890123456789n);
     expect(unscaledDecimal('-0.5', () => never())).toBe(-500000000n);
     expect(unscaledDecimal('1.2500000000000', () => never())).toBe(1250000000n);
-  });
+  }, 30_000);
 
   it('resumes by encoding the file again from the top and uploading only the parts after the checkpoint', async () => {
     const full = run(ROWS, { format: 'parquet', compression: 'zstd' }, { partSize: 8 * 1024 });
