@@ -1,6 +1,7 @@
-import { buildManifest } from '../src/export/manifest.js';
+import { tableSchemaKey } from '../src/export/keys.js';
+import { buildManifest, jsonLine } from '../src/export/manifest.js';
 import type { ExportPlan, FilePlan } from '../src/export/plan.js';
-import { putJson } from '../src/s3/multipart.js';
+import { putIfChanged, putObject } from '../src/s3/multipart.js';
 import type { ActivityDeps, FileRun } from './deps.js';
 import { openStorage } from './storage.js';
 
@@ -22,12 +23,16 @@ export interface ManifestInput extends FileRun {
 }
 
 export function createWriteManifest(deps: ActivityDeps) {
-  /** Written last: a manifest's presence means its file is whole. */
+  /**
+   * Written last: a manifest's presence means its file is whole. The table folder's _schema.json goes
+   * first, so a tree whose newest manifest says a column exists also has a schema that names it.
+   */
   return async function writeManifest(input: ManifestInput): Promise<void> {
     const { s3, fail } = await openStorage(deps, input.integrationId, input.file.bucket);
     const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date() });
     try {
-      await putJson(s3, input.file.bucket, input.file.manifestKey, manifest);
+      await putIfChanged(s3, input.file.bucket, tableSchemaKey(input.file.manifestKey), jsonLine(manifest.schema), 'application/json');
+      await putObject(s3, input.file.bucket, input.file.manifestKey, jsonLine(manifest), 'application/json');
     } catch (err) {
       fail(err);
     } finally {

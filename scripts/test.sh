@@ -11,6 +11,8 @@ cd "$ROOT"
 ensure_node_modules
 # The browser tests (test/browser/) drive Debian's chromium: install it when missing.
 bash scripts/ensure-chromium.sh
+# The loading-recipe tests (test/integration/readers.test.ts) run DuckDB, Polars and pyarrow: cached venv.
+bash scripts/readers.sh >/dev/null
 
 BEFORE="$(running_services)"
 cleanup() {

@@ -85,3 +85,14 @@ export function objectKeys(bucketField: string, folder: string, table: TableName
     manifestKey: `${dir}/_manifest.json`,
   };
 }
+
+/**
+ * `<prefix>/<folder>/<table>/_schema.json`: the table folder's schema, next to its `dt=` folders.
+ * Taken from a planned day's manifest key (`<table folder>/dt=<day>/_manifest.json`), so it lands in
+ * the same tree as the files that plan wrote even if the integration's folder changed since.
+ */
+export function tableSchemaKey(manifestKey: string): string {
+  const segments = manifestKey.split('/');
+  if (segments.length < 3 || !segments.at(-2)!.startsWith('dt=')) throw new RangeError(`not a day's manifest key: ${manifestKey}`);
+  return [...segments.slice(0, -2), '_schema.json'].join('/');
+}

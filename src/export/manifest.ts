@@ -1,5 +1,6 @@
 import { manifestFormat } from './formats/manifest-format.js';
 import type { ExportPlan, FilePlan } from './plan.js';
+import { tableSchema } from './table-schema.js';
 import { SCHEMA_VERSION, windowColumn, type TableName } from './tables.js';
 
 export interface ManifestFacts {
@@ -21,6 +22,34 @@ export interface ManifestFacts {
   uncompressedBytes?: number | null;
 }
 
+/**
+ * The manifest's keys in the order they are written: part of the format (README, "What a day's export
+ * writes"), so a reader diffing or grepping manifests line by line sees them in the same place.
+ */
+export const MANIFEST_KEYS = [
+  'schemaVersion',
+  'table',
+  'day',
+  'window',
+  'bucket',
+  'key',
+  'rows',
+  'bytes',
+  'sha256',
+  'etag',
+  'parts',
+  'partSize',
+  'format',
+  'columns',
+  'schema',
+  'settings',
+  'integrationId',
+  'appId',
+  'workflowId',
+  'runId',
+  'exportedAt',
+] as const;
+
 /** The `_manifest.json` that vouches for one exported file; its fields and their order are part of the format. */
 export function buildManifest(f: ManifestFacts) {
   return {
@@ -40,6 +69,7 @@ export function buildManifest(f: ManifestFacts) {
     partSize: f.partSize,
     format: manifestFormat(f.file.output),
     columns: f.file.columns,
+    schema: tableSchema(f.table, f.plan.settings),
     settings: f.plan.settings,
     integrationId: f.integrationId,
     appId: f.plan.appId,
@@ -47,4 +77,13 @@ export function buildManifest(f: ManifestFacts) {
     runId: f.runId,
     exportedAt: f.exportedAt.toISOString(),
   };
+}
+
+/**
+ * One JSON object on one line, then `\n`: manifests (and `_schema.json`) concatenated or collected
+ * from a tree are NDJSON, which DuckDB, Spark, BigQuery and jq read as one row per object. JSON's
+ * own key order is insertion order, so the order above is what is written.
+ */
+export function jsonLine(value: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(value)}\n`, 'utf8');
 }

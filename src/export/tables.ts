@@ -97,6 +97,13 @@ export interface TableSpec {
   readonly filteredBySettings: boolean;
   /** Columns that name one row to an operator, in a refused row's message (refusalGuard). */
   readonly rowName: readonly string[];
+  /**
+   * Contract columns that are NOT NULL in the source (migrations/): an empty field there is an empty
+   * string, never a NULL, and the published schema (table-schema.ts) declares them required.
+   */
+  readonly required: readonly string[];
+  /** Columns unique together within one integration's tree (its app), for the published schema; empty: none in the file. */
+  readonly fileKey: readonly string[];
 }
 
 export const eventKey = (fields: readonly string[]): RowKey => {
@@ -163,6 +170,9 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
     keyOf: eventKey,
     filteredBySettings: true,
     rowName: ['id'],
+    required: ['event_type', 'event_datetime', 'custom_parameters'],
+    // id and created_at, which identify an event, are cursor columns the file leaves out.
+    fileKey: [],
   },
   campaign_metrics: {
     name: 'campaign_metrics',
@@ -199,6 +209,9 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
     keyOf: ordinalKey,
     filteredBySettings: false,
     rowName: ['platform', 'campaign_id', 'adset_id', 'ad_id'],
+    required: ['campaign_id', 'adset_id', 'ad_id', 'platform', 'date', 'impressions', 'clicks', 'installs', 'conversions'],
+    // The primary key without app_id: one integration exports one app.
+    fileKey: ['date', 'platform', 'campaign_id', 'adset_id', 'ad_id'],
   },
 };
 

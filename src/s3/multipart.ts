@@ -8,6 +8,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
+  NoSuchKey,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -210,16 +211,39 @@ export async function sha256OfObject(
 }
 
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
-  const body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  await putObject(s3, bucket, key, Buffer.from(`${JSON.stringify(value)}\n`), 'application/json');
+}
+
+/** One PutObject with Content-MD5, so the provider rejects a body damaged on the way. */
+export async function putObject(s3: S3Client, bucket: string, key: string, body: Buffer, contentType: string): Promise<void> {
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: key,
       Body: body,
-      ContentType: 'application/json',
+      ContentType: contentType,
       ContentMD5: createHash('md5').update(body).digest('base64'),
     }),
   );
+}
+
+/**
+ * Puts `body` at `key` unless the object already holds exactly these bytes; returns whether it wrote.
+ * For an object many exports share (a table folder's _schema.json): a day whose schema did not change
+ * leaves the object, its Last-Modified and any event notification on it alone. Compares the bytes
+ * themselves, not the ETag, which is no MD5 under SSE-KMS and on some providers.
+ */
+export async function putIfChanged(s3: S3Client, bucket: string, key: string, body: Buffer, contentType: string): Promise<boolean> {
+  let current: Buffer | null = null;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    current = Buffer.from(await out.Body!.transformToByteArray());
+  } catch (err) {
+    if (!(err instanceof NoSuchKey) && (err as { name?: string }).name !== 'NotFound') throw err;
+  }
+  if (current?.equals(body)) return false;
+  await putObject(s3, bucket, key, body, contentType);
+  return true;
 }
 
 export async function deleteObject(s3: S3Client, bucket: string, key: string): Promise<void> {

@@ -70,6 +70,8 @@ export interface FakeS3 {
   parts: { partNumber: number; body: Buffer }[];
   /** Bodies of whole-object PUTs (manifests), by request path. */
   objects: Map<string, Buffer>;
+  /** Paths of every PutObject, in order. */
+  objectPuts: string[];
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export interface FakeS3 {
 export async function startFakeS3(): Promise<FakeS3> {
   const parts: FakeS3['parts'] = [];
   const objects: FakeS3['objects'] = new Map();
+  const objectPuts: string[] = [];
   const partsByUpload = new Map<string, Set<number>>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -94,6 +97,13 @@ export async function startFakeS3(): Promise<FakeS3> {
         res.writeHead(200, { 'Content-Type': 'application/xml' }).end(xml);
         return;
       }
+      if (req.method === 'GET') {
+        // GetObject, for the compare-before-put of a table folder's _schema.json.
+        const held = objects.get(decodeURIComponent(url.pathname));
+        if (held) res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(held);
+        else res.writeHead(404, { 'Content-Type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code></Error>');
+        return;
+      }
       if (req.method !== 'PUT') {
         res.writeHead(400).end();
         return;
@@ -102,7 +112,10 @@ export async function startFakeS3(): Promise<FakeS3> {
       if (partNumber) {
         parts.push({ partNumber, body });
         if (uploadId !== null) partsByUpload.set(uploadId, (partsByUpload.get(uploadId) ?? new Set()).add(partNumber));
-      } else objects.set(decodeURIComponent(url.pathname), body);
+      } else {
+        objects.set(decodeURIComponent(url.pathname), body);
+        objectPuts.push(decodeURIComponent(url.pathname));
+      }
       res.writeHead(200, { ETag: `"${createHash('md5').update(body).digest('hex')}"` }).end();
     });
   });
@@ -112,6 +125,7 @@ export async function startFakeS3(): Promise<FakeS3> {
     endpoint: `http://127.0.0.1:${port}`,
     parts,
     objects,
+    objectPuts,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

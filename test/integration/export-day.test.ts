@@ -225,6 +225,7 @@ describe('exporting one day', () => {
     const integration = await h.integration({ bucket: `${h.bucket}/com.sample-app/`, folder: '/exports//ua/' });
     await runExport(integration, DAY, ['campaign_metrics']);
     expect(await h.listKeys('com.sample-app/')).toEqual([
+      'com.sample-app/exports/ua/campaign_metrics/_schema.json',
       'com.sample-app/exports/ua/campaign_metrics/dt=2026-03-01/_manifest.json',
       'com.sample-app/exports/ua/campaign_metrics/dt=2026-03-01/campaign_metrics_2026-03-01.csv',
     ]);

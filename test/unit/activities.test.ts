@@ -286,3 +286,56 @@ describe('writeManifest', () => {
     expect([reported.partSize, fallback.partSize]).toEqual([5 * 1024 * 1024, 32 * 1024 * 1024]);
   });
 });
+
+describe("writeManifest: the table folder's _schema.json", () => {
+  it('writes the schema on one line before the manifest, skips an identical one, and rewrites it when the column set changes', async () => {
+    const id = randomUUID();
+    const activities = createActivities({ pool: fakePool(id) as unknown as Pool, keyring, partSize: 5 * 1024 * 1024 });
+    const planWith = (sendUserAttributes: boolean, day: string) =>
+      buildExportPlan(
+        { id, appId: randomUUID(), endpointUrl: s3.endpoint, bucket: 'bucket/pre', folder: `f-${id}`, settings: normalizeSettings({ sendUserAttributes }) },
+        day,
+        ['ua_events'],
+      );
+    const write = (plan: ReturnType<typeof planWith>) =>
+      mockEnv().run(activities.writeManifest, {
+        ...run(id),
+        table: 'ua_events' as const,
+        plan,
+        file: plan.files[0]!,
+        rows: 1,
+        bytes: 10,
+        parts: 1,
+        sha256: 'ab',
+        etag: '"e"',
+      });
+    const schemaPath = `/bucket/pre/f-${id}/ua_events/_schema.json`;
+    const putsHere = () => s3.objectPuts.filter((p) => p.includes(`f-${id}/`));
+
+    const first = planWith(false, '2026-03-01');
+    await write(first);
+    expect(putsHere()).toEqual([schemaPath, `/bucket/${first.files[0]!.manifestKey}`]);
+    const schemaText = s3.objects.get(schemaPath)!.toString('utf8');
+    const manifestText = s3.objects.get(`/bucket/${first.files[0]!.manifestKey}`)!.toString('utf8');
+    // One line each, ending in a newline: NDJSON readers collect them.
+    expect(schemaText.split('\n')).toEqual([expect.any(String), '']);
+    expect(manifestText.split('\n')).toEqual([expect.any(String), '']);
+    expect(JSON.parse(schemaText)).toEqual(JSON.parse(manifestText).schema);
+    expect(JSON.parse(schemaText).fields.map((f: { name: string }) => f.name)).toEqual(first.files[0]!.columns);
+
+    // Another day, same columns: the schema object is left alone.
+    const second = planWith(false, '2026-03-02');
+    await write(second);
+    expect(putsHere().slice(2)).toEqual([`/bucket/${second.files[0]!.manifestKey}`]);
+
+    // User attributes turned on: the column set grows, so the schema is replaced.
+    const third = planWith(true, '2026-03-03');
+    await write(third);
+    expect(putsHere().slice(3)).toEqual([schemaPath, `/bucket/${third.files[0]!.manifestKey}`]);
+    expect(JSON.parse(s3.objects.get(schemaPath)!.toString('utf8')).fields.at(-1)).toEqual({
+      name: 'user_attributes',
+      type: 'any',
+      description: 'JSON value as canonical jsonb text',
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketNameProblems, bucketProblems, folderProblems, joinKey, objectKeys, parseBucket } from '../../src/export/keys.js';
+import { bucketNameProblems, bucketProblems, folderProblems, joinKey, objectKeys, parseBucket, tableSchemaKey } from '../../src/export/keys.js';
 
 describe('parseBucket', () => {
   it.each([
@@ -196,5 +196,22 @@ describe('regressions found in review', () => {
   // validation and only fail later at the provider.
   it.each(['amzn-s3-demo-bucket', 'my-bucket.mrap', 'my-bucket--x-s3', 'my-bucket--table-s3'])('rejects %j', (name) => {
     expect(bucketNameProblems(name)).not.toEqual([]);
+  });
+});
+
+describe('tableSchemaKey', () => {
+  it("is the table folder of a day's manifest key, whatever the prefix and folder", () => {
+    for (const [bucket, folder] of [
+      ['adapty-ua-events', ''],
+      ['adapty-ua-events/com.sample-app', 'exports/v1'],
+    ] as const) {
+      const keys = objectKeys(bucket, folder, 'ua_events', '2026-11-28');
+      expect(tableSchemaKey(keys.manifestKey)).toBe(joinKey(parseBucket(bucket).prefix, folder, 'ua_events', '_schema.json'));
+    }
+    expect(tableSchemaKey('com.sample-app/exports/campaign_metrics/dt=2026-11-28/_manifest.json')).toBe('com.sample-app/exports/campaign_metrics/_schema.json');
+  });
+
+  it("refuses a key that is not a day's manifest", () => {
+    expect(() => tableSchemaKey('ua_events/_manifest.json')).toThrow(RangeError);
   });
 });
