@@ -117,9 +117,10 @@ const BY_TYPE: Record<ColumnType, { element: Omit<SchemaElement, 'name'>; conver
     convert: timestamp,
   },
   date: { element: { type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'OPTIONAL' }, convert: date },
-  // The JSON logical type without the legacy converted type: with it, the writer would re-serialize
-  // the value instead of storing Postgres's canonical text as it is.
-  json: { element: { type: 'BYTE_ARRAY', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' }, convert: json },
+  // The JSON logical type over UTF-8 bytes: the legacy converted type says UTF8, not JSON, because
+  // with JSON the writer would re-serialize the value instead of storing Postgres's canonical text,
+  // and readers that know no JSON type (Polars) then still read a string rather than binary.
+  json: { element: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' }, convert: json },
 };
 
 export interface ParquetColumn {
