@@ -1,3 +1,4 @@
+import { contentType, formatOfKey } from '../src/export/formats/format.js';
 import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunStart, recordUploadId } from '../src/ledger/export-runs.js';
 import { orphanUploadsAborted } from '../src/metrics/export-metrics.js';
@@ -48,7 +49,7 @@ export function createStartFile(deps: ActivityDeps) {
       } catch (err) {
         log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'orphaned-upload sweep failed; the next file start retries it');
       }
-      const uploadId = await createUpload(s3, input.bucket, input.key, 'text/csv; charset=utf-8');
+      const uploadId = await createUpload(s3, input.bucket, input.key, contentType(formatOfKey(input.key)));
       await recordUploadId(deps.pool, identity(input), uploadId);
       return { uploadId, startedAt: new Date().toISOString() };
     } catch (err) {

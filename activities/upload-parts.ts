@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BufferPool } from '../src/export/buffer-pool.js';
+import { encodingOf } from '../src/export/formats/encoder.js';
+import { DEFAULT_OUTPUT, type OutputFormat } from '../src/export/formats/format.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
 import { refusedRow } from '../src/export/query.js';
 import type { Checkpoint, UploadedPart } from '../src/export/stream-parts.js';
@@ -14,6 +16,8 @@ export interface UploadPartsInput extends FileRun {
   bucket: string;
   key: string;
   uploadId: string;
+  /** The plan's format (FilePlan.output); absent from workflows started before formats: csv. */
+  output?: OutputFormat;
 }
 
 export interface UploadPartsResult {
@@ -24,13 +28,15 @@ export interface UploadPartsResult {
   resumed: boolean;
   /** Bytes per part of this file, for its manifest. */
   partSize: number;
+  /** csv_gzip's CSV size when this attempt compressed the whole file; null otherwise (completeFile reads it back). */
+  uncompressedBytes?: number | null;
 }
 
 /**
  * What the activity heartbeats: the pipeline's checkpoint, plus the part size its parts were cut to,
  * so an attempt resumed on a worker configured differently still cuts the rest of the file alike.
  */
-export type UploadCheckpoint = Checkpoint & { partSize?: number };
+export type UploadCheckpoint = Checkpoint & { partSize?: number; encoding?: string };
 
 /**
  * Parts uploading per file while the next one fills, unless the worker says otherwise
@@ -70,9 +76,16 @@ export function createUploadParts(deps: ActivityDeps) {
    */
   return async function uploadParts(input: UploadPartsInput): Promise<UploadPartsResult> {
     const ctx = Context.current();
-    const resume = (ctx.info.heartbeatDetails as UploadCheckpoint | undefined) ?? null;
-    const partSize = resume?.partSize ?? deps.partSize;
+    const output = input.output ?? DEFAULT_OUTPUT;
+    const encoding = encodingOf(output);
     const log = logFor(input);
+    const found = (ctx.info.heartbeatDetails as UploadCheckpoint | undefined) ?? null;
+    // Bytes encoded differently (another zlib, another writer version) must not be spliced onto the
+    // parts already uploaded: such a checkpoint is dropped and the file rebuilt from part 1.
+    const resume = found && (found.encoding ?? 'csv') !== encoding ? null : found;
+    if (found && !resume)
+      log.warn({ checkpointEncoding: found.encoding ?? 'csv', encoding }, 'checkpoint from another encoding; rebuilding the file from part 1');
+    const partSize = resume?.partSize ?? deps.partSize;
     if (resume) log.info({ attempt: ctx.info.attempt, partsDone: resume.parts.length, bytesDone: resume.bytes }, 'resuming upload from checkpoint');
     const { integration, s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
     if (resume) await reportRebuild(input, resume, s3, log);
@@ -92,6 +105,7 @@ export function createUploadParts(deps: ActivityDeps) {
         maxInFlight: partsInFlight,
         buffers: partBuffers,
         resume,
+        output,
         signal: abort.signal,
         uploadPart: async (partNumber, body, contentMd5, abortSignal) => {
           const timer = partUploadSeconds.startTimer({ table: input.table });
@@ -106,7 +120,7 @@ export function createUploadParts(deps: ActivityDeps) {
           }
         },
         onCheckpoint: (cp) => {
-          last = { ...cp, partSize };
+          last = { ...cp, partSize, encoding };
           ctx.heartbeat(last);
         },
       });

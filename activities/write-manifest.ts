@@ -19,6 +19,8 @@ export interface ManifestInput extends FileRun {
   partSize?: number;
   sha256: string;
   etag: string;
+  /** csv_gzip: the CSV's size before compression (completeFile's figure). */
+  uncompressedBytes?: number | null;
 }
 
 export function createWriteManifest(deps: ActivityDeps) {

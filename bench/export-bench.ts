@@ -17,6 +17,7 @@ import { objectKeys } from '../src/export/keys.js';
 import { CopyRows } from '../src/export/copy-rows.js';
 import { BEGIN_EXPORT_READ, buildCopy } from '../src/export/query.js';
 import { normalizeSettings } from '../src/export/settings.js';
+import { FORMATS, isFileFormat, resolveOutputFormat, type FileFormat } from '../src/export/formats/format.js';
 import { createIntegration, deleteIntegration } from '../src/integrations/repo.js';
 import { sha256OfObject } from '../src/s3/multipart.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
@@ -50,6 +51,11 @@ const DOC_END = '<!-- bench:results:end -->';
  * for the whole worker process (every thread, as /proc/<pid>/stat counts it) run as the Dockerfile runs it.
  */
 const BARS = { ratio: 0.6, rssMiB: 256, bigDayRssMiB: 192, cpuPerMillion: 2.5, flatGrowth: 0.1 };
+/**
+ * Issue 10's bars for the other formats, on the time ratio (baseline time ÷ export time for the same
+ * rows): their files are smaller than the COPY stream, so MB/s of the file would flatter nothing.
+ */
+const FORMAT_BARS: Record<FileFormat, number> = { csv: BARS.ratio, csv_gzip: 0.5, parquet: 0.35 };
 
 const USAGE = `usage: npm run bench -- [options]
   --rows N[,N…]       events in the app-day (default 1000000); a list runs each size with a fresh worker
@@ -67,6 +73,7 @@ const USAGE = `usage: npm run bench -- [options]
   --worker-env K=V[,K=V]   investigation: extra environment for the worker, e.g. MALLOC_ARENA_MAX=2
   --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
   --timeline          print cores used per process group, per second, during each export
+  --format F          the integration's file format: csv (default), csv_gzip or parquet (zstd); the baseline is the same COPY
   --keep-objects      leave the exported objects in the bench bucket
   --write-doc         rewrite the results section of docs/BENCHMARKS.md
   --help`;
@@ -79,6 +86,7 @@ const { values: opts } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     timeline: { type: 'boolean', default: false },
     'keep-objects': { type: 'boolean', default: false },
+    format: { type: 'string', default: 'csv' },
     trials: { type: 'string', default: '1' },
     compiled: { type: 'boolean', default: false },
     docker: { type: 'boolean', default: false },
@@ -93,6 +101,8 @@ if (opts.help) {
   console.log(USAGE);
   process.exit(0);
 }
+if (!isFileFormat(opts.format)) throw new Error(`--format: one of ${FORMATS.join(', ')}, got ${opts.format}`);
+const format: FileFormat = opts.format;
 const sizes = opts.rows.split(',').map((s) => {
   const n = Number(s.replace(/_/g, '').trim());
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--rows: not a positive integer: ${s}`);
@@ -436,6 +446,7 @@ async function runTrial(
       secretAccessKey: env.LOCAL_S3_SECRET_ACCESS_KEY,
       forcePathStyle: true,
       settings: { includeEventsWithoutProfile: true },
+      output: resolveOutputFormat({ format }).value,
     });
     integrationId = integration.id;
 
@@ -490,12 +501,23 @@ async function runTrial(
     const uploadPartsMs = activities.find((a) => a.name === 'uploadParts')?.runMs ?? NaN;
 
     // Verify what landed in S3 without holding it in memory.
-    const keys = objectKeys(BENCH_BUCKET, folder, 'ua_events', day);
+    const keys = objectKeys(BENCH_BUCKET, folder, 'ua_events', day, format);
     const head = await s3.send(new HeadObjectCommand({ Bucket: keys.bucket, Key: keys.dataKey }));
-    const streamed = await sha256OfObject(s3, keys.bucket, keys.dataKey);
+    const streamed = await sha256OfObject(s3, keys.bucket, keys.dataKey, { gunzip: format === 'csv_gzip' });
     const manifestOut = await s3.send(new GetObjectCommand({ Bucket: keys.bucket, Key: keys.manifestKey }));
-    const manifest = JSON.parse(await manifestOut.Body!.transformToString()) as { sha256: string; bytes: number; rows: number; parts: number };
+    const manifest = JSON.parse(await manifestOut.Body!.transformToString()) as {
+      sha256: string;
+      bytes: number;
+      rows: number;
+      parts: number;
+      uncompressedBytes?: number;
+    };
     const notes: string[] = [];
+    if (format === 'csv_gzip') {
+      log(`csv_gzip: ${fmtMiB(streamed.bytes)} stored for ${fmtMiB(streamed.uncompressedBytes ?? 0)} of CSV`);
+      if (manifest.uncompressedBytes !== streamed.uncompressedBytes)
+        notes.push(`manifest uncompressedBytes ${manifest.uncompressedBytes} != gunzipped ${streamed.uncompressedBytes}`);
+    }
     if (head.ContentLength !== file.bytes) notes.push(`HEAD size ${head.ContentLength} != result bytes ${file.bytes}`);
     if (streamed.bytes !== file.bytes) notes.push(`streamed ${streamed.bytes} bytes != result bytes ${file.bytes}`);
     if (manifest.sha256 !== streamed.sha256) notes.push(`manifest sha256 ${manifest.sha256} != streamed ${streamed.sha256}`);
@@ -645,7 +667,9 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   const bars: string[] = [];
   for (const x of rowsOut) {
     bars.push(
-      `${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`,
+      format === 'csv'
+        ? `${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`
+        : `${fmtInt(x.r.rows)} rows, format ${format}: export throughput ${x.timeRatio.toFixed(2)}× the COPY baseline in rows/s (bar ≥ ${FORMAT_BARS[format]}×): ${x.timeRatio >= FORMAT_BARS[format] ? 'PASS' : 'MISS'}`,
     );
     bars.push(
       `${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}; ` +
@@ -730,7 +754,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
 
   const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
   const code = codeVersion();
-  const command = `npm run bench -- --rows ${sizes.join(',')}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const command = `npm run bench -- --rows ${sizes.join(',')}${format !== 'csv' ? ` --format ${format}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
   const markdown = [

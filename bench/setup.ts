@@ -18,16 +18,21 @@ import { dayWindow } from '../src/export/days.js';
 import { localS3Client } from '../src/s3/client.js';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 
-/** The benchmark's own corner of the local services: a database, a bucket and a Temporal namespace. */
-export const BENCH_DB = 'ua_export_bench';
-export const BENCH_BUCKET = 'ua-export-bench';
+/**
+ * The benchmark's own corner of the local services: a database, a bucket and a Temporal namespace.
+ * BENCH_INSTANCE (lower-case letters and digits) gives a bench its own corner of shared services, so
+ * two benches on one machine never delete each other's integrations or schedules.
+ */
+const INSTANCE = /^[a-z0-9]{1,20}$/.test(process.env.BENCH_INSTANCE ?? '') ? `_${process.env.BENCH_INSTANCE}` : '';
+export const BENCH_DB = `ua_export_bench${INSTANCE}`;
+export const BENCH_BUCKET = `ua-export-bench${INSTANCE.replace('_', '-')}`;
 /**
  * A namespace of its own, because the worker reconciles schedules on start: it creates one for every
  * integration in its database and deletes every `ua-daily-*` schedule in the namespace that its
  * database does not know. Pointed at the shared `default` namespace with the bench database, it would
  * delete the schedules of everyone else's integrations.
  */
-export const BENCH_NAMESPACE = 'ua-export-bench';
+export const BENCH_NAMESPACE = `ua-export-bench${INSTANCE.replace('_', '-')}`;
 
 export function benchDatabaseUrl(env: Env, db: string = BENCH_DB): string {
   const url = new URL(env.DATABASE_URL);

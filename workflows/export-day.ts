@@ -222,7 +222,8 @@ async function exportFile(
     // The part size is the worker's configuration (PART_SIZE_MIB), not the workflow's: uploadParts
     // reports the size it cut, and the manifest records that.
     const up = await long.uploadParts.executeWithOptions({ summary: `${file.table} · stream rows into parts` }, [
-      { ...fileRun, bucket: file.bucket, key: file.key, uploadId },
+      // formats (issue 10): the plan's format reaches the encoder; absent in plans from before formats: csv.
+      { ...fileRun, bucket: file.bucket, key: file.key, uploadId, ...(file.output ? { output: file.output } : {}) },
     ]);
     progress.state = 'completing';
     progress.rows = up.rows;
@@ -250,11 +251,23 @@ async function exportFile(
             bytes: up.bytes,
             sha256: up.sha256,
             startedAt: started.startedAt,
+            uncompressedBytes: up.uncompressedBytes ?? null,
           },
         ],
       );
       await short.writeManifest.executeWithOptions({ summary: `${file.table} · write _manifest.json` }, [
-        { ...fileRun, plan, file, rows: up.rows, bytes: up.bytes, parts: up.parts.length, partSize: up.partSize, sha256: done.sha256, etag: done.etag },
+        {
+          ...fileRun,
+          plan,
+          file,
+          rows: up.rows,
+          bytes: up.bytes,
+          parts: up.parts.length,
+          partSize: up.partSize,
+          sha256: done.sha256,
+          etag: done.etag,
+          uncompressedBytes: done.uncompressedBytes ?? null,
+        },
       ]);
       await short.recordFileExported({
         ...fileRun,

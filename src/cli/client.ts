@@ -5,6 +5,7 @@ import type {
   BackfillView,
   CancelBackfillView,
   CreateIntegrationRequest,
+  PatchIntegrationRequest,
   EventTypeCatalogView,
   ExportsView,
   IntegrationListView,
@@ -178,6 +179,10 @@ export class ApiClient {
 
   setIntegrationEnabled(id: string, enabled: boolean): Promise<IntegrationView> {
     return this.request('PATCH', `/v1/integrations/${seg(id)}`, { body: { enabled } });
+  }
+
+  patchIntegration(id: string, body: PatchIntegrationRequest): Promise<IntegrationView> {
+    return this.request('PATCH', `/v1/integrations/${seg(id)}`, { body });
   }
 
   testConnection(id: string): Promise<TestConnectionView> {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { isTableName, TABLES } from '../export/tables.js';
+import type { FileFormat, ParquetCompression } from '../export/formats/format.js';
 import type { CreateIntegrationRequest, StartBackfillRequest, TableName } from './types.js';
 
 /**
@@ -61,6 +62,22 @@ export interface CreateIntegrationOptions {
   sendUserAttributes?: boolean;
   /** Parsed with parseEventTypes; null = all. */
   eventTypes?: string[] | null;
+  format?: FileFormat;
+  compression?: ParquetCompression;
+}
+
+// ---- file format (issue 10)
+export interface FormatOptions {
+  format?: FileFormat;
+  compression?: ParquetCompression;
+}
+
+/** The format fields of a create or PATCH body: only what was given, so the API's rules and defaults apply. */
+export function formatBody(o: FormatOptions): { format?: FileFormat; compression?: ParquetCompression } {
+  return {
+    ...(o.format !== undefined ? { format: o.format } : {}),
+    ...(o.compression !== undefined ? { compression: o.compression } : {}),
+  };
 }
 
 /** The POST /v1/integrations body; only what was given is sent, so the API's defaults apply to the rest. */
@@ -81,6 +98,7 @@ export function createIntegrationBody(o: CreateIntegrationOptions, secretAccessK
     ...(o.pathStyle === false ? { forcePathStyle: false } : {}),
     ...(o.disabled ? { enabled: false } : {}),
     ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    ...formatBody(o),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Backfill, BackfillList, BackfillStarted, CancelBackfillResponse, S
 import type { ErrorResponse } from '../api/schemas/common.js';
 import type { EventTypeCatalog } from '../api/schemas/event-types.js';
 import type { ExportsResponse, LedgerEntry } from '../api/schemas/exports.js';
-import type { CreateIntegrationBody, Integration, IntegrationList, TestConnectionResponse } from '../api/schemas/integrations.js';
+import type { CreateIntegrationBody, Integration, IntegrationList, PatchIntegrationBody, TestConnectionResponse } from '../api/schemas/integrations.js';
 import type { Schedule, TriggerResponse } from '../api/schemas/schedule.js';
 import type { ResumeResponse } from '../api/schemas/schedule.js';
 import type { AlertTestResponse, PatchIntegrationBody } from '../api/schemas/integrations.js';
@@ -15,6 +15,7 @@ import type { AlertTestResponse, PatchIntegrationBody } from '../api/schemas/int
 export type IntegrationView = Static<typeof Integration>;
 export type IntegrationListView = Static<typeof IntegrationList>;
 export type CreateIntegrationRequest = Static<typeof CreateIntegrationBody>;
+export type PatchIntegrationRequest = Static<typeof PatchIntegrationBody>;
 export type TestConnectionView = Static<typeof TestConnectionResponse>;
 export type StartBackfillRequest = Static<typeof StartBackfillBody>;
 export type BackfillStartedView = Static<typeof BackfillStarted>;

@@ -70,6 +70,7 @@ export function renderIntegration(i: IntegrationView): string {
     ['access key id', i.accessKeyId],
     ['enabled', yesNo(i.enabled)],
     ['settings', settingsText(i.settings)],
+    ['format', `${i.format}${i.compression ? ` (${i.compression})` : ''}`],
     ['historical cutoff', formatInstant(i.historicalCutoff)],
     ['created', formatInstant(i.createdAt)],
     ['updated', formatInstant(i.updatedAt)],

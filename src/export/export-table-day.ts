@@ -1,10 +1,12 @@
 import type { BufferPool } from './buffer-pool.js';
 import { CopyRows } from './copy-rows.js';
 import { csvHeader } from './csv.js';
+import { fileEncoder } from './formats/encoder.js';
+import { DEFAULT_OUTPUT, type OutputFormat } from './formats/format.js';
 import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from './query.js';
 import type { ExportSettings } from './settings.js';
 import { streamParts, type Checkpoint, type StreamPartsResult } from './stream-parts.js';
-import { columnNames, tableSpec, type TableName } from './tables.js';
+import { columnNames, columnSpecs, tableSpec, type TableName } from './tables.js';
 
 /** The one Postgres connection the export's read transaction and COPY run on. */
 export interface ExportReadClient {
@@ -29,6 +31,13 @@ export interface ExportTableDayInput {
   onCheckpoint: (checkpoint: Checkpoint) => void;
   /** Aborting stops the COPY and the part uploads; the export then rejects. */
   signal?: AbortSignal;
+  /** The file's format (default csv). A checkpoint must come from the same format and encoding. */
+  output?: OutputFormat;
+}
+
+export interface ExportTableDayResult extends StreamPartsResult {
+  /** csv_gzip's CSV size, when this attempt compressed the whole file; else null. */
+  uncompressedBytes: number | null;
 }
 
 /**
@@ -36,7 +45,7 @@ export interface ExportTableDayInput {
  * the checkpoint when one is given. Knows nothing of Temporal: the caller decides what a checkpoint is
  * persisted as and what an upload error means.
  */
-export async function exportTableDay(input: ExportTableDayInput): Promise<StreamPartsResult> {
+export async function exportTableDay(input: ExportTableDayInput): Promise<ExportTableDayResult> {
   const { table, integration, resume } = input;
   const sql = buildCopy({
     table,
@@ -47,6 +56,11 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Stream
     after: resume?.next.after ?? null,
   });
   const header = csvHeader(columnNames(table, integration.settings.sendUserAttributes));
+  const encoder = fileEncoder(input.output ?? DEFAULT_OUTPUT, {
+    table,
+    columns: columnSpecs(table, integration.settings.sendUserAttributes),
+    headerBytes: header.length,
+  });
   const signal = input.signal ?? new AbortController().signal;
   const client = await input.pool.connect();
   let result: StreamPartsResult;
@@ -66,6 +80,7 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Stream
       resume,
       uploadPart: (partNumber, body, contentMd5) => input.uploadPart(partNumber, body, contentMd5, signal),
       onCheckpoint: (cp) => input.onCheckpoint(cp),
+      ...(encoder.encode ? { encode: encoder.encode } : {}),
     });
     const rowsRead = result.rows - (resume?.next.rows ?? 0);
     if (source.rowCount !== rowsRead) throw new Error(`COPY reported ${source.rowCount} rows but ${rowsRead} were read`);
@@ -76,5 +91,5 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Stream
     throw err;
   }
   client.release();
-  return result;
+  return { ...result, uncompressedBytes: resume ? null : encoder.uncompressedBytes() };
 }

@@ -1,3 +1,4 @@
+import { fileExtension, type FileFormat } from './formats/format.js';
 import type { TableName } from './tables.js';
 
 /**
@@ -73,13 +74,14 @@ export interface ObjectKeys {
   manifestKey: string;
 }
 
-export function objectKeys(bucketField: string, folder: string, table: TableName, day: string): ObjectKeys {
+/** The data key's name ends with the format's extension (.csv, .csv.gz, .parquet), so globs and readers can tell them apart. */
+export function objectKeys(bucketField: string, folder: string, table: TableName, day: string, format: FileFormat = 'csv'): ObjectKeys {
   const { bucket, prefix } = parseBucket(bucketField);
   const dir = joinKey(prefix, folder, table, `dt=${day}`);
   return {
     bucket,
     dir,
-    dataKey: `${dir}/${table}_${day}.csv`,
+    dataKey: `${dir}/${table}_${day}${fileExtension(format)}`,
     manifestKey: `${dir}/_manifest.json`,
   };
 }

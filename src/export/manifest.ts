@@ -1,3 +1,4 @@
+import { manifestFormat } from './formats/manifest-format.js';
 import type { ExportPlan, FilePlan } from './plan.js';
 import { tableSchema } from './table-schema.js';
 import { SCHEMA_VERSION, windowColumn, type TableName } from './tables.js';
@@ -19,6 +20,8 @@ export interface ManifestFacts {
   exportedAt: Date;
   /** Issue 12 (lookback): the source's fingerprint when the export started reading (src/export/fingerprint.ts); null when not recorded. */
   sourceFingerprint?: string | null;
+  /** csv_gzip: the CSV's size before compression. */
+  uncompressedBytes?: number | null;
 }
 
 /**
@@ -66,11 +69,13 @@ export function buildManifest(f: ManifestFacts) {
     key: f.file.key,
     rows: f.rows,
     bytes: f.bytes,
+    // csv_gzip only, so a csv manifest keeps its fields exactly.
+    ...(f.uncompressedBytes != null ? { uncompressedBytes: f.uncompressedBytes } : {}),
     sha256: f.sha256,
     etag: f.etag,
     parts: f.parts,
     partSize: f.partSize,
-    format: { type: 'csv', encoding: 'utf-8', delimiter: ',', lineEnding: '\n', header: true, null: '' },
+    format: manifestFormat(f.file.output),
     columns: f.file.columns,
     schema: tableSchema(f.table, f.plan.settings),
     settings: f.plan.settings,

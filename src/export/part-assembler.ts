@@ -96,14 +96,16 @@ export class PartAssembler {
 
   /**
    * A row has been written in full; its key fields are `source[keyStart, keyEnd)` (empty without key
-   * columns). The bytes are copied: the source buffer may be reused after this call.
+   * columns). The bytes are copied: the source buffer may be reused after this call. `rows` > 1: a
+   * format that can only resume at its own block boundaries (formats/gzip-members.ts) reports a
+   * block's rows at once, with the key of its last row.
    */
-  rowEnd(source: Buffer, keyStart: number, keyEnd: number): void {
+  rowEnd(source: Buffer, keyStart: number, keyEnd: number, rows = 1): void {
     const n = keyEnd - keyStart;
     if (n > MAX_KEY_BYTES) throw new Error('row key columns longer than expected');
     if (n > 0) source.copy(this.pendingKey, 0, keyStart, keyEnd);
     this.pendingKeyLen = n;
-    this.rows++;
+    this.rows += rows;
     this.sinceKey = 0;
   }
 

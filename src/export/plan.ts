@@ -1,4 +1,5 @@
 import { dayWindow } from './days.js';
+import { DEFAULT_OUTPUT, type OutputFormat } from './formats/format.js';
 import { objectKeys } from './keys.js';
 import type { ExportSettings } from './settings.js';
 import { columnNames, type TableName } from './tables.js';
@@ -9,6 +10,8 @@ export interface FilePlan {
   key: string;
   manifestKey: string;
   columns: string[];
+  /** Absent in plans made before formats existed: those are csv. */
+  output?: OutputFormat;
 }
 
 /** What a day's export writes and where; carries no secret, so it can travel in workflow history. */
@@ -29,6 +32,8 @@ export interface PlannedIntegration {
   bucket: string;
   folder: string;
   settings: ExportSettings;
+  format?: OutputFormat['format'];
+  compression?: OutputFormat['compression'];
 }
 
 export function buildExportPlan(integration: PlannedIntegration, day: string, tables: readonly TableName[]): ExportPlan {
@@ -41,13 +46,15 @@ export function buildExportPlan(integration: PlannedIntegration, day: string, ta
     endpoint: integration.endpointUrl,
     settings: integration.settings,
     files: tables.map((table) => {
-      const keys = objectKeys(integration.bucket, integration.folder, table, day);
+      const output: OutputFormat = integration.format ? { format: integration.format, compression: integration.compression ?? null } : DEFAULT_OUTPUT;
+      const keys = objectKeys(integration.bucket, integration.folder, table, day, output.format);
       return {
         table,
         bucket: keys.bucket,
         key: keys.dataKey,
         manifestKey: keys.manifestKey,
         columns: columnNames(table, integration.settings.sendUserAttributes),
+        output,
       };
     }),
   };

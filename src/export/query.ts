@@ -131,6 +131,8 @@ export function settingsFilter(settings: ExportSettings, historicalCutoff: strin
  */
 export function refusedRow(err: unknown): string | null {
   if (!(err instanceof Error)) return null;
+  // Refused by a format's encoder (formats/parquet-columns.ts) rather than by the SQL guard.
+  if (err.message.startsWith(REFUSAL_PREFIX)) return err.message;
   const m = /^invalid input syntax for type integer: "(.*)"$/s.exec(err.message);
   return m?.[1]?.startsWith(REFUSAL_PREFIX) ? m[1] : null;
 }

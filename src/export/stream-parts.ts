@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BufferPool } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
+import type { PartSink } from './formats/part-sink.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
 import type { KeyOf } from './tables.js';
 
@@ -38,6 +39,12 @@ export interface StreamPartsInput {
   maxInFlight?: number;
   /** Where part buffers come from and go back to once every upload has settled (default: this call's own). */
   buffers?: BufferPool;
+  /**
+   * The file format's hook (src/export/formats/): wraps the assembler so the CSV bytes and row ends
+   * go through the format's encoder (gzip members, Parquet row groups) before they are cut into
+   * parts. Absent: the CSV bytes are the file.
+   */
+  encode?: (assembler: PartAssembler) => PartSink;
 }
 
 export interface StreamPartsResult {
@@ -68,7 +75,8 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     taken.push(fresh);
     return fresh;
   };
-  const assembler = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, allocate, hash);
+  const cutter = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, allocate, hash);
+  const assembler: PartSink = input.encode ? input.encode(cutter) : cutter;
   const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
   let rows: number;
 
@@ -106,6 +114,9 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
       for (const part of assembler.take()) await launch(part);
     }
     const final = assembler.finish();
+    // A format's encoder writes its last bytes at finish (the last gzip member, the Parquet footer):
+    // parts cut from them go before the final one.
+    for (const part of assembler.take()) await launch(part);
     rows = final.rows;
     await launch(final);
     while (inFlight.length > 0) await settleOldest();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, seal, type Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
+import { DEFAULT_OUTPUT, type FileFormat, type OutputFormat, type ParquetCompression } from '../export/formats/format.js';
 import { normalizeSettings, type ExportSettings } from '../export/settings.js';
 import type { StorageConfig } from '../s3/client.js';
 
@@ -31,6 +32,10 @@ export interface Integration {
   /** Set while the schedule is paused by the integration itself after repeated configuration failures. */
   autoPaused: { at: string; sinceDay: string; reason: string } | null;
   // ---- end issue 12
+  // ---- file format (issue 10): src/export/formats/format.ts
+  format: FileFormat;
+  /** Parquet's column compression; null for the CSV formats. */
+  compression: ParquetCompression | null;
 }
 
 // ---- issue 12 (operations)
@@ -64,6 +69,8 @@ export interface NewIntegration {
   lookbackDays?: number;
   autoPauseAfterFailedDays?: number;
   // ---- end issue 12
+  // ---- file format (issue 10): already resolved and validated (resolveOutputFormat)
+  output?: OutputFormat;
 }
 
 export type IntegrationPatch = Partial<Omit<NewIntegration, 'id'>>;
@@ -71,7 +78,8 @@ export type IntegrationPatch = Partial<Omit<NewIntegration, 'id'>>;
 const COLUMNS = `id, app_id, endpoint_url, region, bucket, folder, access_key_id, force_path_style, settings,
   historical_cutoff::text AS historical_cutoff, enabled, created_at, updated_at, last_status, last_error, last_status_at,
   alerts_webhook_url, alerts_format, alerts_secret_enc IS NOT NULL AS alerts_has_secret, lookback_days, auto_pause_after_failed_days,
-  auto_paused_at, auto_paused_since_day::text AS auto_paused_since_day, auto_pause_reason`;
+  auto_paused_at, auto_paused_since_day::text AS auto_paused_since_day, auto_pause_reason,
+  format, compression`;
 
 interface Row {
   id: string;
@@ -98,6 +106,8 @@ interface Row {
   auto_paused_at: Date | null;
   auto_paused_since_day: string | null;
   auto_pause_reason: string | null;
+  format: FileFormat;
+  compression: ParquetCompression | null;
 }
 
 function fromRow(r: Row): Integration {
@@ -125,6 +135,8 @@ function fromRow(r: Row): Integration {
       r.auto_paused_at && r.auto_paused_since_day
         ? { at: r.auto_paused_at.toISOString(), sinceDay: r.auto_paused_since_day, reason: r.auto_pause_reason ?? '' }
         : null,
+    format: r.format,
+    compression: r.compression,
   };
 }
 
@@ -140,8 +152,8 @@ export async function createIntegration(pool: Pool, keyring: Keyring, input: New
   const sealed = seal(keyring, input.secretAccessKey, id);
   const { rows } = await pool.query<Row>(
     `INSERT INTO integrations (id, app_id, endpoint_url, region, bucket, folder, access_key_id, secret_access_key_enc,
-       secret_key_id, force_path_style, settings, enabled, historical_cutoff)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()))
+       secret_key_id, force_path_style, settings, enabled, historical_cutoff, format, compression)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()), $14, $15)
      RETURNING ${COLUMNS}`,
     [
       id,
@@ -157,6 +169,8 @@ export async function createIntegration(pool: Pool, keyring: Keyring, input: New
       JSON.stringify(normalizeSettings(input.settings)),
       input.enabled ?? true,
       input.historicalCutoff ?? null,
+      (input.output ?? DEFAULT_OUTPUT).format,
+      (input.output ?? DEFAULT_OUTPUT).compression,
     ],
   );
   // Issue 12: the operations fields are set by the same code path as an update, in the same transaction.
@@ -227,6 +241,11 @@ export async function updateIntegration(pool: Pool, keyring: Keyring, id: string
   if (patch.lookbackDays !== undefined) set('lookback_days', patch.lookbackDays);
   if (patch.autoPauseAfterFailedDays !== undefined) set('auto_pause_after_failed_days', patch.autoPauseAfterFailedDays);
   // ---- end issue 12
+  // ---- file format (issue 10): both columns together, so the table's check sees a consistent pair
+  if (patch.output !== undefined) {
+    set('format', patch.output.format);
+    set('compression', patch.output.compression);
+  }
   if (sets.length === 0) return getIntegration(pool, id);
   values.push(id);
   const { rows } = await pool.query<Row>(

@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { dayCount, isDay } from '../export/days.js';
 import { bucketProblems, folderProblems, type Problem } from '../export/keys.js';
+import { resolveOutputFormat, type OutputFormat } from '../export/formats/format.js';
 import { settingsProblems, type ExportSettings } from '../export/settings.js';
 
 /**
@@ -237,6 +238,16 @@ export function integrationFieldProblems(input: IntegrationFields): Problem[] {
     ...(input.folder !== undefined ? folderProblems(input.folder, 'folder') : []),
     ...(input.settings !== undefined ? settingsProblems(input.settings, 'settings') : []),
   ];
+}
+
+// ---------------------------------------------------------------- file format (issue 10)
+
+/**
+ * The integration's format after a create (no `current`) or PATCH (`current`: the stored one), or
+ * the problems naming `format` / `compression` and the rule broken.
+ */
+export function outputFormatOf(input: { format?: string; compression?: string }, current?: OutputFormat): { value: OutputFormat; problems: Problem[] } {
+  return resolveOutputFormat(input, current);
 }
 
 // ---------------------------------------------------------------- day ranges

@@ -13,7 +13,9 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 
 /** Thin adapter over the multipart calls the export makes, with the idempotency rules they need. */
 
@@ -176,15 +178,36 @@ export async function abortOtherUploads(s3: S3Client, bucket: string, key: strin
   return ids.length;
 }
 
-export async function sha256OfObject(s3: S3Client, bucket: string, key: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Reads the object back: its sha256 and size, and with `gunzip` (csv_gzip) the size of its
+ * decompressed bytes too, every gzip member of it.
+ */
+export async function sha256OfObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  opts: { gunzip?: boolean } = {},
+): Promise<{ sha256: string; bytes: number; uncompressedBytes: number | null }> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of out.Body as Readable) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
+  let uncompressed = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, opts.gunzip ? chunk : undefined);
+    },
+  });
+  const count = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      uncompressed += chunk.length;
+      done();
+    },
+  });
+  if (opts.gunzip) await pipeline(out.Body as Readable, tap, createGunzip(), count);
+  else await pipeline(out.Body as Readable, tap, count);
+  return { sha256: hash.digest('hex'), bytes, uncompressedBytes: opts.gunzip ? uncompressed : null };
 }
 
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isDay } from '../export/days.js';
+import { FORMATS } from '../export/formats/format.js';
 import { joinKey, objectKeys, parseBucket } from '../export/keys.js';
 import { isTableName } from '../export/tables.js';
 import { abortUpload, openUploadsUnder, type OpenUpload } from './multipart.js';
@@ -51,7 +52,8 @@ export function integrationPrefix(bucketField: string, folder: string): string {
   return p ? `${p}/` : '';
 }
 
-const DATA_KEY_RE = /([a-z_]+)\/dt=(\d{4}-\d{2}-\d{2})\/\1_\2\.csv$/;
+// Every format's extension: an integration that changed format may still hold an old format's upload.
+const DATA_KEY_RE = /([a-z_]+)\/dt=(\d{4}-\d{2}-\d{2})\/\1_\2(\.csv|\.csv\.gz|\.parquet)$/;
 
 /** The day of a key this product writes for the integration, or null for a key that is not ours. */
 export function ownedDataKeyDay(bucketField: string, folder: string, key: string): string | null {
@@ -60,7 +62,7 @@ export function ownedDataKeyDay(bucketField: string, folder: string, key: string
   const [, table = '', day = ''] = m;
   if (!isTableName(table) || !isDay(day)) return null;
   // Rebuilt through keys.ts: only the exact key we would write counts, never a look-alike deeper down.
-  return objectKeys(bucketField, folder, table, day).dataKey === key ? day : null;
+  return FORMATS.some((f) => objectKeys(bucketField, folder, table, day, f).dataKey === key) ? day : null;
 }
 
 export async function sweepOrphanUploads(input: OrphanSweepInput): Promise<OrphanSweepResult> {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsForDay, insertEvents, insertMetrics, makeEvent, metricsForDay, microsInstant, rng, type Cell, type EventRow } from '../../src/dev/generate.js';
 import { duckdbRecipe } from '../../src/export/recipes/duckdb.js';
+import { resolveOutputFormat } from '../../src/export/formats/format.js';
 import { loadingFormat, type FormatName } from '../../src/export/recipes/formats.js';
 import { polarsRecipe } from '../../src/export/recipes/polars.js';
 import { pyarrowRecipe } from '../../src/export/recipes/pyarrow.js';
@@ -23,7 +24,7 @@ import { setupHarness, type Harness } from '../helpers/harness.js';
  */
 
 // The formats whose trees the readers are run on. Adding one is one entry here.
-const FORMATS: FormatName[] = ['csv'];
+const FORMATS: FormatName[] = ['csv', 'csv_gzip', 'parquet'];
 
 const DAYS = ['2026-03-01', '2026-03-02', '2026-03-03'] as const;
 const EMPTY_DAY = '2026-03-02';
@@ -198,8 +199,10 @@ describe.each(FORMATS)('the %s recipes, run by the real readers on an exported t
   const manifests = new Map<string, { table: string; day: string; rows: number }>();
 
   beforeAll(async () => {
-    // csv is every integration's default; another format is chosen here with the integration's format field.
-    integration = await h.integration({ settings: { sendUserAttributes: true, includeEventsWithoutProfile: true } });
+    integration = await h.integration({
+      settings: { sendUserAttributes: true, includeEventsWithoutProfile: true },
+      output: resolveOutputFormat({ format }).value,
+    });
     for (const [i, day] of DAYS.entries()) {
       if (day === EMPTY_DAY) continue;
       await insertEvents(h.pool, [...trickyEvents(integration.appId, day), ...eventsForDay(integration.appId, day, 40, 10 + i)]);

@@ -31,7 +31,7 @@ function leaves(cmd: Command, path: string[] = []): { path: string[]; cmd: Comma
 describe('the command overview of ua-export --help', () => {
   it('reads as it did when it was written by hand', async () => {
     expect(await overviewInHelp()).toEqual([
-      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | operations <id> … | alerts-test <id>',
+      '  integrations list | show <id> | create … | set-format <id> | test-connection <id> | enable <id> | disable <id> | operations <id> … | alerts-test <id>',
       '  event-types',
       '  backfill start <integrationId> --from <day> --to <day> [--tables] [--concurrency] [--watch]',
       '  backfill status <integrationId> <backfillId> [--watch]',
@@ -85,7 +85,7 @@ describe('the command overview of ua-export --help', () => {
     );
     expect(lines).toContain('  schedule status | pause | resume | trigger | skip <integrationId> [--note <text>] [--catch-up] [--day <day>]');
     expect(lines).toContain(
-      '  integrations list | show <id> | create … | test-connection <id> | enable <id> | disable <id> | operations <id> … | alerts-test <id> | rotate-key <id> --access-key-id <id>',
+      '  integrations list | show <id> | create … | set-format <id> | test-connection <id> | enable <id> | disable <id> | operations <id> … | alerts-test <id> | rotate-key <id> --access-key-id <id>',
     );
   });
 

@@ -92,5 +92,7 @@ export function integrationView(i: Integration, schedule: ScheduleStateView | nu
     alerts: i.alerts ? { webhookUrl: maskWebhookUrl(i.alerts.webhookUrl), format: i.alerts.format, hasSecret: i.alerts.hasSecret } : null,
     lookbackDays: i.lookbackDays,
     autoPauseAfterFailedDays: i.autoPauseAfterFailedDays,
+    format: i.format,
+    compression: i.compression,
   };
 }

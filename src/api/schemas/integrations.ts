@@ -105,6 +105,17 @@ const fields = {
   enabled: Type.Boolean({ description: "A disabled integration's schedule is paused and it cannot be backfilled (default true)" }),
 };
 
+// ---- file format (issue 10)
+const formatFields = {
+  format: Type.Union([Type.Literal('csv'), Type.Literal('csv_gzip'), Type.Literal('parquet')], {
+    description:
+      'File format of every delivered day: csv (default; .csv), csv_gzip (the same CSV gzipped; .csv.gz, application/gzip) or parquet (typed columns; .parquet). Applies to days exported after the change.',
+  }),
+  compression: Type.Union([Type.Literal('zstd'), Type.Literal('snappy'), Type.Literal('gzip'), Type.Literal('none')], {
+    description: 'Parquet column compression (default zstd); only with format parquet: a 400 for the CSV formats',
+  }),
+};
+
 export const CreateIntegrationBody = Type.Object(
   {
     appId: fields.appId,
@@ -121,6 +132,8 @@ export const CreateIntegrationBody = Type.Object(
     alerts: Type.Optional(opsFields.alerts),
     lookbackDays: Type.Optional(opsFields.lookbackDays),
     autoPauseAfterFailedDays: Type.Optional(opsFields.autoPauseAfterFailedDays),
+    format: Type.Optional(formatFields.format),
+    compression: Type.Optional(formatFields.compression),
   },
   { additionalProperties: false },
 );
@@ -142,6 +155,8 @@ export const PatchIntegrationBody = Type.Object(
     alerts: Type.Optional(opsFields.alerts),
     lookbackDays: Type.Optional(opsFields.lookbackDays),
     autoPauseAfterFailedDays: Type.Optional(opsFields.autoPauseAfterFailedDays),
+    format: Type.Optional(formatFields.format),
+    compression: Type.Optional(formatFields.compression),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -178,6 +193,8 @@ export const Integration = Type.Object({
   alerts: Nullable(AlertsView),
   lookbackDays: Type.Integer(),
   autoPauseAfterFailedDays: Type.Integer(),
+  format: formatFields.format,
+  compression: Nullable(formatFields.compression),
 });
 export type IntegrationView = Static<typeof Integration>;
 

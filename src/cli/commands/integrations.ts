@@ -1,11 +1,17 @@
+import { Option } from 'commander';
+import { FORMATS, PARQUET_COMPRESSIONS } from '../../export/formats/format.js';
 import { resolveSecret } from '../config.js';
 import type { CommandGroup } from '../context.js';
 import { testConnectionExitCode } from '../exit-codes.js';
-import { createIntegrationBody, parseEventTypes, type CreateIntegrationOptions } from '../requests.js';
+import { createIntegrationBody, formatBody, parseEventTypes, type CreateIntegrationOptions, type FormatOptions } from '../requests.js';
 import { operationsBody, parseWholeNumber, type OperationsOptions } from '../operations-requests.js';
 import { renderIntegration, renderIntegrationList, renderTestConnection } from '../views.js';
 
-/** `ua-export integrations list | show | create | test-connection | enable | disable`. */
+// ---- file format (issue 10): the same choices the API accepts; the API still judges the pair.
+const formatOption = () => new Option('--format <format>', 'file format: csv (default), csv_gzip or parquet').choices(FORMATS);
+const compressionOption = () => new Option('--compression <codec>', 'parquet column compression (default zstd)').choices(PARQUET_COMPRESSIONS);
+
+/** `ua-export integrations list | show | create | set-format | test-connection | enable | disable`. */
 export const registerIntegrations: CommandGroup = (program, ctx) => {
   const integrations = program
     .command('integrations')
@@ -42,6 +48,8 @@ export const registerIntegrations: CommandGroup = (program, ctx) => {
     .option('--include-events-without-profile', 'also export events without a profile')
     .option('--send-user-attributes', 'add the user_attributes column to ua_events')
     .option('--event-types <list>', 'comma-separated event types to export (see `ua-export event-types`), or "all"', parseEventTypes)
+    .addOption(formatOption())
+    .addOption(compressionOption())
     .addOption(ctx.jsonOption())
     .addHelpText(
       'after',
@@ -62,6 +70,20 @@ export const registerIntegrations: CommandGroup = (program, ctx) => {
           return client.createIntegration(createIntegrationBody(opts, secret));
         },
         (created) => `Created integration ${created.id}\n\n${renderIntegration(created)}\n\nNext: ua-export integrations test-connection ${created.id}`,
+      ),
+    );
+
+  integrations
+    .command('set-format')
+    .description("Change the file format of an integration's next exports (already delivered days keep theirs)")
+    .argument('<id>', 'integration id')
+    .addOption(formatOption())
+    .addOption(compressionOption())
+    .addOption(ctx.jsonOption())
+    .action(
+      ctx.fetchAndRender(
+        (client, [id]: [string], opts: FormatOptions & { json?: boolean }) => client.patchIntegration(id, formatBody(opts)),
+        (i) => `Integration ${i.id} now exports ${i.format}${i.compression ? ` (${i.compression})` : ''}.`,
       ),
     );
 

@@ -9,7 +9,14 @@ function view(table: TableName, f: LoadingFormat, root: string): string {
   const hive = `hive_partitioning = true, hive_types = {'dt': 'DATE'}`;
   if (f.format === 'parquet') {
     // Parquet carries its own column types; union_by_name reads a tree whose column set changed.
-    return `CREATE OR REPLACE VIEW ${table} AS\nSELECT * FROM read_parquet('${glob}', ${hive}, union_by_name = true);`;
+    // uuid is stored as a string and json as a string with the JSON logical type (what every reader
+    // can read): DuckDB's own UUID and JSON types come from a cast.
+    const casts = recipeColumns(table)
+      // An optional column (user_attributes) must be in at least one file of the tree for REPLACE.
+      .filter((c) => c.type === 'uuid' || c.type === 'json')
+      .map((c) => `${c.name}::${T[c.type]} AS ${c.name}`);
+    const select = casts.length > 0 ? `* REPLACE (${casts.join(', ')})` : '*';
+    return `CREATE OR REPLACE VIEW ${table} AS\nSELECT ${select} FROM read_parquet('${glob}', ${hive}, union_by_name = true);`;
   }
   const cols = recipeColumns(table);
   const lines = cols.map((c, i) => `    '${c.name}': '${T[c.type]}'${i < cols.length - 1 ? ',' : ''}${c.optional ? ` -- ${OPTIONAL_NOTE}` : ''}`);

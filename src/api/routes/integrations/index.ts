@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getIntegration, listIntegrations, loadStorageConfig } from '../../../integrations/repo.js';
 import { createIntegrationWithSchedule, deleteIntegrationSafely, updateIntegrationWithSchedule } from '../../../integrations/service.js';
 import { testConnection } from '../../../integrations/test-connection.js';
-import { endpointProblems, integrationFieldProblems, type Problem } from '../../../integrations/validation.js';
+import type { OutputFormat } from '../../../export/formats/format.js';
+import type { Integration } from '../../../integrations/repo.js';
+import { endpointProblems, integrationFieldProblems, outputFormatOf, type Problem } from '../../../integrations/validation.js';
 import { mapLimit } from '../../../map-limit.js';
 import type { ApiContext } from '../../context.js';
 import { conflict, validationFailed } from '../../errors.js';
@@ -21,8 +23,17 @@ const tags = ['integrations'];
 
 async function checkInput(
   ua: ApiContext,
-  input: { endpointUrl?: string; bucket?: string; folder?: string; settings?: CreateIntegrationBody['settings']; alerts?: CreateIntegrationBody['alerts'] },
-): Promise<void> {
+  input: {
+    endpointUrl?: string;
+    bucket?: string;
+    folder?: string;
+    settings?: CreateIntegrationBody['settings'];
+    alerts?: CreateIntegrationBody['alerts'];
+    format?: string;
+    compression?: string;
+  },
+  before?: Integration,
+): Promise<{ output?: OutputFormat }> {
   const problems: Problem[] = integrationFieldProblems({
     ...(input.bucket !== undefined ? { bucket: input.bucket } : {}),
     ...(input.folder !== undefined ? { folder: input.folder } : {}),
@@ -31,7 +42,17 @@ async function checkInput(
   if (input.endpointUrl !== undefined) problems.push(...(await endpointProblems(input.endpointUrl, ua.endpointPolicy)));
   // Issue 12: the webhook gets the same endpoint policy as the storage endpoint.
   if (input.alerts) problems.push(...(await endpointProblems(input.alerts.webhookUrl, ua.endpointPolicy, 'alerts.webhookUrl')));
+  // ---- file format (issue 10): judged against the stored format on PATCH (compression alone needs it)
+  const formatGiven = input.format !== undefined || input.compression !== undefined;
+  const output = formatGiven
+    ? outputFormatOf(
+        { ...(input.format !== undefined ? { format: input.format } : {}), ...(input.compression !== undefined ? { compression: input.compression } : {}) },
+        before,
+      )
+    : null;
+  if (output) problems.push(...output.problems);
   if (problems.length > 0) throw validationFailed(problems);
+  return output ? { output: output.value } : {};
 }
 
 const integrations: FastifyPluginAsyncTypebox = async (app) => {
@@ -52,7 +73,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const body = req.body;
-      await checkInput(ua, body);
+      const { output } = await checkInput(ua, body);
       const created = await createIntegrationWithSchedule(ua, {
         appId: body.appId,
         endpointUrl: body.endpointUrl,
@@ -68,6 +89,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
         ...(body.alerts != null ? { alerts: body.alerts } : {}),
         ...(body.lookbackDays !== undefined ? { lookbackDays: body.lookbackDays } : {}),
         ...(body.autoPauseAfterFailedDays !== undefined ? { autoPauseAfterFailedDays: body.autoPauseAfterFailedDays } : {}),
+        ...(output ? { output } : {}),
       });
       const schedule = await readScheduleState(ua, created.id, { bestEffort: true });
       return reply.code(201).header('location', `/v1/integrations/${created.id}`).send(integrationView(created, schedule));
@@ -125,9 +147,9 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const before = await getIntegration(ua.pool, req.params.id);
-      const body = req.body;
-      await checkInput(ua, body);
-      const updated = await updateIntegrationWithSchedule(ua, before, body);
+      const { format: _format, compression: _compression, ...body } = req.body;
+      const { output } = await checkInput(ua, req.body, before);
+      const updated = await updateIntegrationWithSchedule(ua, before, { ...body, ...(output ? { output } : {}) });
       return integrationView(updated, await readScheduleState(ua, updated.id, { bestEffort: true }));
     },
   );
