@@ -16,7 +16,6 @@ import type {
   TriggerView,
   ResumeView,
   AlertTestView,
-  PatchIntegrationRequest,
 } from './types.js';
 
 /**
@@ -217,11 +216,6 @@ export class ApiClient {
     return this.request('POST', `/v1/integrations/${seg(integrationId)}/schedule/resume`, {
       body: { ...(note !== undefined ? { note } : {}), ...(catchUp ? { catchUp: true } : {}) },
     });
-  }
-
-  // issue 12
-  patchIntegration(id: string, body: PatchIntegrationRequest): Promise<IntegrationView> {
-    return this.request('PATCH', `/v1/integrations/${seg(id)}`, { body });
   }
 
   testAlerts(id: string): Promise<AlertTestView> {

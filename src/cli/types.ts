@@ -6,7 +6,7 @@ import type { ExportsResponse, LedgerEntry } from '../api/schemas/exports.js';
 import type { CreateIntegrationBody, Integration, IntegrationList, PatchIntegrationBody, TestConnectionResponse } from '../api/schemas/integrations.js';
 import type { Schedule, TriggerResponse } from '../api/schemas/schedule.js';
 import type { ResumeResponse } from '../api/schemas/schedule.js';
-import type { AlertTestResponse, PatchIntegrationBody } from '../api/schemas/integrations.js';
+import type { AlertTestResponse } from '../api/schemas/integrations.js';
 
 /**
  * The API's request and response shapes, taken from its TypeBox schemas (types only: nothing of the
@@ -31,5 +31,4 @@ export type ApiErrorBody = Static<typeof ErrorResponse>;
 // issue 12
 export type ResumeView = Static<typeof ResumeResponse>;
 export type AlertTestView = Static<typeof AlertTestResponse>;
-export type PatchIntegrationRequest = Static<typeof PatchIntegrationBody>;
 export type TableName = LedgerEntryView['table'];

@@ -50,6 +50,8 @@ const integration: IntegrationView = {
   alerts: null,
   lookbackDays: 3,
   autoPauseAfterFailedDays: 3,
+  format: 'csv',
+  compression: null,
   schedule: null,
 };
 
