@@ -1,3 +1,3 @@
 export { exportDayWorkflow, exportProgressQuery } from './export-day.js';
 export { scheduledExportWorkflow } from './scheduled-export.js';
-export { backfillWorkflow, backfillProgressQuery } from './backfill.js';
+export { backfillWorkflow, backfillProgressQuery, pauseBackfillSignal, resumeBackfillSignal } from './backfill.js';

@@ -1,7 +1,7 @@
 import { resolveSecret } from '../config.js';
 import type { CommandGroup } from '../context.js';
 import { testConnectionExitCode } from '../exit-codes.js';
-import { createIntegrationBody, parseEventTypes, type CreateIntegrationOptions } from '../requests.js';
+import { createIntegrationBody, parseEventTypes, parsePositiveInt, type CreateIntegrationOptions } from '../requests.js';
 import { renderIntegration, renderIntegrationList, renderTestConnection } from '../views.js';
 
 /** `ua-export integrations list | show | create | test-connection | enable | disable`. */
@@ -13,9 +13,10 @@ export const registerIntegrations: CommandGroup = (program, ctx) => {
 
   integrations
     .command('list')
-    .description('List integrations with their schedule state and last export status')
+    .description('List integrations with their schedule state and last export status, newest first (all of them, page by page)')
+    .option('--limit <n>', 'show at most this many', parsePositiveInt)
     .addOption(ctx.jsonOption())
-    .action(ctx.fetchAndRender((client) => client.listIntegrations(), renderIntegrationList));
+    .action(ctx.fetchAndRender((client, _args: [], opts: { limit?: number; json?: boolean }) => client.listAllIntegrations(opts.limit), renderIntegrationList));
 
   integrations
     .command('show')
