@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   isCancellation,
   setCurrentDetails,
   setHandler,
@@ -36,6 +37,8 @@ export interface BackfillProgress {
   completedDays: number;
   failedDays: { day: string; error: string }[];
   inProgressDays: string[];
+  /** Paused by the operator: no new day starts until resumed; days already running finish. */
+  paused: boolean;
   rows: number;
   bytes: number;
   startedAt: string;
@@ -57,6 +60,12 @@ export interface BackfillInput {
 }
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('backfillProgress');
+/**
+ * Signals rather than updates: the API records them in the workflow's history at once and answers even
+ * while no worker polls; the workflow applies them when it next runs. Both are idempotent.
+ */
+export const pauseBackfillSignal = defineSignal('pauseBackfill');
+export const resumeBackfillSignal = defineSignal('resumeBackfill');
 
 /** Days per run before continuing as new: keeps history far below Temporal's limits on multi-year ranges. */
 export const DAYS_PER_RUN = 120;
@@ -81,12 +90,15 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     completedDays: 0,
     failedDays: [],
     inProgressDays: [],
+    paused: false,
     rows: 0,
     bytes: 0,
     startedAt: workflowInfo().startTime.toISOString(),
     finishedAt: null,
     error: null,
   };
+  // A run continued from an older version of this workflow carries no `paused`.
+  progress.paused ??= false;
   setHandler(backfillProgressQuery, () => progress);
   const describe = () => {
     const done = progress.completedDays + progress.failedDays.length;
@@ -94,10 +106,18 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     const running = progress.inProgressDays.length ? `\nexporting ${progress.inProgressDays.join(', ')}` : '';
     setCurrentDetails(
       `${done} / ${progress.totalDays} days · ${formatCount(progress.rows)} rows · ${formatBytes(progress.bytes)}${failed}\n` +
-        `${progress.status}: ${progress.from} → ${progress.to} (${progress.tables.join(', ')})${running}${progress.error ? `\n${progress.error}` : ''}`,
+        `${progress.paused && progress.status === 'running' ? 'paused' : progress.status}: ${progress.from} → ${progress.to} (${progress.tables.join(', ')})${running}${progress.error ? `\n${progress.error}` : ''}`,
     );
   };
   describe();
+  setHandler(pauseBackfillSignal, () => {
+    progress.paused = true;
+    describe();
+  });
+  setHandler(resumeBackfillSignal, () => {
+    progress.paused = false;
+    describe();
+  });
 
   let nextIndex = input.carried?.nextIndex ?? 0;
   const runLimit = Math.min(totalDays, nextIndex + (input.daysPerRun ?? DAYS_PER_RUN));
@@ -127,6 +147,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
         // The daily run (or another backfill) is exporting this very day: wait for it, then redo it.
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           await sleep(BUSY_DAY_RETRY);
+          // Paused while waiting: the day has not started, so it waits for the resume too.
+          await condition(() => !progress.paused);
           continue;
         }
         throw err;
@@ -156,7 +178,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
 
   try {
     while (nextIndex < runLimit && stopError === null) {
-      await condition(() => inFlight.size < input.concurrency || stopError !== null);
+      // Paused: no new day starts; the place is nextIndex, kept here and carried across continue-as-new.
+      await condition(() => (!progress.paused && inFlight.size < input.concurrency) || stopError !== null);
       if (stopError !== null) break;
       await launch(addDays(input.from, nextIndex));
       nextIndex++;

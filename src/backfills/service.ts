@@ -6,7 +6,15 @@ import { workflowUiUrl } from '../temporal/links.js';
 import { backfillsQuery } from '../temporal/queries.js';
 import { SA_INTEGRATION_ID, SA_RUN_KIND } from '../temporal/search-attributes.js';
 import { closedBackfillStatus } from '../temporal/status.js';
-import { backfillProgressQuery, backfillWorkflow, type BackfillInput, type BackfillProgress, type BackfillStatus } from '../../workflows/backfill.js';
+import {
+  backfillProgressQuery,
+  backfillWorkflow,
+  pauseBackfillSignal,
+  resumeBackfillSignal,
+  type BackfillInput,
+  type BackfillProgress,
+  type BackfillStatus,
+} from '../../workflows/backfill.js';
 import type { WorkerStatus } from '../api/lib/task-queue-pollers.js';
 import type { Pool } from '../db/pool.js';
 import { backfillProgressFromLedger } from '../ledger/backfill-progress.js';
@@ -74,7 +82,9 @@ export function assertBackfillOf(integrationId: string, backfillId: string): voi
 
 export type ProgressSource = 'workflow' | 'result' | 'ledger';
 
-export interface BackfillRead extends BackfillProgress {
+export interface BackfillRead extends Omit<BackfillProgress, 'paused'> {
+  /** null when the progress comes from the ledger: only the workflow knows whether it is paused. */
+  paused: boolean | null;
   workflowId: string;
   runId: string;
   /** Where the progress figures come from: the live query, the closed workflow's result, or the ledger. */
@@ -124,7 +134,7 @@ export async function readBackfill(deps: ReadBackfillDeps, integrationId: string
       .getHandle<typeof backfillWorkflow>(backfillId, description.runId)
       .result()
       .catch(() => null);
-    if (result) return { ...result, finishedAt, inProgressDays: [], ...base, progressSource: 'result' };
+    if (result) return { ...result, finishedAt, inProgressDays: [], paused: false, ...base, progressSource: 'result' };
   }
   if (worker.polling) {
     try {
@@ -133,6 +143,8 @@ export async function readBackfill(deps: ReadBackfillDeps, integrationId: string
         ...progress,
         status: closedStatus ?? progress.status,
         inProgressDays: closed ? [] : progress.inProgressDays,
+        // A workflow continued from before pause existed carries no `paused`.
+        paused: closed ? false : (progress.paused as boolean | undefined) === true,
         finishedAt,
         ...base,
         progressSource: 'workflow',
@@ -158,6 +170,7 @@ export async function readBackfill(deps: ReadBackfillDeps, integrationId: string
     totalDays,
     ...fromLedger,
     inProgressDays: closed ? [] : fromLedger.inProgressDays,
+    paused: closed ? false : null,
     startedAt: since.toISOString(),
     finishedAt,
     error: null,
@@ -230,4 +243,30 @@ export async function cancelBackfill(client: Client, integrationId: string, back
     if (err instanceof WorkflowNotFoundError) throw new BackfillNotFound(`backfill ${backfillId} does not exist`);
     throw err;
   }
+}
+
+export class BackfillClosed extends Error {
+  override name = 'BackfillClosed';
+}
+
+/**
+ * Pauses or resumes a running backfill: a signal, recorded in the workflow's history at once (so this
+ * answers even while no worker polls) and applied when the workflow next runs. Pausing starts no new
+ * day and keeps the backfill's place; days already running finish. Both are idempotent. A backfill that
+ * has closed cannot be paused or resumed (BackfillClosed, a 409).
+ */
+export async function setBackfillPaused(client: Client, integrationId: string, backfillId: string, paused: boolean): Promise<{ runId: string }> {
+  const { handle, description } = await describeBackfill(client, integrationId, backfillId);
+  if (description.closeTime !== undefined) {
+    const status = closedBackfillStatus(description.status.name) ?? description.status.name.toLowerCase();
+    throw new BackfillClosed(`backfill ${backfillId} already finished (${status}): there is nothing to ${paused ? 'pause' : 'resume'}`);
+  }
+  try {
+    await handle.signal(paused ? pauseBackfillSignal : resumeBackfillSignal);
+  } catch (err) {
+    // Closed between the describe and the signal.
+    if (err instanceof WorkflowNotFoundError) throw new BackfillClosed(`backfill ${backfillId} finished before it could be ${paused ? 'paused' : 'resumed'}`);
+    throw err;
+  }
+  return { runId: description.runId };
 }

@@ -4,6 +4,7 @@ import type {
   BackfillStartedView,
   BackfillView,
   CancelBackfillView,
+  PauseBackfillView,
   CreateIntegrationRequest,
   PatchIntegrationRequest,
   EventTypeCatalogView,
@@ -76,6 +77,9 @@ export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
 }
+
+/** The most integrations GET /v1/integrations returns per page (INTEGRATION_PAGE_MAX in the API's schema). */
+const INTEGRATION_PAGE_MAX = 200;
 
 const unreachable = (message: string) => new CliError(message, 2, true);
 
@@ -164,8 +168,25 @@ export class ApiClient {
     return this.request('GET', '/v1/event-types');
   }
 
-  listIntegrations(): Promise<IntegrationListView> {
-    return this.request('GET', '/v1/integrations');
+  /** One page of integrations, newest first (GET /v1/integrations): pass the previous page's nextCursor. */
+  listIntegrations(page: { limit?: number; cursor?: string } = {}): Promise<IntegrationListView> {
+    return this.request('GET', '/v1/integrations', { query: { limit: page.limit, cursor: page.cursor } });
+  }
+
+  /**
+   * Integrations across pages, following nextCursor: every one, or the first `max`. The answer has the
+   * API's shape, with `nextCursor` where a caller would go on (null when none are left).
+   */
+  async listAllIntegrations(max?: number): Promise<IntegrationListView> {
+    const integrations: IntegrationListView['integrations'] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const want = max === undefined ? INTEGRATION_PAGE_MAX : Math.min(INTEGRATION_PAGE_MAX, max - integrations.length);
+      const page = await this.listIntegrations({ limit: want, ...(cursor !== undefined ? { cursor } : {}) });
+      integrations.push(...page.integrations);
+      if (page.nextCursor === null || (max !== undefined && integrations.length >= max)) return { integrations, nextCursor: page.nextCursor };
+      cursor = page.nextCursor;
+    }
   }
 
   getIntegration(id: string): Promise<IntegrationView> {
@@ -202,6 +223,11 @@ export class ApiClient {
 
   cancelBackfill(integrationId: string, backfillId: string): Promise<CancelBackfillView> {
     return this.request('DELETE', `/v1/integrations/${seg(integrationId)}/backfills/${seg(backfillId)}`);
+  }
+
+  /** POST …/backfills/:backfillId/pause or …/resume. */
+  setBackfillPaused(integrationId: string, backfillId: string, paused: boolean): Promise<PauseBackfillView> {
+    return this.request('POST', `/v1/integrations/${seg(integrationId)}/backfills/${seg(backfillId)}/${paused ? 'pause' : 'resume'}`);
   }
 
   getSchedule(integrationId: string): Promise<ScheduleView> {

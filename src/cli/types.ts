@@ -1,5 +1,5 @@
 import type { Static } from '@fastify/type-provider-typebox';
-import type { Backfill, BackfillList, BackfillStarted, CancelBackfillResponse, StartBackfillBody } from '../api/schemas/backfills.js';
+import type { Backfill, BackfillList, BackfillStarted, CancelBackfillResponse, PauseBackfillResponse, StartBackfillBody } from '../api/schemas/backfills.js';
 import type { ErrorResponse } from '../api/schemas/common.js';
 import type { EventTypeCatalog } from '../api/schemas/event-types.js';
 import type { ExportsResponse, LedgerEntry } from '../api/schemas/exports.js';
@@ -22,6 +22,7 @@ export type BackfillStartedView = Static<typeof BackfillStarted>;
 export type BackfillView = Static<typeof Backfill>;
 export type BackfillListView = Static<typeof BackfillList>;
 export type CancelBackfillView = Static<typeof CancelBackfillResponse>;
+export type PauseBackfillView = Static<typeof PauseBackfillResponse>;
 export type ScheduleView = Static<typeof Schedule>;
 export type TriggerView = Static<typeof TriggerResponse>;
 export type ExportsView = Static<typeof ExportsResponse>;

@@ -23,6 +23,7 @@ import type {
   IntegrationListView,
   IntegrationView,
   LedgerEntryView,
+  PauseBackfillView,
   ScheduleView,
   TestConnectionView,
   TriggerView,
@@ -139,7 +140,7 @@ function failedDaysText(b: BackfillView): string {
 
 /** `backfill status`: where a backfill stands. */
 export function renderBackfill(b: BackfillView, now: Date): string {
-  const status = b.cancelling ? 'running (cancelling)' : statusText(b.status);
+  const status = b.cancelling ? 'running (cancelling)' : b.status === 'running' && b.paused === true ? 'running (paused)' : statusText(b.status);
   const pairs: [string, string][] = [
     ['backfill', b.backfillId],
     ['status', status],
@@ -205,6 +206,14 @@ export function renderBackfillList(list: BackfillListView): string {
     [{ header: 'BACKFILL ID' }, { header: 'STATUS' }, { header: 'FROM' }, { header: 'TO' }, { header: 'STARTED' }, { header: 'FINISHED' }],
     list.backfills.map((b) => [b.backfillId, b.status, b.from ?? '-', b.to ?? '-', formatInstant(b.startedAt), formatInstant(b.finishedAt)]),
   );
+}
+
+export function renderPause(p: PauseBackfillView, integrationId: string): string {
+  const what = p.paused ? 'no new day starts; days already running finish. Its place is kept.' : 'days start again from the first one not yet started.';
+  const next = p.paused
+    ? `  resume it: ua-export backfill resume ${integrationId} ${p.backfillId}`
+    : `  follow it: ua-export backfill status ${integrationId} ${p.backfillId} --watch`;
+  return [`${p.paused ? 'Pausing' : 'Resuming'} ${p.backfillId}`, `  ${what}`, next].join('\n');
 }
 
 export function renderCancel(c: CancelBackfillView, integrationId: string): string {

@@ -4,6 +4,7 @@ import type { Pool } from '../db/pool.js';
 import { DEFAULT_OUTPUT, type FileFormat, type OutputFormat, type ParquetCompression } from '../export/formats/format.js';
 import { normalizeSettings, type ExportSettings } from '../export/settings.js';
 import type { StorageConfig } from '../s3/client.js';
+import type { ListCursor } from './list-cursor.js';
 
 /** An integration as the rest of the product sees it: never the secret, not even encrypted. */
 export interface Integration {
@@ -285,4 +286,38 @@ export async function loadStorageConfig(pool: Pool, keyring: Keyring, id: string
 
 export async function setLastStatus(pool: Pool, id: string, status: string, error: string | null): Promise<void> {
   await pool.query('UPDATE integrations SET last_status = $2, last_error = $3, last_status_at = now() WHERE id = $1', [id, status, error]);
+}
+
+// ---- Pagination of the integration list (GET /v1/integrations) ----
+
+/** One page, newest first ((created_at, id) descending), and the key of its last row when more follow. */
+export interface IntegrationPage {
+  integrations: Integration[];
+  next: ListCursor | null;
+}
+
+/**
+ * A keyset page: `(created_at, id) < after`, read backwards from the (created_at, id) index, so a page
+ * costs the same at the ten-thousandth integration as at the first. Newest first: an integration created
+ * while a client pages lands before the pages it already read, and a deletion only shortens a page, so
+ * the following pages never repeat or skip one. One row more than asked says whether a next page exists.
+ */
+export async function listIntegrationsPage(pool: Pool, opts: { limit: number; after?: ListCursor | null }): Promise<IntegrationPage> {
+  const after = opts.after ?? null;
+  const values: unknown[] = [opts.limit + 1];
+  if (after) values.push(after.createdAt, after.id);
+  const { rows } = await pool.query<Row & { cursor_at: string }>(
+    `SELECT ${COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+     FROM integrations
+     ${after ? 'WHERE (created_at, id) < ($2::timestamptz, $3::uuid)' : ''}
+     ORDER BY created_at DESC, id DESC
+     LIMIT $1`,
+    values,
+  );
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  return {
+    integrations: page.map(fromRow),
+    next: rows.length > opts.limit && last ? { createdAt: last.cursor_at, id: last.id } : null,
+  };
 }

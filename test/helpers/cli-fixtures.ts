@@ -17,6 +17,7 @@ export function backfillView(over: Partial<BackfillView> = {}): BackfillView {
     completedDays: 0,
     failedDays: [],
     inProgressDays: [],
+    paused: false,
     rows: 0,
     bytes: 0,
     startedAt: '2026-05-13T10:00:00.000Z',

@@ -37,6 +37,8 @@ describe('the command overview of ua-export --help', () => {
       '  backfill status <integrationId> <backfillId> [--watch]',
       '  backfill list <integrationId>',
       '  backfill cancel <integrationId> <backfillId>',
+      '  backfill pause <integrationId> <backfillId>',
+      '  backfill resume <integrationId> <backfillId>',
       '  schedule status | pause | resume | trigger <integrationId> [--note <text>] [--catch-up]',
       '  exports <integrationId> [--from <day>] [--to <day>] [--table <name>]',
     ]);
@@ -81,7 +83,7 @@ describe('the command overview of ua-export --help', () => {
     const lines = await overviewInHelp([...COMMAND_GROUPS, addToGroups]);
     expect(lines).toContain('  backfill retry <integrationId> <backfillId> [--days <list>]');
     expect(lines.indexOf('  backfill retry <integrationId> <backfillId> [--days <list>]')).toBe(
-      lines.indexOf('  backfill cancel <integrationId> <backfillId>') + 1,
+      lines.indexOf('  backfill resume <integrationId> <backfillId>') + 1,
     );
     expect(lines).toContain('  schedule status | pause | resume | trigger | skip <integrationId> [--note <text>] [--catch-up] [--day <day>]');
     expect(lines).toContain(

@@ -51,6 +51,12 @@ export const Backfill = Type.Object({
   completedDays: Type.Integer(),
   failedDays: Type.Array(Type.Object({ day: Day, error: Type.String() })),
   inProgressDays: Type.Array(Day),
+  paused: Nullable(
+    Type.Boolean({
+      description:
+        'Paused (POST …/pause): no new day starts until POST …/resume, days already running finish. null when the progress comes from the ledger (only the workflow knows)',
+    }),
+  ),
   rows: Type.Integer(),
   bytes: Type.Integer(),
   startedAt: DateTime,
@@ -85,5 +91,12 @@ export const BackfillListQuery = Type.Object(
 export const CancelBackfillResponse = Type.Object({
   backfillId: Type.String(),
   status: Type.Literal('cancelling'),
+  message: Type.String(),
+});
+
+export const PauseBackfillResponse = Type.Object({
+  backfillId: Type.String(),
+  runId: Type.String({ description: 'The run the signal reached (a long backfill continues as new, so its run changes)' }),
+  paused: Type.Boolean({ description: 'What was asked: true after …/pause, false after …/resume' }),
   message: Type.String(),
 });

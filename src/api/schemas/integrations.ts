@@ -198,7 +198,30 @@ export const Integration = Type.Object({
 });
 export type IntegrationView = Static<typeof Integration>;
 
-export const IntegrationList = Type.Object({ integrations: Type.Array(Integration) });
+/** Page size of GET /v1/integrations: the default, and the most one request may ask for. */
+export const INTEGRATION_PAGE_DEFAULT = 50;
+export const INTEGRATION_PAGE_MAX = 200;
+
+export const IntegrationListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: INTEGRATION_PAGE_MAX,
+        description: `Integrations per page (default ${INTEGRATION_PAGE_DEFAULT}, at most ${INTEGRATION_PAGE_MAX})`,
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's `nextCursor`, unchanged; omit it for the first page" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IntegrationList = Type.Object({
+  integrations: Type.Array(Integration, { description: 'Newest first' }),
+  nextCursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next page; null on the last page' })),
+});
 
 export const DeleteIntegrationResponse = Type.Object({
   id: Uuid,

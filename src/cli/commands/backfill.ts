@@ -5,14 +5,14 @@ import type { CliContext, CommandGroup } from '../context.js';
 import { backfillExitCode, EXIT } from '../exit-codes.js';
 import { parseIntervalSeconds, parsePositiveInt, parseTables, startBackfillBody } from '../requests.js';
 import type { BackfillView, TableName } from '../types.js';
-import { renderBackfill, renderBackfillList, renderBackfillStarted, renderBackfillSummary, renderCancel } from '../views.js';
+import { renderBackfill, renderBackfillList, renderBackfillStarted, renderBackfillSummary, renderCancel, renderPause } from '../views.js';
 import { barReporter, lineReporter, watchBackfill, type ProgressReporter } from '../watch.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
 
-/** `ua-export backfill start | status | list | cancel`: exports of a range of past days. */
+/** `ua-export backfill start | status | list | cancel | pause | resume`: exports of a range of past days. */
 export const registerBackfill: CommandGroup = (program, ctx) => {
-  const backfill = program.command('backfill').description('Export a range of past days: start, follow, list and cancel backfills');
+  const backfill = program.command('backfill').description('Export a range of past days: start, follow, list, pause, resume and cancel backfills');
 
   const watchOptions = <C extends Command>(c: C) =>
     c
@@ -96,6 +96,25 @@ export const registerBackfill: CommandGroup = (program, ctx) => {
         (r, [integrationId]) => renderCancel(r, integrationId),
       ),
     );
+
+  for (const verb of ['pause', 'resume'] as const) {
+    backfill
+      .command(verb)
+      .description(
+        verb === 'pause'
+          ? 'Pause a running backfill: no new day starts, days already running finish, its place is kept'
+          : 'Resume a paused backfill from the first day not yet started',
+      )
+      .argument('<integrationId>', 'integration id')
+      .argument('<backfillId>', 'backfill id')
+      .addOption(ctx.jsonOption())
+      .action(
+        ctx.fetchAndRender(
+          (client, [integrationId, backfillId]: [string, string]) => client.setBackfillPaused(integrationId, backfillId, verb === 'pause'),
+          (r, [integrationId]) => renderPause(r, integrationId),
+        ),
+      );
+  }
 };
 
 /** Follows a backfill to its end; prints the summary (or JSON) and returns the exit code. */

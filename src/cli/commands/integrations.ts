@@ -3,7 +3,7 @@ import { FORMATS, PARQUET_COMPRESSIONS } from '../../export/formats/format.js';
 import { resolveSecret } from '../config.js';
 import type { CommandGroup } from '../context.js';
 import { testConnectionExitCode } from '../exit-codes.js';
-import { createIntegrationBody, formatBody, parseEventTypes, type CreateIntegrationOptions, type FormatOptions } from '../requests.js';
+import { createIntegrationBody, formatBody, parseEventTypes, parsePositiveInt, type CreateIntegrationOptions, type FormatOptions } from '../requests.js';
 import { operationsBody, parseWholeNumber, type OperationsOptions } from '../operations-requests.js';
 import { renderIntegration, renderIntegrationList, renderTestConnection } from '../views.js';
 
@@ -20,9 +20,10 @@ export const registerIntegrations: CommandGroup = (program, ctx) => {
 
   integrations
     .command('list')
-    .description('List integrations with their schedule state and last export status')
+    .description('List integrations with their schedule state and last export status, newest first (all of them, page by page)')
+    .option('--limit <n>', 'show at most this many', parsePositiveInt)
     .addOption(ctx.jsonOption())
-    .action(ctx.fetchAndRender((client) => client.listIntegrations(), renderIntegrationList));
+    .action(ctx.fetchAndRender((client, _args: [], opts: { limit?: number; json?: boolean }) => client.listAllIntegrations(opts.limit), renderIntegrationList));
 
   integrations
     .command('show')

@@ -1,6 +1,15 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { assertBackfillOf, BackfillNotFound, cancelBackfill, listBackfills, readBackfill, startBackfill } from '../../../backfills/service.js';
+import {
+  assertBackfillOf,
+  BackfillClosed,
+  BackfillNotFound,
+  cancelBackfill,
+  listBackfills,
+  readBackfill,
+  setBackfillPaused,
+  startBackfill,
+} from '../../../backfills/service.js';
 import { utcDayOf } from '../../../export/days.js';
 import { getIntegration } from '../../../integrations/repo.js';
 import { concurrencyProblems, dayRangeProblems } from '../../../integrations/validation.js';
@@ -16,6 +25,7 @@ import {
   BackfillParams,
   BackfillStarted,
   CancelBackfillResponse,
+  PauseBackfillResponse,
   StartBackfillBody,
 } from '../../schemas/backfills.js';
 
@@ -150,6 +160,7 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
         completedDays: p.completedDays,
         failedDays: p.failedDays,
         inProgressDays: p.inProgressDays,
+        paused: open ? p.paused : false,
         rows: p.rows,
         bytes: p.bytes,
         startedAt: p.startedAt,
@@ -195,6 +206,44 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
       });
     },
   );
+
+  for (const action of ['pause', 'resume'] as const) {
+    const pause = action === 'pause';
+    app.post(
+      `/:backfillId/${action}`,
+      {
+        schema: {
+          tags,
+          security,
+          summary: pause ? 'Pause a backfill: no new day starts, its place is kept' : 'Resume a paused backfill from where it stopped',
+          description: pause
+            ? 'Answers 202 at once. The backfill starts no new day until resumed; days already running finish (their files complete as usual). Its place is kept, also across continue-as-new, so resuming goes on with the next day not yet started. `paused` in GET …/backfills/:backfillId shows it once the workflow has applied it. Pausing a paused backfill changes nothing. 409 when the backfill already finished.'
+            : 'Answers 202 at once. The backfill starts days again from the first one not yet started, `concurrency` at a time. Resuming a backfill that is not paused changes nothing. 409 when the backfill already finished.',
+          params: BackfillParams,
+          response: { 202: PauseBackfillResponse, ...errors(404, 409) },
+        },
+      },
+      async (req, reply) => {
+        const integration = await getIntegration(ua.pool, req.params.id);
+        const { backfillId } = req.params;
+        const { runId } = await ua
+          .temporal(() => setBackfillPaused(ua.client, integration.id, backfillId, pause))
+          .catch((err) => {
+            if (err instanceof BackfillClosed) throw conflict(err.message, 'backfill_finished');
+            throw err;
+          });
+        req.log.info({ integrationId: integration.id, backfillId, runId }, pause ? 'backfill pause requested' : 'backfill resume requested');
+        return reply.code(202).send({
+          backfillId,
+          runId,
+          paused: pause,
+          message: pause
+            ? 'pause requested: no new day starts; days already running finish. Resume with POST …/resume.'
+            : 'resume requested: days start again from the first one not yet started.',
+        });
+      },
+    );
+  }
 };
 
 export default backfills;

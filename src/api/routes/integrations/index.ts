@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getIntegration, listIntegrations, loadStorageConfig } from '../../../integrations/repo.js';
+import { BAD_CURSOR, decodeListCursor, encodeListCursor } from '../../../integrations/list-cursor.js';
+import { getIntegration, listIntegrationsPage, loadStorageConfig } from '../../../integrations/repo.js';
 import { createIntegrationWithSchedule, deleteIntegrationSafely, updateIntegrationWithSchedule } from '../../../integrations/service.js';
 import { testConnection } from '../../../integrations/test-connection.js';
 import type { OutputFormat } from '../../../export/formats/format.js';
@@ -8,13 +9,16 @@ import { endpointProblems, integrationFieldProblems, outputFormatOf, type Proble
 import { mapLimit } from '../../../map-limit.js';
 import type { ApiContext } from '../../context.js';
 import { conflict, validationFailed } from '../../errors.js';
+import { readScheduleStates } from '../../lib/schedule-states.js';
 import { integrationView, readScheduleState } from '../../lib/views.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
 import {
   CreateIntegrationBody,
   DeleteIntegrationResponse,
   Integration as IntegrationSchema,
+  INTEGRATION_PAGE_DEFAULT,
   IntegrationList,
+  IntegrationListQuery,
   PatchIntegrationBody,
   TestConnectionResponse,
 } from '../../schemas/integrations.js';
@@ -102,15 +106,28 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: 'List integrations',
-        description: 'Each with its schedule state; `schedule` is null when Temporal cannot be reached (or the schedule is missing).',
-        response: { 200: IntegrationList, ...errors() },
+        summary: 'List integrations, a page at a time',
+        description: [
+          'Newest first, `limit` per page (default 50, at most 200). When `nextCursor` is not null, pass it as `cursor` to read the next page; integrations created or deleted while you page never make a later page repeat or skip one.',
+          '',
+          "Each with its schedule state, read for the whole page in one request from Temporal's visibility store: it can trail a pause or resume made a moment ago by a few seconds (GET /v1/integrations/:id reads it directly). `schedule` is null when Temporal cannot be reached (or the schedule is missing).",
+        ].join('\n'),
+        querystring: IntegrationListQuery,
+        response: { 200: IntegrationList, ...errors(400) },
       },
     },
-    async () => {
-      const all = await listIntegrations(ua.pool);
-      const views = await mapLimit(all, 8, async (i) => integrationView(i, await readScheduleState(ua, i.id, { bestEffort: true })));
-      return { integrations: views };
+    async (req) => {
+      const after = req.query.cursor === undefined ? null : decodeListCursor(req.query.cursor);
+      if (req.query.cursor !== undefined && after === null) throw validationFailed([BAD_CURSOR]);
+      const page = await listIntegrationsPage(ua.pool, { limit: req.query.limit ?? INTEGRATION_PAGE_DEFAULT, after });
+      const schedules = await readScheduleStates(
+        ua,
+        page.integrations.map((i) => i.id),
+      );
+      return {
+        integrations: page.integrations.map((i) => integrationView(i, schedules.get(i.id) ?? null)),
+        nextCursor: page.next ? encodeListCursor(page.next) : null,
+      };
     },
   );
 
