@@ -30,7 +30,15 @@ export const WORKFLOWS_PATH = (() => {
 
 /** What a worker process takes from its environment: the worker process and npm start's worker alike. */
 export function workerSettingsFromEnv(
-  env: Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'PART_SIZE_MIB' | 'UPLOAD_PARTS_IN_FLIGHT' | 'WORKER_MAX_CACHED_WORKFLOWS' | 'WORKER_MAX_CONCURRENT_ACTIVITIES'>,
+  env: Pick<
+    Env,
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'PART_SIZE_MIB'
+    | 'UPLOAD_PARTS_IN_FLIGHT'
+    | 'WORKER_MAX_CACHED_WORKFLOWS'
+    | 'WORKER_MAX_CONCURRENT_ACTIVITIES'
+  >,
 ): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'maxCachedWorkflows' | 'maxConcurrentActivities'> {
   return {
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,

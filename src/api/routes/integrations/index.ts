@@ -6,7 +6,6 @@ import { testConnection } from '../../../integrations/test-connection.js';
 import type { OutputFormat } from '../../../export/formats/format.js';
 import type { Integration } from '../../../integrations/repo.js';
 import { endpointProblems, integrationFieldProblems, outputFormatOf, type Problem } from '../../../integrations/validation.js';
-import { mapLimit } from '../../../map-limit.js';
 import type { ApiContext } from '../../context.js';
 import { conflict, validationFailed } from '../../errors.js';
 import { readScheduleStates } from '../../lib/schedule-states.js';
