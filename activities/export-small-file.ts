@@ -1,18 +1,22 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BufferPool } from '../src/export/buffer-pool.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
+import { contentType, DEFAULT_OUTPUT, formatOfKey } from '../src/export/formats/format.js';
 import { buildManifest } from '../src/export/manifest.js';
 import type { ExportPlan, FilePlan } from '../src/export/plan.js';
 import { refusedRow } from '../src/export/query.js';
 import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunFinish, recordRunStart } from '../src/ledger/export-runs.js';
+import { runSourceFingerprint } from '../src/ledger/fingerprints.js';
 import { bytesExported, exportDurationSeconds, orphanUploadsAborted, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
-import { abortOtherUploads, deleteObject, putJson } from '../src/s3/multipart.js';
+import { abortOtherUploads, deleteObject } from '../src/s3/multipart.js';
 import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
 import { putFile } from '../src/s3/put-file.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
+import { captureSourceFingerprint } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
+import { putSchemaAndManifest } from './write-manifest.js';
 
 export interface ExportSmallFileInput extends FileRun {
   plan: ExportPlan;
@@ -47,6 +51,8 @@ export function createExportSmallFile(deps: ActivityDeps) {
     const startedAt = new Date().toISOString();
     await recordRunStart(deps.pool, { ...identity(input), kind: input.kind, objectKey: file.key, manifestKey: file.manifestKey });
     const { integration, s3, fail } = await openStorage(deps, input.integrationId, file.bucket);
+    // Lookback (issue 12): what the source holds as this attempt starts reading it, as startFile records it.
+    await captureSourceFingerprint(deps, input, integration, log);
     const beat = setInterval(() => ctx.heartbeat(), 2_000);
     const abort = new AbortController();
     const onCancel = () => abort.abort(new Error('activity cancelled'));
@@ -60,6 +66,7 @@ export function createExportSmallFile(deps: ActivityDeps) {
           table: input.table,
           day: input.day,
           integration,
+          output: file.output ?? DEFAULT_OUTPUT,
           partSize: deps.partSize,
           // One part at a time: a full first part stops the read before a second one is cut.
           maxInFlight: 1,
@@ -95,7 +102,7 @@ export function createExportSmallFile(deps: ActivityDeps) {
           key: file.key,
           body: whole.bytes,
           contentMd5: whole.contentMd5,
-          contentType: 'text/csv; charset=utf-8',
+          contentType: contentType(formatOfKey(file.key)),
         });
         const manifest = buildManifest({
           plan: input.plan,
@@ -111,9 +118,11 @@ export function createExportSmallFile(deps: ActivityDeps) {
           partSize: deps.partSize,
           sha256: read.sha256,
           etag,
+          uncompressedBytes: read.uncompressedBytes,
           exportedAt: new Date(),
+          sourceFingerprint: await runSourceFingerprint(deps.pool, identity(input)),
         });
-        await putJson(s3, file.bucket, file.manifestKey, manifest);
+        await putSchemaAndManifest(s3, file, manifest);
         // Uploads an earlier multipart attempt of this key left open are garbage now; uploads of other
         // days are swept as every file start does (README, "No orphaned uploads").
         await abortOtherUploads(s3, file.bucket, file.key);

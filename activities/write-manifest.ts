@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { tableSchemaKey } from '../src/export/keys.js';
 import { buildManifest, jsonLine } from '../src/export/manifest.js';
 import type { ExportPlan, FilePlan } from '../src/export/plan.js';
@@ -23,6 +24,19 @@ export interface ManifestInput extends FileRun {
   uncompressedBytes?: number | null;
 }
 
+/**
+ * The table folder's _schema.json, then the day's manifest: the one way both export paths (multipart
+ * and single-request) finish a file, so neither can forget the schema or write the manifest first.
+ */
+export async function putSchemaAndManifest(
+  s3: S3Client,
+  file: Pick<FilePlan, 'bucket' | 'manifestKey'>,
+  manifest: ReturnType<typeof buildManifest>,
+): Promise<void> {
+  await putIfChanged(s3, file.bucket, tableSchemaKey(file.manifestKey), jsonLine(manifest.schema), 'application/json');
+  await putObject(s3, file.bucket, file.manifestKey, jsonLine(manifest), 'application/json');
+}
+
 export function createWriteManifest(deps: ActivityDeps) {
   /**
    * Written last: a manifest's presence means its file is whole. The table folder's _schema.json goes
@@ -34,8 +48,7 @@ export function createWriteManifest(deps: ActivityDeps) {
     const sourceFingerprint = await runSourceFingerprint(deps.pool, identity(input));
     const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date(), sourceFingerprint });
     try {
-      await putIfChanged(s3, input.file.bucket, tableSchemaKey(input.file.manifestKey), jsonLine(manifest.schema), 'application/json');
-      await putObject(s3, input.file.bucket, input.file.manifestKey, jsonLine(manifest), 'application/json');
+      await putSchemaAndManifest(s3, input.file, manifest);
     } catch (err) {
       fail(err);
     } finally {
