@@ -184,8 +184,12 @@ export class ApiClient {
       const want = max === undefined ? INTEGRATION_PAGE_MAX : Math.min(INTEGRATION_PAGE_MAX, max - integrations.length);
       const page = await this.listIntegrations({ limit: want, ...(cursor !== undefined ? { cursor } : {}) });
       integrations.push(...page.integrations);
-      if (page.nextCursor === null || (max !== undefined && integrations.length >= max)) return { integrations, nextCursor: page.nextCursor };
-      cursor = page.nextCursor;
+      // An API from before pagination sends no nextCursor: its one answer is the whole list. A cursor
+      // that does not move, or an empty page, ends the walk too rather than looping on it.
+      const next = page.nextCursor ?? null;
+      const done = next === null || next === cursor || page.integrations.length === 0 || (max !== undefined && integrations.length >= max);
+      if (done) return { integrations, nextCursor: next };
+      cursor = next;
     }
   }
 
