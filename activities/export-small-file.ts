@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BufferPool } from '../src/export/buffer-pool.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
@@ -73,12 +74,14 @@ export function createExportSmallFile(deps: ActivityDeps) {
           buffers,
           resume: null,
           signal: abort.signal,
-          uploadPart: (partNumber, bytes, contentMd5) => {
+          uploadPart: async (partNumber, bytes, contentMd5, signal) => {
             // Every part but the last is exactly partSize, so a shorter first part is the whole file.
-            if (partNumber !== 1 || bytes.length >= deps.partSize) return Promise.reject(new LargerThanOnePart());
+            if (partNumber !== 1 || bytes.length >= deps.partSize) throw new LargerThanOnePart();
             // The part buffer goes back to the pool when the read ends: keep a copy of the file's bytes.
             body = { bytes: Buffer.from(bytes), contentMd5 };
-            return Promise.resolve('pending');
+            // Test-only, as in uploadParts: a slow file, so a test can cancel or kill it mid-way.
+            if (deps.partDelayMs) await sleep(deps.partDelayMs, undefined, { signal });
+            return 'pending';
           },
           onCheckpoint: () => undefined,
         });

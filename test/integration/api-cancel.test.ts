@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay, type EventRow, type MetricRow } from '../../src/dev/generate.js';
 import { daysInRange } from '../../src/export/days.js';
-import { objectKeys } from '../../src/export/keys.js';
+import { objectKeys, tableSchemaKey } from '../../src/export/keys.js';
 import type { TableName } from '../../src/export/tables.js';
 import { scheduleId } from '../../src/temporal/ids.js';
 import { deleteSchedule } from '../../src/temporal/schedules.js';
@@ -77,6 +77,13 @@ async function checkNoPartialFiles(i: { bucket: string; folder: string }, data: 
       keys.delete(k.manifestKey);
       present.push(`${table}/${day}`);
     }
+  }
+  // Each table folder with a file also has its _schema.json (written before the first manifest).
+  for (const table of ['ua_events', 'campaign_metrics'] as TableName[]) {
+    if (!present.some((p) => p.startsWith(`${table}/`))) continue;
+    const schemaKey = tableSchemaKey(objectKeys(i.bucket, i.folder, table, [...data.keys()][0]!).manifestKey);
+    expect(keys.has(schemaKey), `${table}: _schema.json present`).toBe(true);
+    keys.delete(schemaKey);
   }
   // Nothing else (no probe leftovers, no stray objects).
   expect([...keys]).toEqual([]);

@@ -91,6 +91,8 @@ describe('health, docs and auth', () => {
       'get /v1/integrations/{id}/backfills',
       'get /v1/integrations/{id}/backfills/{backfillId}',
       'delete /v1/integrations/{id}/backfills/{backfillId}',
+      'post /v1/integrations/{id}/backfills/{backfillId}/pause',
+      'post /v1/integrations/{id}/backfills/{backfillId}/resume',
       'get /v1/integrations/{id}/schedule',
       'post /v1/integrations/{id}/schedule/pause',
       'post /v1/integrations/{id}/schedule/resume',

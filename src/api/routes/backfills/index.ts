@@ -18,6 +18,7 @@ import { parseBackfillWorkflowId } from '../../../temporal/ids.js';
 import { workflowUiUrl } from '../../../temporal/links.js';
 import { isRunning, runStatus } from '../../../temporal/status.js';
 import { errors, IntegrationParams, security } from '../../schemas/common.js';
+import { EmptyBody } from '../../schemas/schedule.js';
 import {
   Backfill,
   BackfillList,
@@ -212,6 +213,10 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
     app.post(
       `/:backfillId/${action}`,
       {
+        // No fields: a request without a body means `{}`, as for the schedule's pause and resume.
+        preValidation: async (req) => {
+          if (req.body === undefined) req.body = {};
+        },
         schema: {
           tags,
           security,
@@ -220,7 +225,8 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
             ? 'Answers 202 at once. The backfill starts no new day until resumed; days already running finish (their files complete as usual). Its place is kept, also across continue-as-new, so resuming goes on with the next day not yet started. `paused` in GET …/backfills/:backfillId shows it once the workflow has applied it. Pausing a paused backfill changes nothing. 409 when the backfill already finished.'
             : 'Answers 202 at once. The backfill starts days again from the first one not yet started, `concurrency` at a time. Resuming a backfill that is not paused changes nothing. 409 when the backfill already finished.',
           params: BackfillParams,
-          response: { 202: PauseBackfillResponse, ...errors(404, 409) },
+          body: EmptyBody,
+          response: { 202: PauseBackfillResponse, ...errors(400, 404, 409) },
         },
       },
       async (req, reply) => {
