@@ -9,7 +9,7 @@ import { refusedRow } from '../src/export/query.js';
 import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunFinish, recordRunStart } from '../src/ledger/export-runs.js';
 import { runSourceFingerprint } from '../src/ledger/fingerprints.js';
-import { bytesExported, exportDurationSeconds, orphanUploadsAborted, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
+import { bytesExported, exportDurationSeconds, orphanUploadsAborted, partUploadSeconds, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
 import { abortOtherUploads, deleteObject } from '../src/s3/multipart.js';
 import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
 import { putFile } from '../src/s3/put-file.js';
@@ -100,6 +100,8 @@ export function createExportSmallFile(deps: ActivityDeps) {
       try {
         // An older manifest must not vouch for the object about to be replaced.
         await deleteObject(s3, file.bucket, file.manifestKey);
+        // The one request is the file's one part: it counts in the part-upload histogram like any part.
+        const timer = partUploadSeconds.startTimer({ table: input.table });
         etag = await putFile(s3, {
           bucket: file.bucket,
           key: file.key,
@@ -107,6 +109,7 @@ export function createExportSmallFile(deps: ActivityDeps) {
           contentMd5: whole.contentMd5,
           contentType: contentType(formatOfKey(file.key)),
         });
+        timer();
         const manifest = buildManifest({
           plan: input.plan,
           file,

@@ -71,6 +71,9 @@ process.once('disconnect', () => {
   log.warn('parent process gone: shutting down');
   worker.shutdown();
 });
+// A 'disconnect' listener keeps the IPC channel, and so the process, alive: unref it, so a worker that
+// has shut down (SIGTERM) exits as before while the listener still fires during its run.
+process.channel?.unref();
 await worker.run();
 await connection.close();
 await client.connection.close();
