@@ -9,7 +9,14 @@ import { refusedRow } from '../src/export/query.js';
 import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunFinish, recordRunStart } from '../src/ledger/export-runs.js';
 import { runSourceFingerprint } from '../src/ledger/fingerprints.js';
-import { bytesExported, exportDurationSeconds, orphanUploadsAborted, partUploadSeconds, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
+import {
+  bytesExported,
+  exportDurationSeconds,
+  orphanUploadsAborted,
+  partUploadSeconds,
+  rowsExported,
+  scheduleLagSeconds,
+} from '../src/metrics/export-metrics.js';
 import { abortOtherUploads, deleteObject } from '../src/s3/multipart.js';
 import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
 import { putFile } from '../src/s3/put-file.js';
