@@ -6,24 +6,15 @@ import { contentType, DEFAULT_OUTPUT, formatOfKey } from '../src/export/formats/
 import { buildManifest } from '../src/export/manifest.js';
 import type { ExportPlan, FilePlan } from '../src/export/plan.js';
 import { refusedRow } from '../src/export/query.js';
-import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunFinish, recordRunStart } from '../src/ledger/export-runs.js';
 import { runSourceFingerprint } from '../src/ledger/fingerprints.js';
-import {
-  bytesExported,
-  exportDurationSeconds,
-  orphanUploadsAborted,
-  partUploadSeconds,
-  rowsExported,
-  scheduleLagSeconds,
-} from '../src/metrics/export-metrics.js';
+import { bytesExported, exportDurationSeconds, partUploadSeconds, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
 import { abortOtherUploads, deleteObject } from '../src/s3/multipart.js';
-import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
 import { putFile } from '../src/s3/put-file.js';
-import { exportWorkflowId } from '../src/temporal/ids.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
 import { captureSourceFingerprint } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
+import { sweepOrphans } from './sweep-orphans.js';
 import { putSchemaAndManifest } from './write-manifest.js';
 
 export interface ExportSmallFileInput extends FileRun {
@@ -142,7 +133,7 @@ export function createExportSmallFile(deps: ActivityDeps) {
       } catch (err) {
         return fail(err);
       }
-      await sweep(deps, input, integration, s3, log);
+      await sweepOrphans(deps, input, integration, s3, log);
       await recordRunFinish(deps.pool, identity(input), { status: 'succeeded', rows: read.rows, bytes: read.bytes, parts: 1, sha256: read.sha256 });
       log.info({ rows: read.rows, bytes: read.bytes, parts: 1, sha256: read.sha256, singleRequest: true }, 'file exported');
       const now = Date.now();
@@ -162,31 +153,4 @@ export function createExportSmallFile(deps: ActivityDeps) {
       s3.destroy();
     }
   };
-}
-
-/** The orphaned-upload sweep of a file start: hygiene, never a reason to fail a delivered file. */
-async function sweep(
-  deps: ActivityDeps,
-  input: ExportSmallFileInput,
-  integration: { bucket: string; folder: string },
-  s3: Parameters<typeof abortOtherUploads>[0],
-  log: ReturnType<ReturnType<typeof fileLogger>>,
-): Promise<void> {
-  try {
-    const swept = await sweepOrphanUploads({
-      s3,
-      bucketField: integration.bucket,
-      folder: integration.folder,
-      currentDay: input.day,
-      workflowIdOf: (day) => exportWorkflowId(input.integrationId, day),
-      workflowRunning: deps.workflowRunning ?? (() => Promise.resolve(null)),
-      maxLiveAgeMs: MAX_LIVE_UPLOAD_AGE_MS,
-      now: new Date(),
-    });
-    for (const u of swept.aborted) orphanUploadsAborted.inc({ reason: u.reason });
-    if (swept.aborted.length > 0)
-      log.info({ aborted: swept.aborted.map((u) => ({ key: u.key, day: u.day, reason: u.reason })), keptLive: swept.keptLive }, 'orphaned uploads aborted');
-  } catch (err) {
-    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'orphaned-upload sweep failed; the next file start retries it');
-  }
 }

@@ -1,13 +1,10 @@
 import { contentType, formatOfKey } from '../src/export/formats/format.js';
-import { MAX_LIVE_UPLOAD_AGE_MS } from '../src/export/recovery-bounds.js';
 import { recordRunStart, recordUploadId } from '../src/ledger/export-runs.js';
-import { orphanUploadsAborted } from '../src/metrics/export-metrics.js';
 import { abortOtherUploads, createUpload } from '../src/s3/multipart.js';
-import { sweepOrphanUploads } from '../src/s3/orphan-uploads.js';
-import { exportWorkflowId } from '../src/temporal/ids.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
 import { captureSourceFingerprint } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
+import { sweepOrphans } from './sweep-orphans.js';
 
 export interface StartFileInput extends FileRun {
   bucket: string;
@@ -29,26 +26,8 @@ export function createStartFile(deps: ActivityDeps) {
     await captureSourceFingerprint(deps, input, integration, log);
     try {
       await abortOtherUploads(s3, input.bucket, input.key);
-      // Hygiene, not delivery: a failed sweep is logged and retried by the next file's start, never a
-      // reason to hold back this day's file.
-      try {
-        const swept = await sweepOrphanUploads({
-          s3,
-          bucketField: integration.bucket,
-          folder: integration.folder,
-          currentDay: input.day,
-          workflowIdOf: (day) => exportWorkflowId(input.integrationId, day),
-          workflowRunning: deps.workflowRunning ?? (() => Promise.resolve(null)),
-          maxLiveAgeMs: MAX_LIVE_UPLOAD_AGE_MS,
-          now: new Date(),
-        });
-        for (const u of swept.aborted) orphanUploadsAborted.inc({ reason: u.reason });
-        if (swept.aborted.length > 0) {
-          log.info({ aborted: swept.aborted.map((u) => ({ key: u.key, day: u.day, reason: u.reason })), keptLive: swept.keptLive }, 'orphaned uploads aborted');
-        }
-      } catch (err) {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'orphaned-upload sweep failed; the next file start retries it');
-      }
+      // Hygiene, not delivery: a failed sweep is logged and retried by the next file's start.
+      await sweepOrphans(deps, input, integration, s3, log);
       const uploadId = await createUpload(s3, input.bucket, input.key, contentType(formatOfKey(input.key)));
       await recordUploadId(deps.pool, identity(input), uploadId);
       return { uploadId, startedAt: new Date().toISOString() };
