@@ -2,6 +2,10 @@
 # npm start: install deps if needed, start the local services, run the demo
 # (src/dev/start.ts: seeds demo data, starts worker + API, runs exports).
 # Ctrl-C stops the demo, then the services that this script started.
+# SERVICES_INSTANCE=NAME [SERVICES_PORT_OFFSET=N] runs it on a named instance of the services (see
+# scripts/services.sh), e.g. next to services already on the default ports; the API and the worker's
+# metrics then move by the same offset too (API_PORT 3000+N, WORKER_METRICS_PORT 9464+N, SDK metrics
+# 9465+N), unless those are set.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -44,6 +48,12 @@ trap 'exit 143' TERM
 
 bash scripts/services.sh up
 eval "$(bash scripts/services.sh env)"
+if [[ -n "${SERVICES_INSTANCE:-}" ]]; then
+  offset="${SERVICES_PORT_OFFSET:-50}"
+  export API_PORT="${API_PORT:-$((3000 + offset))}"
+  export WORKER_METRICS_PORT="${WORKER_METRICS_PORT:-$((9464 + offset))}"
+  export TEMPORAL_SDK_METRICS_ADDRESS="${TEMPORAL_SDK_METRICS_ADDRESS:-127.0.0.1:$((9465 + offset))}"
+fi
 
 # Run in the background and wait, so that SIGINT/SIGTERM reach this script's
 # traps at once (cleanup then stops node before the services).
