@@ -3,17 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { CreateIntegrationBody, PatchIntegrationBody, type IntegrationView } from '../../src/api/schemas/integrations.js';
 import {
   ADVANCED_FIELDS,
+  ALERT_FIELDS,
   APP_FIELDS,
   CONNECTION_FIELDS,
   ENABLED_FIELD,
+  FORMAT_FIELDS,
   initialValues,
+  localProblems,
+  OPERATIONS_FIELDS,
   problemsByField,
+  REMOVE_ALERTS_FIELD,
   requestBody,
+  schemaHas,
   SETTINGS_FIELDS,
   type FieldDescriptor,
 } from '../../src/api/console/fields.js';
 import { rangeProblems } from '../../src/api/console/range.js';
-import { dayRangeProblems } from '../../src/integrations/validation.js';
+import { schemaErrorDetails } from '../../src/api/plugins/error-handler.js';
+import { dayRangeProblems, outputFormatOf } from '../../src/integrations/validation.js';
 
 /**
  * The console's form logic (src/api/console/fields.js, range.js: plain browser modules, typed by .d.ts
@@ -21,13 +28,17 @@ import { dayRangeProblems } from '../../src/integrations/validation.js';
  * an edit sends only what changed, a secret left empty is never sent, and the range rules give the
  * same problems as the API's.
  */
-/** The API's own body validator (app.ts sets it as Fastify's validator compiler): true when it accepts `body`. */
-const accepts = (schema: TSchema, body: unknown): boolean => {
+/** The API's own body validator (app.ts sets it as Fastify's validator compiler): its errors, or null when it accepts `body`. */
+const schemaErrors = (schema: TSchema, body: unknown) => {
   const validate = TypeBoxValidatorCompiler({ schema, method: 'POST', url: '/', httpPart: 'body' });
-  return !(validate(body) as { error?: unknown }).error;
+  const { error } = validate(body) as { error?: Parameters<typeof schemaErrorDetails>[0] };
+  return error ?? null;
 };
+const accepts = (schema: TSchema, body: unknown): boolean => schemaErrors(schema, body) === null;
 
 const EDIT_FIELDS: FieldDescriptor[] = [...APP_FIELDS, ...CONNECTION_FIELDS, ...ADVANCED_FIELDS, ...SETTINGS_FIELDS];
+// The fields added since the form was built (issues 10 and 12), as the form shows them.
+const NEW_FIELDS: FieldDescriptor[] = [...FORMAT_FIELDS, ...OPERATIONS_FIELDS, ...ALERT_FIELDS];
 const CREATE_FIELDS: FieldDescriptor[] = [...EDIT_FIELDS, ENABLED_FIELD];
 
 const integration: IntegrationView = {
@@ -66,6 +77,147 @@ describe('console form: field labels', () => {
     ]);
     expect(SETTINGS_FIELDS.map((f) => f.label)).toEqual(['Exclude Historical Events', 'Include events without profile', 'Send User Attributes']);
     expect(ADVANCED_FIELDS.map((f) => f.path)).toEqual(['region', 'forcePathStyle']);
+  });
+
+  it("has a descriptor for each field added since, each at a path of the API's create and patch schemas", () => {
+    expect(NEW_FIELDS.map((f) => f.path)).toEqual([
+      'format',
+      'compression',
+      'lookbackDays',
+      'autoPauseAfterFailedDays',
+      'alerts.webhookUrl',
+      'alerts.format',
+      'alerts.secret',
+    ]);
+    for (const f of [...FORMAT_FIELDS, ...OPERATIONS_FIELDS]) {
+      expect(schemaHas(CreateIntegrationBody, f.path), f.path).toBe(true);
+      expect(schemaHas(PatchIntegrationBody, f.path), f.path).toBe(true);
+    }
+    // `alerts` is an object-or-null union: its fields are checked by validating bodies below.
+    expect(schemaHas(PatchIntegrationBody, 'alerts')).toBe(true);
+    // The choices are exactly the API's.
+    const literals = (s: TSchema) => (s as { anyOf: { const: string }[] }).anyOf.map((x) => x.const);
+    expect(FORMAT_FIELDS[0]!.options!.map(([v]) => v)).toEqual(literals(PatchIntegrationBody.properties.format));
+    expect(FORMAT_FIELDS[1]!.options!.map(([v]) => v)).toEqual(literals(PatchIntegrationBody.properties.compression));
+  });
+});
+
+describe('console form: format, operations and alerts', () => {
+  const CREATE: FieldDescriptor[] = [...CREATE_FIELDS, ...NEW_FIELDS];
+  const EDIT: FieldDescriptor[] = [...EDIT_FIELDS, ...NEW_FIELDS, REMOVE_ALERTS_FIELD];
+  const filledIn = (initial: Record<string, unknown>) => ({
+    ...initial,
+    appId: integration.appId,
+    accessKeyId: 'AKIAEXAMPLE',
+    secretAccessKey: 'secret',
+    bucket: 'my-bucket',
+    endpointUrl: 'https://s3.eu-central-1.amazonaws.com',
+  });
+
+  it('creates with csv_gzip and an alert webhook; compression is never sent for a CSV format', () => {
+    const initial = initialValues(CREATE, null);
+    expect(initial).toMatchObject({ format: 'csv', compression: 'zstd', lookbackDays: '3', autoPauseAfterFailedDays: '3', 'alerts.format': 'json' });
+    const values = {
+      ...filledIn(initial),
+      format: 'csv_gzip',
+      lookbackDays: '5',
+      'alerts.webhookUrl': ' https://hooks.example.com/ua ',
+      'alerts.format': 'slack',
+      'alerts.secret': 's3cr3t',
+    };
+    const body = requestBody(CREATE, values, initial, { editing: false, schema: CreateIntegrationBody });
+    expect(body).toMatchObject({
+      format: 'csv_gzip',
+      lookbackDays: 5,
+      autoPauseAfterFailedDays: 3,
+      alerts: { webhookUrl: 'https://hooks.example.com/ua', format: 'slack', secret: 's3cr3t' },
+    });
+    expect(body).not.toHaveProperty('compression');
+    expect(accepts(CreateIntegrationBody, body)).toBe(true);
+    expect(outputFormatOf(body).problems).toEqual([]);
+    // Without a webhook URL no alerts are sent at all.
+    const noAlerts = requestBody(CREATE, filledIn(initial), initial, { editing: false, schema: CreateIntegrationBody });
+    expect(noAlerts).not.toHaveProperty('alerts');
+    expect(noAlerts).toMatchObject({ format: 'csv' });
+  });
+
+  it('sends compression with parquet only, and edits format and compression as the API resolves them', () => {
+    const initial = initialValues(CREATE, null);
+    const parquet = requestBody(CREATE, { ...filledIn(initial), format: 'parquet', compression: 'snappy' }, initial, {
+      editing: false,
+      schema: CreateIntegrationBody,
+    });
+    expect(parquet).toMatchObject({ format: 'parquet', compression: 'snappy' });
+    expect(outputFormatOf(parquet).value).toEqual({ format: 'parquet', compression: 'snappy' });
+    // csv → parquet on edit with the default compression: only the format, the API picks zstd.
+    const csvInitial = initialValues(EDIT, integration);
+    const toParquet = requestBody(EDIT, { ...csvInitial, format: 'parquet' }, csvInitial, { editing: true, schema: PatchIntegrationBody });
+    expect(toParquet).toEqual({ format: 'parquet' });
+    expect(outputFormatOf(toParquet, { format: 'csv', compression: null }).value).toEqual({ format: 'parquet', compression: 'zstd' });
+    // parquet → csv_gzip: the stored compression is not sent along (the API would refuse it).
+    const stored = { ...integration, format: 'parquet' as const, compression: 'gzip' as const };
+    const parquetInitial = initialValues(EDIT, stored);
+    expect(parquetInitial.compression).toBe('gzip');
+    const toGzip = requestBody(EDIT, { ...parquetInitial, format: 'csv_gzip' }, parquetInitial, { editing: true, schema: PatchIntegrationBody });
+    expect(toGzip).toEqual({ format: 'csv_gzip' });
+    expect(outputFormatOf(toGzip, { format: 'parquet', compression: 'gzip' })).toEqual({ value: { format: 'csv_gzip', compression: null }, problems: [] });
+  });
+
+  it('sends whole numbers as numbers, leaves empty ones out, and lets the API name anything else', () => {
+    const initial = initialValues(EDIT, integration);
+    expect(requestBody(EDIT, initial, initial, { editing: true, schema: PatchIntegrationBody })).toEqual({});
+    expect(
+      requestBody(EDIT, { ...initial, lookbackDays: '0', autoPauseAfterFailedDays: '' }, initial, { editing: true, schema: PatchIntegrationBody }),
+    ).toEqual({ lookbackDays: 0 });
+    const bad = requestBody(EDIT, { ...initial, lookbackDays: '40', autoPauseAfterFailedDays: '2.5' }, initial, {
+      editing: true,
+      schema: PatchIntegrationBody,
+    });
+    const details = schemaErrorDetails(schemaErrors(PatchIntegrationBody, bad)!, 'body');
+    expect([...problemsByField(details).keys()].sort()).toEqual(['autoPauseAfterFailedDays', 'lookbackDays']);
+  });
+
+  it('edits the webhook as one object: untouched it is left alone, a new secret needs the URL, removal sends null', () => {
+    const withAlerts = { ...integration, alerts: { webhookUrl: 'https://hooks.example.com/…/abcd', format: 'json' as const, hasSecret: true } };
+    const initial = initialValues(EDIT, withAlerts);
+    // The masked URL is never put into the form, like a secret.
+    expect(initial['alerts.webhookUrl']).toBe('');
+    expect(initial['alerts.secret']).toBe('');
+    expect(requestBody(EDIT, initial, initial, { editing: true, schema: PatchIntegrationBody })).toEqual({});
+    expect(localProblems(initial, initial, { editing: true, hasAlerts: true })).toEqual([]);
+    // A new secret without the URL: said before sending, next to the URL.
+    const secretOnly = { ...initial, 'alerts.secret': 'new' };
+    expect(localProblems(secretOnly, initial, { editing: true, hasAlerts: true }).map((p) => p.field)).toEqual(['alerts.webhookUrl']);
+    expect(localProblems({ ...initial, 'alerts.format': 'slack' }, initial, { editing: true, hasAlerts: true })).toHaveLength(1);
+    // With the URL typed again: the whole object; no secret typed keeps the stored one.
+    const retyped = requestBody(EDIT, { ...initial, 'alerts.webhookUrl': 'https://hooks.example.com/x/abcd', 'alerts.format': 'slack' }, initial, {
+      editing: true,
+      schema: PatchIntegrationBody,
+    });
+    expect(retyped).toEqual({ alerts: { webhookUrl: 'https://hooks.example.com/x/abcd', format: 'slack' } });
+    expect(accepts(PatchIntegrationBody, retyped)).toBe(true);
+    const removed = requestBody(EDIT, { ...secretOnly, 'alerts.remove': true }, initial, { editing: true, schema: PatchIntegrationBody });
+    expect(removed).toEqual({ alerts: null });
+    expect(localProblems({ ...secretOnly, 'alerts.remove': true }, initial, { editing: true, hasAlerts: true })).toEqual([]);
+    expect(accepts(PatchIntegrationBody, removed)).toBe(true);
+  });
+
+  it("places the API's schema complaints about the webhook next to the form's own alert fields", () => {
+    const known = new Set(NEW_FIELDS.map((f) => f.path));
+    for (const alerts of [
+      { webhookUrl: '' },
+      { webhookUrl: 'https://x.example', format: 'teams' },
+      { webhookUrl: 'https://x.example', secret: 'a'.repeat(300) },
+    ]) {
+      const details = schemaErrorDetails(schemaErrors(PatchIntegrationBody, { alerts })!, 'body');
+      // The union's generic "must be null / must match a schema in anyOf" is dropped for the specific rule.
+      expect(details.map((d) => d.field)).not.toContain('alerts');
+      const fields = [...problemsByField(details).keys()];
+      expect(fields).toHaveLength(1);
+      expect(known.has(fields[0]!), fields[0]).toBe(true);
+    }
+    // A complaint about `alerts` as a whole is shown at its URL.
+    expect([...problemsByField([{ field: 'alerts', rule: 'must be object' }]).keys()]).toEqual(['alerts.webhookUrl']);
   });
 });
 

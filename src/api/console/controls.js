@@ -16,10 +16,12 @@ export function Problems({ id, problems }) {
   return html`<p id=${`${id}-error`} class="field-error">${problems.join('; ')}</p>`;
 }
 
-/** A text, URL or write-only input. */
+const INPUT_TYPES = { url: 'url', number: 'number' };
+
+/** A text, URL, whole-number or write-only input. */
 export function TextField({ field, value, onInput, problems = [], placeholder }) {
   const id = fieldId(field.path);
-  const type = field.kind === 'url' ? 'url' : field.kind === 'secret' && !field.reveal ? 'password' : 'text';
+  const type = INPUT_TYPES[field.kind] ?? (field.kind === 'secret' && !field.reveal ? 'password' : 'text');
   return html`<div class=${`field${problems.length ? ' invalid' : ''}`}>
     <label for=${id}>${field.label}</label>
     <input
@@ -29,6 +31,9 @@ export function TextField({ field, value, onInput, problems = [], placeholder })
       value=${value}
       placeholder=${placeholder}
       list=${field.list}
+      min=${field.min}
+      max=${field.max}
+      step=${field.kind === 'number' ? 1 : undefined}
       autocomplete="off"
       spellcheck="false"
       aria-invalid=${problems.length > 0 ? 'true' : undefined}
@@ -63,11 +68,32 @@ export function Switch({ id, label, hint, checked, onChange, problems = [], mixe
   </div>`;
 }
 
+/** A choice among a few fixed values (`options`: [value, label] pairs). */
+export function SelectField({ field, value, onInput, problems = [] }) {
+  const id = fieldId(field.path);
+  return html`<div class=${`field${problems.length ? ' invalid' : ''}`}>
+    <label for=${id}>${field.label}</label>
+    <select
+      id=${id}
+      name=${field.path}
+      aria-invalid=${problems.length > 0 ? 'true' : undefined}
+      aria-describedby=${describedBy(id, field.hint, problems)}
+      onChange=${(e) => onInput(e.currentTarget.value)}
+    >
+      ${field.options.map(([v, label]) => html`<option key=${v} value=${v} selected=${v === value}>${label}</option>`)}
+    </select>
+    ${field.hint && html`<p id=${`${id}-hint`} class="hint">${field.hint}</p>`}
+    <${Problems} id=${id} problems=${problems} />
+  </div>`;
+}
+
 export function SwitchField({ field, value, onInput, problems = [] }) {
   return html`<${Switch} id=${fieldId(field.path)} label=${field.label} hint=${field.hint} checked=${value} onChange=${onInput} problems=${problems} />`;
 }
 
 /** A field by its descriptor's kind. */
 export function Field(props) {
-  return props.field.kind === 'switch' ? html`<${SwitchField} ...${props} />` : html`<${TextField} ...${props} />`;
+  if (props.field.kind === 'switch') return html`<${SwitchField} ...${props} />`;
+  if (props.field.kind === 'select') return html`<${SelectField} ...${props} />`;
+  return html`<${TextField} ...${props} />`;
 }

@@ -6,8 +6,12 @@ import type { CreateIntegrationBody, IntegrationView, PatchIntegrationBody } fro
 export interface FieldDescriptor {
   path: string;
   label: string;
-  kind: 'text' | 'url' | 'secret' | 'switch' | 'select';
+  kind: 'text' | 'url' | 'secret' | 'switch' | 'select' | 'number';
   default: string | boolean;
+  options?: [string, string][];
+  min?: number;
+  max?: number;
+  appliesWhen?: (values: FormValues) => boolean;
   hint?: string;
   list?: string;
   reveal?: boolean;
@@ -19,6 +23,11 @@ export const APP_FIELDS: FieldDescriptor[];
 export const CONNECTION_FIELDS: FieldDescriptor[];
 export const ADVANCED_FIELDS: FieldDescriptor[];
 export const SETTINGS_FIELDS: FieldDescriptor[];
+export const FORMAT_FIELDS: FieldDescriptor[];
+export const OPERATIONS_FIELDS: FieldDescriptor[];
+export const ALERT_FIELDS: FieldDescriptor[];
+export const REMOVE_ALERTS_FIELD: FieldDescriptor;
+export const ALERTS_PATH: 'alerts';
 export const ENABLED_FIELD: FieldDescriptor;
 export const EVENT_TYPES_PATH: 'settings.eventTypes';
 export function getPath(obj: unknown, path: string): unknown;
@@ -31,4 +40,6 @@ export function requestBody(
   initial: FormValues,
   opts: { editing: boolean; schema: TSchema },
 ): Partial<CreateIntegrationBody> & PatchIntegrationBody;
+export function localProblems(values: FormValues, initial: FormValues, opts: { editing: boolean; hasAlerts: boolean }): { field: string; rule: string }[];
+export function shownAt(field: string): string;
 export function problemsByField(details: { field: string; rule: string }[]): Map<string, string[]>;

@@ -1,31 +1,50 @@
 // Set up or edit an integration: POST /v1/integrations or PATCH /v1/integrations/:id with only what
 // changed. The API validates; its 4xx details are shown next to the field each one names.
 import { useState } from 'preact/hooks';
+import { AlertTest } from './alert-test.js';
 import { ApiFailure, describeFailure } from './api.js';
 import { EventTypesPicker } from './event-types.js';
 import {
   ADVANCED_FIELDS,
+  ALERT_FIELDS,
   APP_FIELDS,
   CONNECTION_FIELDS,
   ENABLED_FIELD,
   EVENT_TYPES_PATH,
+  FORMAT_FIELDS,
   initialValues,
+  localProblems,
+  OPERATIONS_FIELDS,
   problemsByField,
+  REMOVE_ALERTS_FIELD,
   requestBody,
   SETTINGS_FIELDS,
+  shownAt,
 } from './fields.js';
 import { Field, fieldId } from './controls.js';
 import { html } from './html.js';
 
 export function IntegrationForm({ api, ctx, integration, appIds, onSaved, announce }) {
   const editing = integration !== null;
-  const fields = [...APP_FIELDS, ...CONNECTION_FIELDS, ...ADVANCED_FIELDS, ...SETTINGS_FIELDS, ...(editing ? [] : [ENABLED_FIELD])];
+  const hasAlerts = Boolean(integration?.alerts);
+  const alertFields = [...ALERT_FIELDS, ...(hasAlerts ? [REMOVE_ALERTS_FIELD] : [])];
+  const fields = [
+    ...APP_FIELDS,
+    ...CONNECTION_FIELDS,
+    ...ADVANCED_FIELDS,
+    ...SETTINGS_FIELDS,
+    ...FORMAT_FIELDS,
+    ...OPERATIONS_FIELDS,
+    ...alertFields,
+    ...(editing ? [] : [ENABLED_FIELD]),
+  ];
   const [initial] = useState(() => initialValues(fields, integration));
   const [values, setValues] = useState(initial);
   const [problems, setProblems] = useState(new Map());
   const [formError, setFormError] = useState(null);
   const [busy, setBusy] = useState(false);
   const known = new Set([...fields.map((f) => f.path), EVENT_TYPES_PATH]);
+  const shown = (fs) => fs.filter((f) => !f.appliesWhen || f.appliesWhen(values)).map(field);
 
   const set = (path) => (value) => setValues((v) => ({ ...v, [path]: value }));
   const problemsOf = (path) => problems.get(path) ?? [];
@@ -41,6 +60,14 @@ export function IntegrationForm({ api, ctx, integration, appIds, onSaved, announ
 
   async function submit(e) {
     e.preventDefault();
+    const local = problemsByField(localProblems(values, initial, { editing, hasAlerts }));
+    if (local.size > 0) {
+      setProblems(local);
+      setFormError('Not sent: see the message next to the field.');
+      announce(`Not saved: ${[...local.entries()].map(([f, rules]) => `${f} ${rules.join('; ')}`).join('; ')}`, true);
+      document.getElementById(fieldId(shownAt([...local.keys()][0])))?.focus();
+      return;
+    }
     const body = requestBody(fields, values, initial, { editing, schema: editing ? ctx.schemas.patchIntegration : ctx.schemas.createIntegration });
     if (editing && Object.keys(body).length === 0) {
       announce('Nothing changed.');
@@ -93,6 +120,25 @@ export function IntegrationForm({ api, ctx, integration, appIds, onSaved, announ
         onChange=${set(EVENT_TYPES_PATH)}
         problems=${problemsOf(EVENT_TYPES_PATH)}
       />
+    </fieldset>
+    <fieldset>
+      <legend>Delivery format</legend>
+      ${shown(FORMAT_FIELDS)}
+    </fieldset>
+    <fieldset>
+      <legend>Operations</legend>
+      ${shown(OPERATIONS_FIELDS)}
+    </fieldset>
+    <fieldset id="alerts-group">
+      <legend>Alerts</legend>
+      ${shown(alertFields)}
+      ${
+        hasAlerts &&
+        html`<p class="hint">
+            Saved webhook: ${integration.alerts.webhookUrl} (${integration.alerts.format}${integration.alerts.hasSecret ? ', signed' : ', not signed'}).
+          </p>
+          <${AlertTest} api=${api} integration=${integration} announce=${announce} />`
+      }
     </fieldset>
     ${!editing && field(ENABLED_FIELD)} ${formError && html`<p class="form-error" role="alert">${formError}</p>`}
     <div class="actions">

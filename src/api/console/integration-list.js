@@ -12,9 +12,13 @@ export function lastStatusText(i) {
   return `${i.lastStatus}${at}${i.lastError ? `: ${i.lastError}` : ''}`;
 }
 
+/** The schedule paused itself after repeated configuration failures: since when, and what to fix. */
+export const autoPausedText = (a) => `Auto-paused since ${a.since}: ${a.reason}`;
+
 export function nextRunText(i) {
   if (!i.enabled) return 'Off';
   if (!i.schedule) return 'Schedule unavailable';
+  if (i.schedule.autoPaused) return autoPausedText(i.schedule.autoPaused);
   if (i.schedule.paused) return `Paused${i.schedule.note ? `: ${i.schedule.note}` : ''}`;
   return formatInstant(i.schedule.nextRunTimes[0] ?? null);
 }
@@ -49,7 +53,7 @@ export function IntegrationList({ api, ctx, integrations, onChanged, announce })
                     <td>${i.folder || html`<span class="muted">(none)</span>`}</td>
                     <td><${EnabledSwitch} api=${api} integration=${i} onChanged=${onChanged} announce=${announce} /></td>
                     <td class=${i.lastStatus === 'failed' ? 'error-text' : ''}>${lastStatusText(i)}</td>
-                    <td>${nextRunText(i)}</td>
+                    <td class=${i.schedule?.autoPaused ? 'error-text' : ''}>${nextRunText(i)}</td>
                     <td class="links">
                       <a href=${calendarUrl(i.id)}>Calendar<span class="sr-only"> of app ${i.appId}</span></a>
                       <a href=${runsUrl(ctx.workflowUrlPrefix, i.id)} target="_blank" rel="noopener"

@@ -12,6 +12,8 @@ import { TestConnection } from './test-connection.js';
 export function IntegrationPage({ api, ctx, integration, appIds, onChanged, announce }) {
   // Bumped when something here changes the schedule, so the schedule panel reads it again.
   const [version, setVersion] = useState(0);
+  // A backfill started from the schedule panel (resume with catch-up), shown live by the manual export.
+  const [watched, setWatched] = useState(null);
   const changed = (updated) => {
     onChanged(updated);
     setVersion((v) => v + 1);
@@ -25,7 +27,7 @@ export function IntegrationPage({ api, ctx, integration, appIds, onChanged, anno
       <${EnabledSwitch} api=${api} integration=${i} onChanged=${changed} announce=${announce} idPrefix="page-enabled" />
     </div>
     <p class="meta">Integration <code>${i.id}</code> · ${i.bucket}${i.folder ? ` / ${i.folder}` : ''} · ${i.endpointUrl}</p>
-    <p class=${i.lastStatus === 'failed' ? 'error-text' : ''}>${lastStatusText(i)} · Next run: ${nextRunText(i)}</p>
+    <p class=${i.lastStatus === 'failed' || i.schedule?.autoPaused ? 'error-text' : ''}>${lastStatusText(i)} · Next run: ${nextRunText(i)}</p>
     <p class="links">
       <a href="#">All integrations</a>
       <a href=${calendarUrl(i.id)}>Calendar of this integration</a>
@@ -33,8 +35,18 @@ export function IntegrationPage({ api, ctx, integration, appIds, onChanged, anno
     </p>
     <div class="panels">
       <${TestConnection} api=${api} integration=${i} announce=${announce} />
-      <${SchedulePanel} api=${api} ctx=${ctx} integration=${i} announce=${announce} version=${version} />
-      <${ManualExport} api=${api} ctx=${ctx} integration=${i} announce=${announce} onFinished=${reload} />
+      <${SchedulePanel}
+        api=${api}
+        ctx=${ctx}
+        integration=${i}
+        announce=${announce}
+        version=${version}
+        onResumed=${(catchUp) => {
+          if (catchUp) setWatched(catchUp.backfillId);
+          void reload();
+        }}
+      />
+      <${ManualExport} api=${api} ctx=${ctx} integration=${i} announce=${announce} onFinished=${reload} watched=${watched} />
       <section class="panel wide">
         <${IntegrationForm} key=${`${i.id}/${i.updatedAt}`} api=${api} ctx=${ctx} integration=${i} appIds=${appIds} onSaved=${changed} announce=${announce} />
       </section>

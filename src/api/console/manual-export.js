@@ -11,7 +11,7 @@ import { rangeProblems } from './range.js';
 
 const POLL_MS = 1000;
 
-export function ManualExport({ api, ctx, integration, announce, onFinished }) {
+export function ManualExport({ api, ctx, integration, announce, onFinished, watched = null }) {
   const yesterday = addDays(ctx.today, -1);
   const [from, setFrom] = useState(addDays(ctx.today, -3));
   const [to, setTo] = useState(yesterday);
@@ -69,6 +69,10 @@ export function ManualExport({ api, ctx, integration, announce, onFinished }) {
     );
     return () => clearTimeout(timer.current);
   }, [integration.id]);
+
+  useEffect(() => {
+    if (watched) void poll(watched);
+  }, [watched]);
 
   async function start(e) {
     e.preventDefault();
@@ -200,6 +204,9 @@ function Progress({ backfill: b, now, onCancel }) {
   </div>`;
 }
 
+/** The download's name, with the data file's own extension (.csv, .csv.gz or .parquet). */
+const fileName = (table, day, key) => `${table}_${day}${/(\.csv\.gz|\.parquet|\.csv)$/.exec(key)?.[1] ?? '.csv'}`;
+
 function DayFiles({ api, integration, backfill, ledger, announce }) {
   const [links, setLinks] = useState({});
   const failedByDay = new Map(backfill.failedDays.map((f) => [f.day, f.error]));
@@ -246,7 +253,7 @@ function DayFiles({ api, integration, backfill, ledger, announce }) {
                 e?.status === 'succeeded' &&
                 html`<code class="key">${e.key}</code> ${
                     l
-                      ? html`<a href=${l.url} download=${`${table}_${day}.csv`} class="file-link">Download ${table}_${day}.csv</a>`
+                      ? html`<a href=${l.url} download=${fileName(table, day, e.key)} class="file-link">Download ${fileName(table, day, e.key)}</a>`
                       : html`<button type="button" class="link" onClick=${() => link(table, day)}>Get download link</button>`
                   }`
               }

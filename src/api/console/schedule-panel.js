@@ -1,15 +1,20 @@
 // The daily schedule: paused or not and why (the note shows in the Temporal UI too), the next run
-// times, recent runs, pause/resume with a note and "export yesterday now".
+// times, recent runs, pause/resume with a note and "export yesterday now". An auto-paused schedule
+// (repeated configuration failures) says why and offers resume with catch-up: one backfill of the
+// missed days, linked here.
 import { useEffect, useState } from 'preact/hooks';
 import { describeFailure } from './api.js';
 import { formatInstant } from './format.js';
 import { html } from './html.js';
+import { autoPausedText } from './integration-list.js';
 
-export function SchedulePanel({ api, ctx, integration, announce, version }) {
+export function SchedulePanel({ api, ctx, integration, announce, version, onResumed }) {
   const [schedule, setSchedule] = useState(null);
   const [error, setError] = useState(null);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
+  const [catchUp, setCatchUp] = useState(undefined);
+  const autoPaused = integration.schedule?.autoPaused ?? null;
   const base = `/v1/integrations/${integration.id}/schedule`;
 
   const load = () =>
@@ -25,10 +30,21 @@ export function SchedulePanel({ api, ctx, integration, announce, version }) {
       if (action === 'trigger') {
         const r = await api.post(`${base}/trigger`);
         announce(`Export of ${r.day} started.`);
+      } else if (action === 'catch-up') {
+        const r = await api.post(`${base}/resume`, { catchUp: true, ...(note.trim() ? { note: note.trim() } : {}) });
+        setCatchUp(r.catchUp);
+        announce(
+          r.catchUp
+            ? `Schedule resumed; catching up ${r.catchUp.missedDays.length} missed ${r.catchUp.missedDays.length === 1 ? 'day' : 'days'} (${r.catchUp.from} to ${r.catchUp.to}).`
+            : 'Schedule resumed; no day was missed.',
+        );
+        setNote('');
+        onResumed?.(r.catchUp);
       } else {
         await api.post(`${base}/${action}`, note.trim() ? { note: note.trim() } : {});
         announce(action === 'pause' ? 'Schedule paused.' : 'Schedule resumed.');
         setNote('');
+        if (action === 'resume') onResumed?.(null);
       }
       await load();
     } catch (err) {
@@ -47,6 +63,22 @@ export function SchedulePanel({ api, ctx, integration, announce, version }) {
           <strong>${schedule.paused ? 'Paused' : 'Active'}</strong>: exports the previous UTC day every day at 04:00 UTC.
           ${schedule.note && html` Note: “${schedule.note}”.`}
         </p>
+        ${
+          autoPaused &&
+          html`<p id="auto-paused" class="error-text">${autoPausedText(autoPaused)}. Fix the cause, then resume with catch-up to export the missed days.</p>`
+        }
+        ${
+          catchUp !== undefined &&
+          html`<p id="catch-up">
+            ${
+              catchUp
+                ? html`Catching up ${catchUp.from} → ${catchUp.to} (${catchUp.missedDays.length} missed of ${catchUp.totalDays} days):
+                    <a href=${catchUp.uiUrl} target="_blank" rel="noopener">backfill ${catchUp.backfillId} in Temporal UI</a>; its progress shows under Manual
+                    export.`
+                : 'Nothing was missed: no catch-up backfill was needed.'
+            }
+          </p>`
+        }
         <p>
           <a href=${schedule.uiUrl} target="_blank" rel="noopener">Schedule in Temporal UI</a>
         </p>
@@ -57,7 +89,10 @@ export function SchedulePanel({ api, ctx, integration, announce, version }) {
         <div class="actions">
           ${
             schedule.paused
-              ? html`<button type="button" onClick=${() => act('resume')} disabled=${busy || !integration.enabled}>Resume schedule</button>`
+              ? html`<button type="button" onClick=${() => act('catch-up')} disabled=${busy || !integration.enabled} class=${autoPaused ? 'primary' : ''}>
+                    Resume and catch up missed days
+                  </button>
+                  <button type="button" onClick=${() => act('resume')} disabled=${busy || !integration.enabled}>Resume schedule</button>`
               : html`<button type="button" onClick=${() => act('pause')} disabled=${busy}>Pause schedule</button>`
           }
           <button type="button" onClick=${() => act('trigger')} disabled=${busy || !integration.enabled}>Export yesterday now</button>

@@ -79,11 +79,14 @@ export function schemaErrorDetails(errors: SchemaError[], context: string): Prob
     }
   }
   for (const [field, values] of choices) add(field, values.length ? `must be one of ${values.join(', ')}` : 'is not an allowed value');
-  // A union reports every branch; when a field has a specific complaint, drop the generic ones.
-  const specific = new Set(out.filter((d) => !/^must match a schema in anyOf$|^must be null$/.test(d.rule)).map((d) => d.field));
+  // A union reports every branch; when a field or a field inside it (`alerts.webhookUrl` in the
+  // `alerts` object-or-null) has a specific complaint, drop the generic ones.
+  const generic = (rule: string) => /^must match a schema in anyOf$|^must be null$/.test(rule);
+  const specific = out.filter((d) => !generic(d.rule)).map((d) => d.field);
+  const explained = (field: string) => specific.some((f) => f === field || f.startsWith(`${field}.`) || f.startsWith(`${field}[`));
   const seen = new Set<string>();
   return out.filter((d) => {
-    if (specific.has(d.field) && /^must match a schema in anyOf$|^must be null$/.test(d.rule)) return false;
+    if (generic(d.rule) && explained(d.field)) return false;
     const key = `${d.field}\u0000${d.rule}`;
     if (seen.has(key)) return false;
     seen.add(key);
