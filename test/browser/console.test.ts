@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Locator, Page } from 'playwright-core';
@@ -7,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
 import { addDays, utcDayOf } from '../../src/export/days.js';
+import { EVENT_TYPE_GROUPS, EVENT_TYPES } from '../../src/export/event-types.js';
 import { objectKeys } from '../../src/export/keys.js';
 import { createLogger } from '../../src/logging.js';
 import { scheduleId } from '../../src/temporal/ids.js';
@@ -35,6 +38,13 @@ let axeSource: string;
 const appId = randomUUID();
 const folder = `console-${randomUUID().slice(0, 8)}`;
 let integrationId: string | null = null;
+// The second integration: csv_gzip, an alert webhook and chosen event groups, set up through the form.
+let secondId: string | null = null;
+const secondFolder = `console-gz-${randomUUID().slice(0, 8)}`;
+// The alert webhook's receiver: what it was sent.
+let receiver: Server;
+let receiverUrl: string;
+const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 
 beforeAll(async () => {
   h = await setupHarness('console-ui');
@@ -51,6 +61,16 @@ beforeAll(async () => {
     client: h.testEnv.client,
     logger: createLogger('warn', sink),
   });
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/ua-export`;
   ui = await openBrowser();
   axeSource = await readFile(join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   for (const [i, day] of DAYS.entries()) {
@@ -65,7 +85,10 @@ afterEach(async ({ task }) => {
 
 afterAll(async () => {
   // Through the API: it cancels anything still running, then removes the schedule and the row.
-  if (integrationId) await fetch(`${api.url}/v1/integrations/${integrationId}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+  for (const id of [integrationId, secondId]) {
+    if (id) await fetch(`${api.url}/v1/integrations/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+  }
+  await new Promise((resolve) => receiver?.close(resolve));
   await ui?.close();
   await api?.close();
   await h?.close();
@@ -73,6 +96,13 @@ afterAll(async () => {
 
 /** Status lines follow API calls that change Temporal schedules: allow them a loaded machine's time. */
 const STATUS_WAIT = { timeout: 20_000 };
+
+/** An API call with the test's token, for checking what the console saved. */
+async function apiGet<T>(path: string): Promise<T> {
+  const res = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as T;
+}
 
 const shot = (name: string) => ui.page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 
@@ -285,5 +315,189 @@ describe('console', () => {
     await page.getByLabel('Last day (UTC)').fill(TODAY);
     await page.locator('#export-to-error').getByText('must be before today').waitFor();
     expect(await page.getByRole('button', { name: 'Export', exact: true }).isDisabled()).toBe(true);
+  });
+
+  it('sets up csv_gzip, an alert webhook and chosen event groups; what the API stores matches the toggles', async () => {
+    const { page } = ui;
+    await page.goto(`${api.url}/console#new`);
+    await page.getByRole('heading', { name: 'Set up an integration', level: 2 }).waitFor();
+    await page.getByLabel('App ID').fill(appId);
+    await page.getByLabel('Access Key ID').fill(h.env.LOCAL_S3_ACCESS_KEY_ID);
+    await page.getByLabel('Secret Access Key').fill(h.env.LOCAL_S3_SECRET_ACCESS_KEY);
+    await page.getByLabel('S3 Bucket Name').fill(h.bucket);
+    await page.getByLabel('Folder Inside the Bucket').fill(secondFolder);
+    await page.getByLabel('S3 Endpoint URL').fill(h.env.LOCAL_S3_ENDPOINT);
+
+    // Delivery format: compression is offered for Parquet only.
+    expect(await page.getByLabel('File format').inputValue()).toBe('csv');
+    await page.getByLabel('File format').selectOption('parquet');
+    expect(await page.getByLabel('Parquet compression').inputValue()).toBe('zstd');
+    await page.getByLabel('File format').selectOption('csv_gzip');
+    expect(await page.getByLabel('Parquet compression').count()).toBe(0);
+    await page.getByLabel('Look-back days').fill('5');
+    expect(await page.getByLabel('Pause after failed days').inputValue()).toBe('3');
+    await page.getByLabel('Webhook URL').fill(receiverUrl);
+    await page.getByLabel('Message format').selectOption('slack');
+    await page.getByLabel('Signing secret').fill('console-alert-secret');
+    expect(await page.getByLabel('Signing secret').getAttribute('type')).toBe('password');
+
+    // Event types: from "all, including later" to every type listed, then a group off and one type off.
+    const all = page.locator('#event-types-all');
+    expect(await all.isChecked()).toBe(true);
+    expect(await page.locator('#group-install').count()).toBe(0);
+    await all.uncheck();
+    for (const g of EVENT_TYPE_GROUPS) expect(await page.locator(`#group-${g.group}`).isChecked(), g.group).toBe(true);
+    expect(await page.locator('input[id^="type-"]:checked').count()).toBe(EVENT_TYPES.length);
+    await page.locator('#group-trial').uncheck();
+    for (const t of EVENT_TYPE_GROUPS[1].types) expect(await page.locator(`#type-${t}`).isChecked(), t).toBe(false);
+    await page.locator('#type-subscription_paused').uncheck();
+    // A group with some of its types on is shown as mixed.
+    expect(await page.locator('#group-subscription').evaluate((el) => (el as unknown as { indeterminate: boolean }).indeterminate)).toBe(true);
+    expect(await page.getByLabel('All subscriptions (9 of 10)').count()).toBe(1);
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('console-07-new-fields');
+    await page.getByRole('button', { name: 'Create integration' }).click();
+
+    await page.getByRole('heading', { name: `App ${appId}`, level: 1 }).waitFor();
+    secondId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('integration');
+    expect(secondId).toMatch(/^[0-9a-f-]{36}$/);
+    const trial: readonly string[] = EVENT_TYPE_GROUPS[1].types;
+    const saved = await apiGet<Record<string, unknown> & { settings: { eventTypes: string[] | null } }>(`/v1/integrations/${secondId}`);
+    // The API keeps the list in its own order: compare as sets.
+    expect([...saved.settings.eventTypes!].sort()).toEqual(EVENT_TYPES.filter((t) => !trial.includes(t) && t !== 'subscription_paused').sort());
+    expect(saved).toMatchObject({
+      format: 'csv_gzip',
+      compression: null,
+      lookbackDays: 5,
+      autoPauseAfterFailedDays: 3,
+      alerts: { format: 'slack', hasSecret: true },
+    });
+    // The webhook comes back masked and the secret not at all.
+    expect(JSON.stringify(saved)).not.toContain('console-alert-secret');
+    expect((saved.alerts as { webhookUrl: string }).webhookUrl).not.toBe(receiverUrl);
+
+    // On the settings form: the toggles as saved, the secret and URL empty with what is kept.
+    expect(await page.locator('#event-types-all').isChecked()).toBe(false);
+    expect(await page.locator('#group-trial').isChecked()).toBe(false);
+    expect(await page.locator('#type-subscription_paused').isChecked()).toBe(false);
+    expect(await page.locator('#type-install').isChecked()).toBe(true);
+    expect(await page.getByLabel('File format').inputValue()).toBe('csv_gzip');
+    expect(await page.getByLabel('Signing secret').inputValue()).toBe('');
+    expect(await page.getByLabel('Signing secret').getAttribute('placeholder')).toContain('never shown');
+    expect(await page.getByLabel('Webhook URL').inputValue()).toBe('');
+  });
+
+  it("sends a test alert, shows a bad webhook URL's API message next to it, and goes back to all event types", async () => {
+    expect(secondId).not.toBeNull();
+    const { page } = ui;
+    await page.goto(`${api.url}/console#integration=${secondId}`);
+    await page.getByRole('heading', { name: `App ${appId}`, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Send test alert' }).click();
+    await page.locator('#alert-test-result').getByText('Delivered: the receiver answered 204', { exact: false }).waitFor();
+    // The receiver got it as a signed Slack message.
+    expect(received).toHaveLength(1);
+    expect(received[0]!.headers['x-ua-export-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(received[0]!.headers['x-ua-export-delivery']).toMatch(/^alert\.test:/);
+    expect(JSON.parse(received[0]!.body)).toHaveProperty('text');
+
+    // A webhook the API refuses: its rule under the Webhook URL field; nothing saved.
+    const url = page.getByLabel('Webhook URL');
+    await url.fill('http://169.254.169.254/latest/hook');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const error = page.locator('#f-alerts-webhookUrl-error');
+    await error.waitFor();
+    expect(await error.innerText()).toContain('must not resolve to a cloud instance-metadata address');
+    expect(await url.getAttribute('aria-invalid')).toBe('true');
+    expect(await url.getAttribute('aria-describedby')).toContain('f-alerts-webhookUrl-error');
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('console-08-webhook-refused');
+
+    // A new secret with no URL: said before anything is sent.
+    await url.fill('');
+    await page.getByLabel('Signing secret').fill('another-secret');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await error.getByText('type the webhook URL again').waitFor();
+    await page.getByLabel('Signing secret').fill('');
+
+    // Back to every type, including ones added later: the API stores null again.
+    await page.locator('#event-types-all').check();
+    expect(await page.locator('#group-trial').count()).toBe(0);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toBe('Changes saved.');
+    const saved = await apiGet<{ settings: { eventTypes: unknown }; alerts: { hasSecret: boolean } }>(`/v1/integrations/${secondId}`);
+    expect(saved.settings.eventTypes).toBeNull();
+    expect(saved.alerts.hasSecret).toBe(true);
+  });
+
+  it('shows an auto-paused schedule in the list and the panel, and resumes it with catch-up of the missed days', async () => {
+    expect(secondId).not.toBeNull();
+    const { page } = ui;
+    // What the daily run does after repeated configuration failures (workflows/scheduled-export.ts):
+    // failed days in the ledger, the auto-pause mark, the schedule paused.
+    const missed = DAYS[0]!;
+    for (const table of TABLES) {
+      await h.pool.query(
+        `INSERT INTO export_runs (integration_id, table_name, day, workflow_id, run_id, kind, status, error, finished_at)
+         VALUES ($1, $2, $3, $4, 'r1', 'scheduled', 'failed', 'the secret access key does not match', now())`,
+        [secondId, table, missed, `console-test-failed-day-${secondId}`],
+      );
+    }
+    await h.pool.query(
+      `UPDATE integrations SET auto_paused_at = now(), auto_paused_since_day = $2, auto_pause_reason = 'the secret access key does not match' WHERE id = $1`,
+      [secondId, missed],
+    );
+    await h.testEnv.client.schedule.getHandle(scheduleId(secondId!)).pause('auto-paused by the console test');
+
+    await page.goto(`${api.url}/console`);
+    const listed = page.locator(`tr[data-id="${secondId}"]`);
+    await listed.waitFor();
+    expect(await listed.locator('td').nth(4).innerText()).toBe(`Auto-paused since ${missed}: the secret access key does not match`);
+    await listed.getByRole('link', { name: appId, exact: true }).click();
+    await page.getByRole('heading', { name: `App ${appId}`, level: 1 }).waitFor();
+    await page.locator('#auto-paused').getByText(`Auto-paused since ${missed}`).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('console-09-auto-paused');
+
+    await page.getByRole('button', { name: 'Resume and catch up missed days' }).click();
+    const catchUp = page.locator('#catch-up');
+    // Every day from the auto-pause's first failed day to yesterday is undelivered: all three.
+    await catchUp.getByText(`Catching up ${missed} → ${DAYS[2]} (3 missed of 3 days)`).waitFor(STATUS_WAIT);
+    const href = await catchUp.getByRole('link').getAttribute('href');
+    const backfillId = decodeURIComponent(href!.split('/').at(-1)!);
+    expect((await h.testEnv.client.schedule.getHandle(scheduleId(secondId!)).describe()).state.paused).toBe(false);
+    // The catch-up backfill runs live under Manual export, to completion, in the integration's format.
+    const progress = page.locator('#export-progress');
+    await progress.getByText('completed', { exact: true }).waitFor({ timeout: 60_000 });
+    expect((await h.testEnv.client.workflow.getHandle(backfillId).describe()).status.name).toBe('COMPLETED');
+    const key = await page.locator(`#export-files tr[data-day="${missed}"][data-table="ua_events"] code.key`).innerText();
+    expect(key).toBe(objectKeys(h.bucket, secondFolder, 'ua_events', missed, 'csv_gzip').dataKey);
+    expect(key.endsWith('.csv.gz')).toBe(true);
+    expect(await h.listKeys(key)).toEqual([key]);
+    // The mark is gone: the page and the list say the schedule runs again.
+    await expect.poll(() => page.locator('#auto-paused').count(), STATUS_WAIT).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('console-10-caught-up');
+  });
+
+  it('cancels a longer manual export: the backfill shows cancelled in the page and in Temporal', async () => {
+    expect(integrationId).not.toBeNull();
+    const { page } = ui;
+    await page.goto(`${api.url}/console#integration=${integrationId}`);
+    await page.getByRole('heading', { name: `App ${appId}`, level: 1 }).waitFor();
+    // Sixty days before the test's data: long enough that it is still running when cancelled.
+    await page.getByLabel('First day (UTC)').fill(addDays(TODAY, -64));
+    await page.getByLabel('Last day (UTC)').fill(addDays(TODAY, -5));
+    await page.getByRole('button', { name: 'Export 60 days' }).click();
+    const progress = page.locator('#export-progress');
+    await progress.getByText('running', { exact: true }).waitFor();
+    const href = await progress.getByRole('link', { name: 'Backfill workflow in Temporal UI' }).getAttribute('href');
+    const backfillId = decodeURIComponent(href!.split('/').at(-1)!);
+    await progress.getByRole('button', { name: 'Cancel export' }).click();
+    await progress.getByText('cancelled', { exact: true }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toMatch(/^Export .* cancelled: \d+ of 60 days done/);
+    expect((await h.testEnv.client.workflow.getHandle(backfillId).describe()).status.name).toBe('CANCELLED');
+    expect(await progress.getByRole('button', { name: 'Cancel export' }).count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('console-11-cancelled');
   });
 });
