@@ -30,6 +30,11 @@ export interface ActivityDeps {
   /** Alert delivery's HTTP client (tests substitute one); global fetch by default. */
   fetch?: typeof fetch;
   // ---- end issue 12
+  /**
+   * Test-only: runs inside the file's read snapshot right before its source fingerprint is taken, so a
+   * test can commit a row the file cannot have and prove the fingerprint does not have it either.
+   */
+  beforeFingerprint?: () => Promise<void>;
   /** Test-only: pause after each uploaded part, so a test can kill a worker mid-file. */
   partDelayMs?: number;
 }

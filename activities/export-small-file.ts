@@ -12,7 +12,7 @@ import { bytesExported, exportDurationSeconds, partUploadSeconds, rowsExported, 
 import { abortOtherUploads, deleteObject } from '../src/s3/multipart.js';
 import { putFile } from '../src/s3/put-file.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
-import { captureSourceFingerprint } from './source-fingerprint.js';
+import { fingerprintInSnapshot } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
 import { sweepOrphans } from './sweep-orphans.js';
 import { putSchemaAndManifest } from './write-manifest.js';
@@ -50,8 +50,6 @@ export function createExportSmallFile(deps: ActivityDeps) {
     const startedAt = new Date().toISOString();
     await recordRunStart(deps.pool, { ...identity(input), kind: input.kind, objectKey: file.key, manifestKey: file.manifestKey });
     const { integration, s3, fail } = await openStorage(deps, input.integrationId, file.bucket);
-    // Lookback (issue 12): what the source holds as this attempt starts reading it, as startFile records it.
-    await captureSourceFingerprint(deps, input, integration, log);
     const beat = setInterval(() => ctx.heartbeat(), 2_000);
     const abort = new AbortController();
     const onCancel = () => abort.abort(new Error('activity cancelled'));
@@ -72,6 +70,9 @@ export function createExportSmallFile(deps: ActivityDeps) {
           buffers,
           resume: null,
           signal: abort.signal,
+          // Lookback (issue 12): after the COPY, in its transaction: a file of one part costs it little,
+          // and a file that turns out larger never pays for it (see same-snapshot.ts).
+          sameSnapshot: fingerprintInSnapshot(deps, input, integration, log, { mode: 'after', fromStart: true }),
           uploadPart: async (partNumber, bytes, contentMd5, signal) => {
             // Every part but the last is exactly partSize, so a shorter first part is the whole file.
             if (partNumber !== 1 || bytes.length >= deps.partSize) throw new LargerThanOnePart();

@@ -18,6 +18,11 @@ export interface ScheduledOutcomeResult {
   autoPaused: { sinceDay: string; failedDays: number; reason: string } | null;
   /** The integration's lookbackDays (0: off). */
   lookbackDays: number;
+  /**
+   * The integration has a webhook: the run raises its alerts only then, so an integration without one
+   * costs no alert workflow per event. Absent in results recorded before it existed: raise, as then.
+   */
+  alertsConfigured?: boolean;
 }
 
 export function createRecordScheduledOutcome(deps: ActivityDeps) {
@@ -39,6 +44,6 @@ export function createRecordScheduledOutcome(deps: ActivityDeps) {
       await markAutoPaused(deps.pool, input.integrationId, streak.failingSinceDay, reason);
       autoPaused = { sinceDay: streak.failingSinceDay, failedDays: streak.configFailedDays, reason };
     }
-    return { previousFailed: streak.previousFailed, autoPaused, lookbackDays: integration.lookbackDays };
+    return { previousFailed: streak.previousFailed, autoPaused, lookbackDays: integration.lookbackDays, alertsConfigured: integration.alerts !== null };
   };
 }

@@ -2,7 +2,6 @@ import { contentType, formatOfKey } from '../src/export/formats/format.js';
 import { recordRunStart, recordUploadId } from '../src/ledger/export-runs.js';
 import { abortOtherUploads, createUpload } from '../src/s3/multipart.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
-import { captureSourceFingerprint } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
 import { sweepOrphans } from './sweep-orphans.js';
 
@@ -22,8 +21,6 @@ export function createStartFile(deps: ActivityDeps) {
     await recordRunStart(deps.pool, { ...identity(input), kind: input.kind, objectKey: input.key, manifestKey: input.manifestKey });
     const { integration, s3, fail } = await openStorage(deps, input.integrationId, input.bucket);
     const log = logFor(input);
-    // Issue 12 (lookback): what the source holds as this attempt starts reading it.
-    await captureSourceFingerprint(deps, input, integration, log);
     try {
       await abortOtherUploads(s3, input.bucket, input.key);
       // Hygiene, not delivery: a failed sweep is logged and retried by the next file's start.

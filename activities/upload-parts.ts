@@ -10,6 +10,7 @@ import { partsRebuilt, partUploadSeconds, uploadResumes } from '../src/metrics/e
 import { uploadedPartNumbers, uploadPart } from '../src/s3/multipart.js';
 import type { Logger } from '../src/logging.js';
 import { fileLogger, type ActivityDeps, type FileRun } from './deps.js';
+import { fingerprintInSnapshot } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
 
 export interface UploadPartsInput extends FileRun {
@@ -107,6 +108,9 @@ export function createUploadParts(deps: ActivityDeps) {
         resume,
         output,
         signal: abort.signal,
+        // Lookback (issue 12): taken beside the COPY in its snapshot, by the attempt that reads from the
+        // first row only; a resumed attempt keeps the first one's (the rule: source-fingerprint.ts).
+        sameSnapshot: fingerprintInSnapshot(deps, input, integration, log, { mode: 'concurrent', fromStart: resume === null }),
         uploadPart: async (partNumber, body, contentMd5, abortSignal) => {
           const timer = partUploadSeconds.startTimer({ table: input.table });
           try {

@@ -74,6 +74,8 @@ const USAGE = `usage: npm run bench -- [options]
   --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
   --timeline          print cores used per process group, per second, during each export
   --format F          the integration's file format: csv (default), csv_gzip or parquet (zstd); the baseline is the same COPY
+  --lookback-days N   the integration's lookbackDays (default 3, the product's default): > 0 takes the lookback's
+                      source fingerprint beside the COPY (issue 12); 0 turns it off, the export alone
   --keep-objects      leave the exported objects in the bench bucket
   --write-doc         rewrite the results section of docs/BENCHMARKS.md
   --help`;
@@ -87,6 +89,7 @@ const { values: opts } = parseArgs({
     timeline: { type: 'boolean', default: false },
     'keep-objects': { type: 'boolean', default: false },
     format: { type: 'string', default: 'csv' },
+    'lookback-days': { type: 'string', default: '3' },
     trials: { type: 'string', default: '1' },
     compiled: { type: 'boolean', default: false },
     docker: { type: 'boolean', default: false },
@@ -103,6 +106,8 @@ if (opts.help) {
 }
 if (!isFileFormat(opts.format)) throw new Error(`--format: one of ${FORMATS.join(', ')}, got ${opts.format}`);
 const format: FileFormat = opts.format;
+const lookbackDays = Number(opts['lookback-days']);
+if (!Number.isInteger(lookbackDays) || lookbackDays < 0) throw new Error('--lookback-days must be a non-negative integer');
 const sizes = opts.rows.split(',').map((s) => {
   const n = Number(s.replace(/_/g, '').trim());
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--rows: not a positive integer: ${s}`);
@@ -447,6 +452,7 @@ async function runTrial(
       forcePathStyle: true,
       settings: { includeEventsWithoutProfile: true },
       output: resolveOutputFormat({ format }).value,
+      lookbackDays,
     });
     integrationId = integration.id;
 
@@ -511,7 +517,10 @@ async function runTrial(
       rows: number;
       parts: number;
       uncompressedBytes?: number;
+      sourceFingerprint?: string | null;
     };
+    // Issue 12: with lookback on, the manifest records the fingerprint taken in the COPY's snapshot.
+    log(`lookbackDays ${lookbackDays}: manifest sourceFingerprint ${manifest.sourceFingerprint ?? 'null'}`);
     const notes: string[] = [];
     if (format === 'csv_gzip') {
       log(`csv_gzip: ${fmtMiB(streamed.bytes)} stored for ${fmtMiB(streamed.uncompressedBytes ?? 0)} of CSV`);
@@ -754,7 +763,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
 
   const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
   const code = codeVersion();
-  const command = `npm run bench -- --rows ${sizes.join(',')}${format !== 'csv' ? ` --format ${format}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const command = `npm run bench -- --rows ${sizes.join(',')}${format !== 'csv' ? ` --format ${format}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
   const markdown = [

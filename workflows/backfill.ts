@@ -55,6 +55,12 @@ export interface BackfillInput {
   concurrency: number;
   /** Days per run before continuing as new (default DAYS_PER_RUN). */
   daysPerRun?: number;
+  /**
+   * Whether the integration had a webhook when the backfill started (the starter loads it anyway):
+   * only then does it raise `backfill.completed`, so a backfill without alerts runs no alert workflow.
+   * Absent in backfills started before it existed: raise, as they did.
+   */
+  alertsConfigured?: boolean;
   /** Carried across continue-as-new. */
   carried?: { progress: BackfillProgress; nextIndex: number };
 }
@@ -200,7 +206,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     progress.status = 'failed';
     progress.error = `stopped early: ${String(stopError)}`;
     describe();
-    await backfillCompletedAlert(progress); // issue 12
+    if (input.alertsConfigured !== false) await backfillCompletedAlert(progress); // issue 12
     throw ApplicationFailure.nonRetryable(progress.error, 'ConfigurationError', progress);
   }
   if (nextIndex < totalDays) {
@@ -208,7 +214,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
   }
   progress.status = progress.failedDays.length > 0 ? 'completed_with_failures' : 'completed';
   describe();
-  await backfillCompletedAlert(progress); // issue 12
+  if (input.alertsConfigured !== false) await backfillCompletedAlert(progress); // issue 12
   return progress;
 }
 

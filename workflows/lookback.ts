@@ -24,9 +24,9 @@ export interface LookbackOutcome {
  * whose fingerprint changed (only the changed tables), through the same per-day workflow and id as
  * every export, so the usual guarantees hold: new file and manifest, a ledger attempt of kind
  * `redelivery`. A day another run is exporting right now is left to it. `sourceId` (the scheduled
- * run's workflow id) makes each alert's id deterministic.
+ * run's workflow id) makes each alert's id deterministic; `alertsConfigured` false raises none.
  */
-export async function redeliverChangedDays(integrationId: string, day: string, sourceId: string): Promise<LookbackOutcome> {
+export async function redeliverChangedDays(integrationId: string, day: string, sourceId: string, alertsConfigured: boolean): Promise<LookbackOutcome> {
   const outcome: LookbackOutcome = { checked: false, redelivered: [], failed: [], skippedBusy: [] };
   let changed: ChangedDay[];
   try {
@@ -53,14 +53,15 @@ export async function redeliverChangedDays(integrationId: string, day: string, s
         staticSummary: `Re-delivery of ${c.day} (${c.tables.map((t) => t.table).join(', ')}): its source changed after export`,
       });
       outcome.redelivered.push(c.day);
-      await raiseAlert({
-        integrationId,
-        event: 'export.redelivered',
-        eventId: `${sourceId}:export.redelivered:${c.day}`,
-        day: c.day,
-        workflowId,
-        redelivered: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })),
-      });
+      if (alertsConfigured)
+        await raiseAlert({
+          integrationId,
+          event: 'export.redelivered',
+          eventId: `${sourceId}:export.redelivered:${c.day}`,
+          day: c.day,
+          workflowId,
+          redelivered: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })),
+        });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         outcome.skippedBusy.push(c.day);
@@ -69,14 +70,15 @@ export async function redeliverChangedDays(integrationId: string, day: string, s
       if (isCancellation(err)) throw err;
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
       outcome.failed.push(c.day);
-      await raiseAlert({
-        integrationId,
-        event: 'export.failed',
-        eventId: `${sourceId}:export.failed:${c.day}`,
-        day: c.day,
-        workflowId,
-        error: cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause),
-      });
+      if (alertsConfigured)
+        await raiseAlert({
+          integrationId,
+          event: 'export.failed',
+          eventId: `${sourceId}:export.failed:${c.day}`,
+          day: c.day,
+          workflowId,
+          error: cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause),
+        });
     }
   }
   return outcome;

@@ -41,7 +41,9 @@ const ops = proxyActivities<Activities>({
  * Once the day's export has settled (issue 12): the outcome is recorded; a failure raises
  * `export.failed`, a success after failures `export.recovered`; enough consecutive configuration
  * failures pause the schedule (`integration.auto_paused`); a success also runs the lookback over the
- * days before. Alerts run as their own workflows, so none of this delays or fails the export.
+ * days before. Alerts run as their own workflows, so none of this delays or fails the export, and only
+ * for an integration with a webhook (the outcome's activity, which loads the integration, says so; when
+ * it could not be recorded, alerts are raised and sendAlert skips them if there is no webhook).
  */
 export async function scheduledExportWorkflow(input: ScheduledExportInput): Promise<ScheduledExportResult> {
   const info = workflowInfo();
@@ -68,15 +70,17 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
     const config = cause instanceof ApplicationFailure && cause.type === 'ConfigurationError';
     const message = cause instanceof Error ? cause.message : String(cause);
     const state = await settle(input.integrationId, day, config ? 'config_failed' : 'failed', message);
-    await raiseAlert({
-      integrationId: input.integrationId,
-      event: 'export.failed',
-      eventId: `${info.workflowId}:export.failed`,
-      day,
-      workflowId,
-      error: message,
-    });
-    if (state?.autoPaused) {
+    const alerts = state?.alertsConfigured !== false;
+    if (alerts)
+      await raiseAlert({
+        integrationId: input.integrationId,
+        event: 'export.failed',
+        eventId: `${info.workflowId}:export.failed`,
+        day,
+        workflowId,
+        error: message,
+      });
+    if (state?.autoPaused && alerts) {
       await raiseAlert({
         integrationId: input.integrationId,
         event: 'integration.auto_paused',
@@ -92,10 +96,11 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
   }
   const state = await settle(input.integrationId, day, 'succeeded', null);
   const recovered = state?.previousFailed === true;
-  if (recovered) {
+  const alerts = state?.alertsConfigured !== false;
+  if (recovered && alerts) {
     await raiseAlert({ integrationId: input.integrationId, event: 'export.recovered', eventId: `${info.workflowId}:export.recovered`, day, workflowId });
   }
-  const lookback = state && state.lookbackDays > 0 ? await redeliverChangedDays(input.integrationId, day, info.workflowId) : undefined;
+  const lookback = state && state.lookbackDays > 0 ? await redeliverChangedDays(input.integrationId, day, info.workflowId, alerts) : undefined;
   return { status: 'exported', day, result, ...(lookback ? { lookback } : {}), ...(recovered ? { recovered } : {}) };
 }
 

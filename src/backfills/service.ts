@@ -30,6 +30,11 @@ export interface StartBackfill {
   taskQueue: string;
   uiUrl: string;
   namespace: string;
+  /**
+   * The integration has alerts configured (`integration.alerts !== null`): the backfill then raises
+   * `backfill.completed` when it ends. Absent or false: no alert, and no alert workflow.
+   */
+  alertsConfigured?: boolean;
 }
 
 export interface BackfillHandleInfo {
@@ -50,7 +55,9 @@ export async function startBackfill(client: Client, req: StartBackfill): Promise
   const handle = await client.workflow.start(backfillWorkflow, {
     taskQueue: req.taskQueue,
     workflowId,
-    args: [{ integrationId: req.integrationId, from: req.from, to: req.to, tables, concurrency: req.concurrency }],
+    args: [
+      { integrationId: req.integrationId, from: req.from, to: req.to, tables, concurrency: req.concurrency, alertsConfigured: req.alertsConfigured === true },
+    ],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     typedSearchAttributes: [

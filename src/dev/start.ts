@@ -102,6 +102,7 @@ const backfill = await startBackfill(client, {
   taskQueue: env.TEMPORAL_TASK_QUEUE,
   uiUrl: env.TEMPORAL_UI_URL,
   namespace: env.TEMPORAL_NAMESPACE,
+  alertsConfigured: integration.alerts !== null,
 });
 say(`  exporting ${days[0]} → ${days[days.length - 1]} (backfill ${backfill.workflowId})`);
 for (;;) {

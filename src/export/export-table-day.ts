@@ -4,20 +4,21 @@ import { csvHeader } from './csv.js';
 import { fileEncoder } from './formats/encoder.js';
 import { DEFAULT_OUTPUT, type OutputFormat } from './formats/format.js';
 import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from './query.js';
+import { exportSnapshot, hasSpareConnection, readInSnapshot, type SameSnapshotRead, type SnapshotPool } from './same-snapshot.js';
 import type { ExportSettings } from './settings.js';
 import { streamParts, type Checkpoint, type StreamPartsResult } from './stream-parts.js';
 import { columnNames, columnSpecs, tableSpec, type TableName } from './tables.js';
 
 /** The one Postgres connection the export's read transaction and COPY run on. */
 export interface ExportReadClient {
-  query(text: string): Promise<unknown>;
+  query(text: string, values?: unknown[]): Promise<unknown>;
   query(copy: CopyRows): unknown;
   release(err?: Error | boolean): void;
 }
 
 export interface ExportTableDayInput {
   /** Hands out the connection; it goes back to the pool after a clean end and is discarded after a failure. */
-  pool: { connect(): Promise<ExportReadClient> };
+  pool: { connect(): Promise<ExportReadClient> } & Omit<SnapshotPool, 'connect'>;
   table: TableName;
   day: string;
   integration: { appId: string; settings: ExportSettings; historicalCutoff: string };
@@ -33,6 +34,8 @@ export interface ExportTableDayInput {
   signal?: AbortSignal;
   /** The file's format (default csv). A checkpoint must come from the same format and encoding. */
   output?: OutputFormat;
+  /** A read to take in the COPY's own snapshot (the lookback's fingerprint); see same-snapshot.ts. */
+  sameSnapshot?: SameSnapshotRead;
 }
 
 export interface ExportTableDayResult extends StreamPartsResult {
@@ -64,8 +67,15 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Export
   const signal = input.signal ?? new AbortController().signal;
   const client = await input.pool.connect();
   let result: StreamPartsResult;
+  let side: Promise<void> | null = null;
   try {
     await client.query(BEGIN_EXPORT_READ);
+    const read = input.sameSnapshot;
+    // Before the COPY, so the snapshot exported is the one the COPY reads in.
+    if (read?.mode === 'concurrent' && hasSpareConnection(input.pool)) {
+      const id = await exportSnapshot(client);
+      side = readInSnapshot(input.pool, id, read);
+    }
     const source = new CopyRows(sql);
     signal.addEventListener('abort', () => source.abort(signal.reason instanceof Error ? signal.reason : new Error('export aborted')));
     client.query(source);
@@ -84,12 +94,27 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Export
     });
     const rowsRead = result.rows - (resume?.next.rows ?? 0);
     if (source.rowCount !== rowsRead) throw new Error(`COPY reported ${source.rowCount} rows but ${rowsRead} were read`);
+    // The exported snapshot lives as long as this transaction: the side read must have imported it.
+    if (side) await side;
+    else if (read) await readAfter(client, read);
     await client.query('COMMIT');
   } catch (err) {
+    // The side read keeps its own connection and snapshot: let it finish (a resumed attempt keeps
+    // what it records), and never leave it running past this call.
+    if (side) await side;
     // A connection stopped mid-COPY is in an unknown state: discard it rather than pool it.
     client.release(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
   client.release();
   return { ...result, uncompressedBytes: resume ? null : encoder.uncompressedBytes() };
+}
+
+/** `after` (or `concurrent` without a spare connection): the read on the read connection, same transaction, same snapshot. */
+async function readAfter(client: ExportReadClient, read: SameSnapshotRead): Promise<void> {
+  try {
+    await read.run(client);
+  } catch (err) {
+    read.failed(err instanceof Error ? err : new Error(String(err)));
+  }
 }

@@ -1,5 +1,5 @@
-import type { Pool } from '../db/pool.js';
 import { settingsFilter, windowFilter } from './query.js';
+import type { SnapshotDb } from './same-snapshot.js';
 import type { ExportSettings } from './settings.js';
 import { tableSpec, type TableName } from './tables.js';
 
@@ -12,6 +12,9 @@ import { tableSpec, type TableName } from './tables.js';
  *
  * ua_events rows are immutable events identified by `id`: the hash covers ids. campaign_metrics rows
  * are revised in place by ad networks (spend, installs), so the hash covers the whole row's text.
+ *
+ * What a delivered file records is taken in the export's own snapshot (same-snapshot.ts), so it is
+ * the fingerprint of exactly the rows the file holds; the lookback's check is taken now, by a pool.
  */
 
 export const FINGERPRINT_VERSION = 'v1';
@@ -43,9 +46,10 @@ export function fingerprintQuery(input: FingerprintInput): string {
   return `SELECT count(*)::text AS rows, to_hex(COALESCE(bit_xor(${ROW_HASH[input.table]}), 0)) AS hash FROM ${spec.name} t WHERE ${where.join(' AND ')}`;
 }
 
-export async function sourceFingerprint(db: Pick<Pool, 'query'>, input: FingerprintInput): Promise<SourceFingerprint> {
-  const { rows } = await db.query<{ rows: string; hash: string }>(fingerprintQuery(input), [input.appId]);
-  const r = rows[0]!;
+export async function sourceFingerprint(db: SnapshotDb, input: FingerprintInput): Promise<SourceFingerprint> {
+  const { rows } = (await db.query(fingerprintQuery(input), [input.appId])) as { rows: { rows: string; hash: string }[] };
+  const r = rows[0];
+  if (!r) throw new Error('fingerprint query returned no row');
   return { rows: Number(r.rows), fingerprint: formatFingerprint(Number(r.rows), r.hash) };
 }
 

@@ -149,9 +149,14 @@ export function buildCopy(input: QueryInput): string {
  * first byte only after the whole sort. With them the planner walks the (app_id, created_at, id)
  * index in key order: first byte at once, no temp files, and a resumed attempt starts at its cursor
  * instead of re-sorting the day. The figures are in docs/BENCHMARKS.md.
+ *
+ * REPEATABLE READ makes the whole transaction one snapshot, not just the COPY statement: a read taken
+ * in the same transaction, or in another one that imports it (pg_export_snapshot()), sees exactly the
+ * rows the file holds (the lookback's fingerprint, src/export/same-snapshot.ts). A read-only
+ * transaction never gets a serialization failure, so this costs the export nothing.
  */
 export const BEGIN_EXPORT_READ =
-  'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; ' +
+  'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; ' +
   'SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0';
 // Why the two timeouts are off for this transaction only: a DBA's statement_timeout or
 // idle_in_transaction_session_timeout (server, database or role default) is sized for interactive

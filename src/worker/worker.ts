@@ -61,6 +61,8 @@ export interface ExportWorkerOptions {
   /** UPLOAD_PARTS_IN_FLIGHT of the worker's environment; the activity's default when unset. */
   partsInFlight?: number;
   partDelayMs?: number;
+  /** Test-only (issue 12): see ActivityDeps.beforeFingerprint. */
+  beforeFingerprint?: () => Promise<void>;
   log?: Logger;
   /** Lets the orphaned-upload sweep ask whether a day's export is running; without it, age alone decides. */
   client?: Client;
@@ -127,6 +129,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       partSize: opts.partSize,
       partsInFlight: opts.partsInFlight,
       partDelayMs: opts.partDelayMs,
+      ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
       log: opts.log,
       ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
       // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.

@@ -22,6 +22,8 @@ export interface FakeCopyOptions {
   stall?: boolean;
 }
 
+export const FAKE_SNAPSHOT_ID = '00000003-0000001B-1';
+
 /** Rows are CSV lines, each ending in \n; `OFFSET n` in the COPY (a campaign_metrics cursor) skips the first n. */
 export function fakeExportPool(rows: readonly string[], opts: FakeCopyOptions = {}) {
   const clients: FakeClient[] = [];
@@ -38,6 +40,8 @@ export function fakeExportPool(rows: readonly string[], opts: FakeCopyOptions = 
             return q as never;
           }
           client.queries.push(q);
+          // The read transaction's exported snapshot (same-snapshot.ts), in Postgres's id format.
+          if (q.startsWith('SELECT pg_export_snapshot()')) return Promise.resolve({ rows: [{ id: FAKE_SNAPSHOT_ID }] }) as never;
           return Promise.resolve({ rows: [] }) as never;
         },
         release(err?: Error | boolean) {

@@ -9,12 +9,14 @@ import { verify } from '../../src/alerts/signature.js';
 import { partSizeBytes } from '../../src/config/env.js';
 import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
 import { addDays, daysInRange, utcDayOf } from '../../src/export/days.js';
-import { sourceFingerprint } from '../../src/export/fingerprint.js';
+import { createActivities } from '../../activities/index.js';
+import { fingerprintRows, sourceFingerprint } from '../../src/export/fingerprint.js';
 import { objectKeys } from '../../src/export/keys.js';
 import { updateIntegration, type Integration } from '../../src/integrations/repo.js';
 import { exportWorkflowId, scheduleId } from '../../src/temporal/ids.js';
 import { syncSchedule } from '../../src/temporal/schedules.js';
 import { createExportWorker } from '../../src/worker/worker.js';
+import type { exportDayWorkflow } from '../../workflows/export-day.js';
 import type { ScheduledExportResult } from '../../workflows/scheduled-export.js';
 import type { BackfillProgress } from '../../workflows/backfill.js';
 import { expectedEventsCsv } from '../helpers/expected-csv.js';
@@ -43,6 +45,10 @@ let running: Promise<void>;
 let receiver: Server;
 let hookUrl: string;
 const received: Received[] = [];
+/** The worker's test hook, run in a file's read snapshot right before its fingerprint query. */
+let beforeFingerprint: (() => Promise<void>) | null = null;
+/** The smallest part S3 allows: a day of a little over one part goes multipart without a big insert. */
+const PART = 5 * 1024 * 1024;
 
 beforeAll(async () => {
   h = await setupHarness('ops');
@@ -52,7 +58,8 @@ beforeAll(async () => {
     taskQueue: h.taskQueue,
     pool: h.pool,
     keyring: h.keyring,
-    partSize: partSizeBytes(h.env),
+    partSize: PART,
+    beforeFingerprint: () => beforeFingerprint?.() ?? Promise.resolve(),
     client: h.testEnv.client,
     temporalUiUrl: h.env.TEMPORAL_UI_URL,
   });
@@ -76,7 +83,8 @@ afterAll(async () => {
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
   await h?.close();
-  await new Promise((r) => receiver?.close(r));
+  // A receiver that never started must not hang the hook.
+  if (receiver) await new Promise((r) => receiver.close(r));
 });
 
 const eventsFor = (integrationId: string, event: string) => received.filter((r) => r.payload.integrationId === integrationId && r.payload.event === event);
@@ -270,6 +278,58 @@ describe('operations that run themselves (real services)', () => {
       await schedule.delete();
     }
   }, 180_000);
+
+  it('takes the delivered fingerprint in the snapshot the file is read in: a row committed meanwhile is in neither, and the next lookback sees it', async () => {
+    // The worker's test hook commits one row for the day while the file is being read, right before
+    // the fingerprint query. The small day fits one part (single request, fingerprint after the COPY
+    // in its transaction), the large one does not (multipart, fingerprint beside the COPY on a second
+    // connection in the exported snapshot).
+    const integration = await h.integration({ lookbackDays: 2 });
+    const SMALL = '2025-07-01';
+    const LARGE = '2025-07-02';
+    const LARGE_ROWS = 25_000;
+    const rowsOf = (day: string, n: number, seed: number) =>
+      [...eventsForDay(integration.appId, day, n, seed)].map((e) => ({ ...e, profile_id: randomUUID() }));
+    const source: Record<string, ReturnType<typeof rowsOf>> = { [SMALL]: rowsOf(SMALL, 30, 31), [LARGE]: rowsOf(LARGE, LARGE_ROWS, 32) };
+    await insertEvents(h.pool, [...source[SMALL]!, ...source[LARGE]!]);
+    let lateDay: string | null = null;
+    const late: Record<string, number> = {};
+    beforeFingerprint = async () => {
+      if (lateDay === null) return;
+      await insertEvents(h.pool, rowsOf(lateDay, 1, 99));
+      late[lateDay] = (late[lateDay] ?? 0) + 1;
+    };
+    try {
+      for (const day of [SMALL, LARGE]) {
+        lateDay = day;
+        const result = await h.testEnv.client.workflow.execute<typeof exportDayWorkflow>('exportDayWorkflow', {
+          taskQueue: h.taskQueue,
+          workflowId: exportWorkflowId(integration.id, day),
+          args: [{ integrationId: integration.id, day, kind: 'scheduled', tables: ['ua_events'] }],
+        });
+        lateDay = null;
+        expect(late[day]).toBe(1);
+        const keys = objectKeys(integration.bucket, integration.folder, 'ua_events', day);
+        const manifest = JSON.parse(await h.getText(keys.manifestKey)) as { sourceFingerprint: string; rows: number; parts: number };
+        // The file has the rows of its snapshot, not the one committed while it was read ...
+        expect(await h.getText(keys.dataKey)).toBe(expectedEventsCsv(source[day]!));
+        expect(manifest.parts).toBe(day === LARGE ? result.files[0]!.parts : 1);
+        if (day === LARGE) expect(manifest.parts).toBeGreaterThan(1);
+        // ... and the fingerprint, taken after that commit, counts exactly the file's rows.
+        expect(manifest.rows).toBe(source[day]!.length);
+        expect(fingerprintRows(manifest.sourceFingerprint)).toBe(manifest.rows);
+      }
+    } finally {
+      beforeFingerprint = null;
+    }
+    // The lookback of the next day's run sees both days changed by their late row.
+    const activities = createActivities({ pool: h.pool, keyring: h.keyring, partSize: partSizeBytes(h.env) });
+    const changed = await activities.checkLookback({ integrationId: integration.id, day: addDays(LARGE, 1) });
+    expect(changed.map((c) => ({ day: c.day, tables: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })) }))).toEqual([
+      { day: SMALL, tables: [{ table: 'ua_events', rowsBefore: 30, rowsAfter: 31 }] },
+      { day: LARGE, tables: [{ table: 'ua_events', rowsBefore: LARGE_ROWS, rowsAfter: LARGE_ROWS + 1 }] },
+    ]);
+  }, 90_000);
 
   it('refuses a webhook at a metadata address with the field and the rule', async () => {
     const integration = await h.integration();

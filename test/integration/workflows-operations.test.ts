@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, utcDayOf } from '../../src/export/days.js';
-import { exportWorkflowId } from '../../src/temporal/ids.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { alertWorkflowId, exportWorkflowId } from '../../src/temporal/ids.js';
+import { backfillWorkflow } from '../../workflows/backfill.js';
 import { scheduledExportWorkflow } from '../../workflows/index.js';
 import { startMockWorker, waitFor, type MockWorker, type Scenario } from '../helpers/mock-worker.js';
 
@@ -130,5 +132,53 @@ describe.concurrent('scheduled run operations (mocked activities)', () => {
     const { handle } = await runScheduled(s);
     expect(await handle.result()).toMatchObject({ status: 'exported', recovered: true });
     await waitFor('a retried delivery', () => s.of('sendAlert').filter((c) => c.outcome === 'error').length >= 2, 30_000);
+  });
+
+  it('an integration without a webhook starts no alert workflow: not for a failure or auto-pause, a recovery, a redelivery or a finished backfill', async () => {
+    const failing = w.scenario({
+      uploadParts: async () => {
+        throw ApplicationFailure.nonRetryable('SignatureDoesNotMatch: the secret access key is wrong', 'SignatureDoesNotMatch');
+      },
+      recordScheduledOutcome: async () => ({
+        previousFailed: true,
+        autoPaused: { sinceDay: '2026-11-28', failedDays: 3, reason: 'SignatureDoesNotMatch' },
+        lookbackDays: 3,
+        alertsConfigured: false,
+      }),
+    });
+    const succeeding = w.scenario({
+      recordScheduledOutcome: async () => ({ previousFailed: true, autoPaused: null, lookbackDays: 3, alertsConfigured: false }),
+      checkLookback: async (input) => [
+        {
+          day: addDays(input.day, -2),
+          tables: [{ table: 'ua_events', rowsBefore: 100, rowsAfter: 101, before: 'v1:100:0000000000000001', after: 'v1:101:0000000000000002' }],
+        },
+      ],
+    });
+    const [f, ok] = await Promise.all([runScheduled(failing), runScheduled(succeeding)]);
+    await expect(f.handle.result()).rejects.toThrow();
+    const result = await ok.handle.result();
+    // The same decisions as with a webhook (recovery, redelivery) ...
+    expect(result).toMatchObject({ status: 'exported', recovered: true, lookback: { redelivered: [addDays(ok.day, -2)] } });
+    const backfill = w.track(
+      await w.client.workflow.start(backfillWorkflow, {
+        taskQueue: w.taskQueue,
+        workflowId: `wf-ops-backfill-${succeeding.integrationId}`,
+        args: [
+          { integrationId: succeeding.integrationId, from: '2026-10-01', to: '2026-10-01', tables: ['ua_events'], concurrency: 1, alertsConfigured: false },
+        ],
+      }),
+    );
+    expect(await backfill.result()).toMatchObject({ status: 'completed', completedDays: 1 });
+    // ... but no alert workflow: a parent starts its alert child before it closes, so none exists now.
+    const eventIds = [
+      `wf-ops-${failing.integrationId}:export.failed`,
+      `${failing.integrationId}:integration.auto_paused:2026-11-28`,
+      `wf-ops-${succeeding.integrationId}:export.recovered`,
+      `wf-ops-${succeeding.integrationId}:export.redelivered:${addDays(ok.day, -2)}`,
+      `${backfill.workflowId}:${backfill.firstExecutionRunId}:backfill.completed`,
+    ];
+    for (const id of eventIds) await expect(w.client.workflow.getHandle(alertWorkflowId(id)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect([...failing.of('sendAlert'), ...succeeding.of('sendAlert')]).toHaveLength(0);
   });
 });

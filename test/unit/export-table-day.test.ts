@@ -5,7 +5,8 @@ import { BEGIN_EXPORT_READ } from '../../src/export/query.js';
 import { normalizeSettings } from '../../src/export/settings.js';
 import type { Checkpoint } from '../../src/export/stream-parts.js';
 import { columnNames } from '../../src/export/tables.js';
-import { fakeExportPool, type FakeCopyOptions } from '../helpers/fake-export-db.js';
+import type { SameSnapshotRead, SnapshotDb } from '../../src/export/same-snapshot.js';
+import { FAKE_SNAPSHOT_ID, fakeExportPool, type FakeClient, type FakeCopyOptions } from '../helpers/fake-export-db.js';
 
 const ROWS = Array.from({ length: 40 }, (_, i) => `ios,campaign-${i},adset,ad,${i},${i * 3}\n`);
 const FILE = Buffer.concat([csvHeader(columnNames('campaign_metrics', false)), Buffer.from(ROWS.join(''))]);
@@ -103,5 +104,92 @@ describe('exportTableDay', () => {
     expect(pool.clients[0]!.released).toBeInstanceOf(Error);
     expect(signals.length).toBeGreaterThan(0);
     expect(signals.every((s) => s === abort.signal)).toBe(true);
+  });
+
+  describe("a read in the COPY's snapshot (the lookback fingerprint)", () => {
+    /** Records which connection the read ran on, and what that connection had run by then. */
+    function recordingRead(mode: SameSnapshotRead['mode'], fail?: Error) {
+      const seen: { db: SnapshotDb; queriesBefore: string[] }[] = [];
+      const failures: Error[] = [];
+      const read: SameSnapshotRead = {
+        mode,
+        async run(db) {
+          seen.push({ db, queriesBefore: [...(db as FakeClient).queries] });
+          await new Promise((r) => setTimeout(r, 5));
+          if (fail) throw fail;
+        },
+        failed: (err) => failures.push(err),
+      };
+      return { read, seen, failures };
+    }
+
+    it('concurrent: exports the snapshot before the COPY, reads it on a second connection, and commits only after the read', async () => {
+      const { read, seen, failures } = recordingRead('concurrent');
+      const { pool, result } = run({ sameSnapshot: read });
+      await result;
+      const [reader, side] = pool.clients;
+      expect(reader!.queries.slice(0, 3)).toEqual([BEGIN_EXPORT_READ, 'SELECT pg_export_snapshot() AS id', expect.stringMatching(/^COPY /)]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.db).toBe(side);
+      // Imported first thing in its transaction, read only, as the export's own read is.
+      expect(side!.queries[0]).toMatch(/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1';/);
+      expect(side!.queries[0]).toContain(FAKE_SNAPSHOT_ID);
+      expect(side!.queries.at(-1)).toBe('COMMIT');
+      expect(side!.released).toBe(true);
+      expect(reader!.queries.at(-1)).toBe('COMMIT');
+      expect(failures).toEqual([]);
+    });
+
+    it('after: reads on the read connection once the COPY is done, before COMMIT (one REPEATABLE READ snapshot)', async () => {
+      const { read, seen } = recordingRead('after');
+      const { pool, result } = run({ sameSnapshot: read });
+      await result;
+      expect(pool.clients).toHaveLength(1);
+      const reader = pool.clients[0]!;
+      expect(seen[0]!.db).toBe(reader);
+      expect(seen[0]!.queriesBefore).toEqual([BEGIN_EXPORT_READ, expect.stringMatching(/^COPY /)]);
+      expect(reader.queries.at(-1)).toBe('COMMIT');
+      expect(BEGIN_EXPORT_READ).toMatch(/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;/);
+    });
+
+    it('concurrent without a spare connection in the pool: falls back to reading after the COPY on the same connection', async () => {
+      const { read, seen } = recordingRead('concurrent');
+      const pool = fakeExportPool(['x,1,2,3,4,5\n']);
+      const full = Object.assign(pool, { totalCount: 4, idleCount: 0, waitingCount: 0, options: { max: 4 } });
+      await run({ pool: full, sameSnapshot: read }).result;
+      expect(full.clients).toHaveLength(1);
+      expect(full.clients[0]!.queries).not.toContain('SELECT pg_export_snapshot() AS id');
+      expect(seen[0]!.db).toBe(full.clients[0]);
+    });
+
+    it('a failed read is reported, never fails the export', async () => {
+      for (const mode of ['concurrent', 'after'] as const) {
+        const { read, failures } = recordingRead(mode, new Error('snapshot gone'));
+        const { uploaded, result } = run({ sameSnapshot: read });
+        await expect(result).resolves.toMatchObject({ rows: ROWS.length });
+        expect(Buffer.concat(uploaded.map((u) => u.body)).equals(FILE)).toBe(true);
+        expect(failures.map((f) => f.message)).toEqual(['snapshot gone']);
+      }
+    });
+
+    it('a failed export still waits for the concurrent read to finish before it rejects', async () => {
+      let finished = false;
+      const read: SameSnapshotRead = {
+        mode: 'concurrent',
+        run: async () => {
+          await new Promise((r) => setTimeout(r, 30));
+          finished = true;
+        },
+        failed: () => undefined,
+      };
+      const { result } = run({
+        sameSnapshot: read,
+        uploadPart: async () => {
+          throw new Error('bucket gone');
+        },
+      });
+      await expect(result).rejects.toThrow('bucket gone');
+      expect(finished).toBe(true);
+    });
   });
 });

@@ -190,9 +190,11 @@ export const Integration = Type.Object({
   lastStatusAt: Nullable(DateTime),
   schedule: Nullable(ScheduleState),
   // issue 12
-  alerts: Nullable(AlertsView),
-  lookbackDays: Type.Integer(),
-  autoPauseAfterFailedDays: Type.Integer(),
+  alerts: Type.Union([AlertsView, Type.Null()], {
+    description: `The alert webhook, or null: no alerts (and no alert workflows). Events: ${ALERT_EVENT_NAMES}`,
+  }),
+  lookbackDays: opsFields.lookbackDays,
+  autoPauseAfterFailedDays: opsFields.autoPauseAfterFailedDays,
   format: formatFields.format,
   compression: Nullable(formatFields.compression),
 });

@@ -68,6 +68,7 @@ const backfills: FastifyPluginAsyncTypebox = async (app) => {
           taskQueue: ua.taskQueue,
           uiUrl: ua.env.TEMPORAL_UI_URL,
           namespace: ua.env.TEMPORAL_NAMESPACE,
+          alertsConfigured: integration.alerts !== null,
         }),
       );
       req.log.info({ integrationId: integration.id, backfillId: started.backfillId, runId: started.runId, from, to }, 'backfill started');

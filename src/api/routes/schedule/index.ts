@@ -108,6 +108,7 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
               taskQueue: ua.taskQueue,
               uiUrl: ua.env.TEMPORAL_UI_URL,
               namespace: ua.env.TEMPORAL_NAMESPACE,
+              alertsConfigured: integration.alerts !== null,
             }),
           )
         : null;
