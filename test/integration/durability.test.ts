@@ -112,7 +112,7 @@ function incompressibleEvents(appId: string, day: string, count: number): EventR
   return [...eventsForDay(appId, day, count, 33)].map((row, i) => {
     let tail = '';
     for (let k = 0; tail.length < 800; k++) tail += createHash('sha512').update(`${i}/${k}`).digest('base64');
-    return { ...row, user_agent: `${String(row.user_agent)} ${tail}` };
+    return { ...row, user_agent: `${row.user_agent as string} ${tail}` };
   });
 }
 
