@@ -73,7 +73,9 @@ const USAGE = `usage: npm run bench -- [options]
   --worker-env K=V[,K=V]   investigation: extra environment for the worker, e.g. MALLOC_ARENA_MAX=2
   --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
   --timeline          print cores used per process group, per second, during each export
-  --format F          the integration's file format: csv (default), csv_gzip or parquet (zstd); the baseline is the same COPY
+  --format F[,F…]     the integration's file format: csv (default), csv_gzip, parquet (zstd), or a list
+                      (csv,csv_gzip,parquet): each format and size gets a fresh worker (its own VmHWM) and its
+                      own baseline COPY runs right before its export, so every ratio is to a baseline of the same run
   --lookback-days N   the integration's lookbackDays (default 3, the product's default): > 0 takes the lookback's
                       source fingerprint beside the COPY (issue 12); 0 turns it off, the export alone
   --keep-objects      leave the exported objects in the bench bucket
@@ -104,8 +106,11 @@ if (opts.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (!isFileFormat(opts.format)) throw new Error(`--format: one of ${FORMATS.join(', ')}, got ${opts.format}`);
-const format: FileFormat = opts.format;
+const formats: FileFormat[] = opts.format.split(',').map((f) => {
+  const name = f.trim();
+  if (!isFileFormat(name)) throw new Error(`--format: one of ${FORMATS.join(', ')} (or a comma-separated list), got ${f}`);
+  return name;
+});
 const lookbackDays = Number(opts['lookback-days']);
 if (!Number.isInteger(lookbackDays) || lookbackDays < 0) throw new Error('--lookback-days must be a non-negative integer');
 const sizes = opts.rows.split(',').map((s) => {
@@ -220,12 +225,23 @@ interface Trial {
   timeline: string | null;
   /** CPU the rest of the machine used just before this trial (cores). */
   backgroundCoresBefore: number;
-  verify: { headBytes: number; streamedBytes: number; streamedSha256: string; manifestSha256: string; ok: boolean; notes: string[] };
+  verify: {
+    headBytes: number;
+    streamedBytes: number;
+    streamedSha256: string;
+    /** csv_gzip: the gunzipped CSV's size and sha256 (the same bytes as the csv format's file). */
+    uncompressedSha256: string | null;
+    uncompressedBytes: number | null;
+    manifestSha256: string;
+    ok: boolean;
+    notes: string[];
+  };
   window: { fromUs: number; toUs: number };
 }
 
 interface SizeResult {
   rows: number;
+  format: FileFormat;
   appId: string;
   data: DataPrep;
   trials: Trial[];
@@ -273,7 +289,8 @@ async function main() {
   const entry = docker?.entry ?? (opts.compiled ? buildCompiledWorker(ROOT, log) : undefined);
   const results: SizeResult[] = [];
   try {
-    for (const rows of sizes) results.push(await runSize(rows, { env, benchUrl, pool, s3, client, keyring, entry, docker }));
+    for (const format of formats)
+      for (const rows of sizes) results.push(await runSize(rows, format, { env, benchUrl, pool, s3, client, keyring, entry, docker }));
   } finally {
     await pool.end();
     s3.destroy();
@@ -304,10 +321,10 @@ interface Ctx {
 }
 
 /** Ports free on 127.0.0.1 right now. */
-async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
+async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<SizeResult> {
   const { benchUrl, pool } = ctx;
   const appId = benchAppId(rows);
-  log(`=== ${fmtInt(rows)} rows: app ${appId}, day ${day}`);
+  log(`=== ${fmtInt(rows)} rows, format ${format}: app ${appId}, day ${day}`);
 
   const data = await ensureAppDay(pool, appId, day, rows, log);
   log(
@@ -319,7 +336,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
 
   const tmp = path.join(os.tmpdir(), `ua-export-bench-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
-  const profDir = path.join(tmp, `prof-${rows}`);
+  const profDir = path.join(tmp, `prof-${format}-${rows}`);
   const taskQueue = `ua-export-bench-${randomUUID().slice(0, 8)}`;
   // The worker's metrics endpoints stay on (as in production) but on free ports, so a worker someone
   // else runs on this machine (npm start, tests) cannot make ours fail to bind.
@@ -342,7 +359,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
   const worker = await spawnWorker({
     root: ROOT,
     env: workerEnv,
-    logFile: path.join(tmp, `worker-${rows}.log`),
+    logFile: path.join(tmp, `worker-${format}-${rows}.log`),
     entry: ctx.entry,
     nodeFlags: [...(ctx.docker?.nodeFlags ?? []), ...workerNodeFlags, ...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
   });
@@ -364,7 +381,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
   try {
     for (let i = 0; i < trialCount; i++) {
       if (trialCount > 1) log(`--- trial ${i + 1}/${trialCount}`);
-      trials.push(await runTrial(rows, appId, taskQueue, worker, groupOf, ctx));
+      trials.push(await runTrial(rows, format, appId, taskQueue, worker, groupOf, ctx));
     }
   } finally {
     for (const h of helperRss) h.stop();
@@ -390,6 +407,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
   }
   return {
     rows,
+    format,
     appId,
     data,
     trials,
@@ -410,6 +428,7 @@ async function runSize(rows: number, ctx: Ctx): Promise<SizeResult> {
 
 async function runTrial(
   rows: number,
+  format: FileFormat,
   appId: string,
   taskQueue: string,
   worker: WorkerProcess,
@@ -523,7 +542,7 @@ async function runTrial(
     log(`lookbackDays ${lookbackDays}: manifest sourceFingerprint ${manifest.sourceFingerprint ?? 'null'}`);
     const notes: string[] = [];
     if (format === 'csv_gzip') {
-      log(`csv_gzip: ${fmtMiB(streamed.bytes)} stored for ${fmtMiB(streamed.uncompressedBytes ?? 0)} of CSV`);
+      log(`csv_gzip: ${fmtMiB(streamed.bytes)} stored for ${fmtMiB(streamed.uncompressedBytes ?? 0)} of CSV, whose sha256 is ${streamed.uncompressedSha256}`);
       if (manifest.uncompressedBytes !== streamed.uncompressedBytes)
         notes.push(`manifest uncompressedBytes ${manifest.uncompressedBytes} != gunzipped ${streamed.uncompressedBytes}`);
     }
@@ -537,14 +556,14 @@ async function runTrial(
       headBytes: head.ContentLength ?? -1,
       streamedBytes: streamed.bytes,
       streamedSha256: streamed.sha256,
+      uncompressedSha256: streamed.uncompressedSha256,
+      uncompressedBytes: streamed.uncompressedBytes,
       manifestSha256: manifest.sha256,
       ok: notes.length === 0,
       notes,
     };
     log(
-      verify.ok
-        ? `verified: object is ${fmtInt(streamed.bytes)} bytes, sha256 ${streamed.sha256.slice(0, 16)}… matches the manifest`
-        : `VERIFY FAILED: ${notes.join('; ')}`,
+      verify.ok ? `verified: object is ${fmtInt(streamed.bytes)} bytes, sha256 ${streamed.sha256} matches the manifest` : `VERIFY FAILED: ${notes.join('; ')}`,
     );
 
     let timeline: string | null = null;
@@ -633,8 +652,9 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     };
   });
   const header = [
+    'format',
     'rows',
-    'CSV file',
+    'file',
     'COPY baseline',
     'baseline MB/s',
     'baseline rows/s',
@@ -651,6 +671,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     'S3 verified',
   ];
   const cells = rowsOut.map((x) => [
+    x.r.format,
     fmtInt(x.r.rows),
     fmtMiB(x.r.best.fileBytes),
     secs(x.r.baseline.ms),
@@ -676,28 +697,29 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   const bars: string[] = [];
   for (const x of rowsOut) {
     bars.push(
-      format === 'csv'
+      x.r.format === 'csv'
         ? `${fmtInt(x.r.rows)} rows: export throughput ${x.ratio.toFixed(2)}× the COPY baseline in MB/s (bar ≥ ${BARS.ratio}×): ${x.ratio >= BARS.ratio ? 'PASS' : 'MISS'}`
-        : `${fmtInt(x.r.rows)} rows, format ${format}: export throughput ${x.timeRatio.toFixed(2)}× the COPY baseline in rows/s (bar ≥ ${FORMAT_BARS[format]}×): ${x.timeRatio >= FORMAT_BARS[format] ? 'PASS' : 'MISS'}`,
+        : `${fmtInt(x.r.rows)} rows, format ${x.r.format}: export throughput ${x.timeRatio.toFixed(2)}× the COPY baseline in rows/s (bar ≥ ${FORMAT_BARS[x.r.format]}×): ${x.timeRatio >= FORMAT_BARS[x.r.format] ? 'PASS' : 'MISS'}`,
     );
     bars.push(
-      `${fmtInt(x.r.rows)} rows: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}; ` +
+      `${fmtInt(x.r.rows)} rows, ${x.r.format}: worker peak RSS (VmHWM) ${fmtMiB(x.r.hwmAtEnd)} (bar ≤ ${BARS.rssMiB} MiB): ${x.r.hwmAtEnd <= BARS.rssMiB * MiB ? 'PASS' : 'MISS'}; ` +
         `big-day target ≤ ${BARS.bigDayRssMiB} MiB: ${x.r.hwmAtEnd <= BARS.bigDayRssMiB * MiB ? 'PASS' : 'MISS'}`,
     );
     bars.push(
-      `${fmtInt(x.r.rows)} rows: worker process CPU (utime + stime of /proc/<pid>/stat, every thread) ${x.cpuPerMillion.toFixed(2)} core-s per 1M rows ` +
+      `${fmtInt(x.r.rows)} rows, ${x.r.format}: worker process CPU (utime + stime of /proc/<pid>/stat, every thread) ${x.cpuPerMillion.toFixed(2)} core-s per 1M rows ` +
         `(${x.r.trials.map((t) => `${t.workerProcessCpu.toFixed(2)} core-s = ${(t.workerProcessCpu / t.hashingFloor).toFixed(2)}× the hashing floor measured after it`).join(', ')}; ${(x.cpuPerMillion / ((x.copyPostgresCpu / x.r.rows) * 1e6)).toFixed(2)}× what Postgres spent on the fastest COPY baseline) ` +
         `(target ≤ ${BARS.cpuPerMillion}): ${x.cpuPerMillion <= BARS.cpuPerMillion ? 'PASS' : 'MISS'}`,
     );
   }
-  if (results.length > 1) {
-    const sorted = [...results].sort((a, b) => a.rows - b.rows);
+  for (const f of formats) {
+    const sorted = results.filter((r) => r.format === f).sort((a, b) => a.rows - b.rows);
+    if (sorted.length < 2) continue;
     const lo = sorted[0]!;
     const hi = sorted[sorted.length - 1]!;
     const growth = (hi.hwmAtEnd - lo.hwmAtEnd) / lo.hwmAtEnd;
     const growthRss = (hi.maxRssDuringExport - lo.maxRssDuringExport) / lo.maxRssDuringExport;
     bars.push(
-      `RSS flatness ${fmtInt(lo.rows)} → ${fmtInt(hi.rows)} rows: VmHWM ${fmtMiB(lo.hwmAtEnd)} → ${fmtMiB(hi.hwmAtEnd)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%), ` +
+      `${f}: RSS flatness ${fmtInt(lo.rows)} → ${fmtInt(hi.rows)} rows: VmHWM ${fmtMiB(lo.hwmAtEnd)} → ${fmtMiB(hi.hwmAtEnd)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%), ` +
         `max RSS during export ${fmtMiB(lo.maxRssDuringExport)} → ${fmtMiB(hi.maxRssDuringExport)} (${growthRss >= 0 ? '+' : ''}${(growthRss * 100).toFixed(1)}%) ` +
         `(flat = ≤ ${BARS.flatGrowth * 100}% growth): ${Math.max(growth, growthRss) <= BARS.flatGrowth ? 'PASS' : 'MISS'}`,
     );
@@ -707,7 +729,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   for (const x of rowsOut) {
     const r = x.r;
     details.push(
-      `${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : `${process.env.PART_SIZE_MIB || 16} MiB (worker's PART_SIZE_MIB)`}, ${r.trials.length} trial(s)):`,
+      `${r.format}, ${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : `${process.env.PART_SIZE_MIB || 16} MiB (worker's PART_SIZE_MIB)`}, ${r.trials.length} trial(s)):`,
     );
     details.push(
       `  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`,
@@ -747,7 +769,8 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
       details.push(
-        `    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}`,
+        `    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}` +
+          (t.verify.uncompressedSha256 ? `; gunzipped: ${fmtInt(t.verify.uncompressedBytes ?? 0)} bytes of CSV, sha256 ${t.verify.uncompressedSha256}` : ''),
       );
       if (t.timeline) details.push('    timeline:', ...t.timeline.split('\n').map((l) => `  ${l}`));
     });
@@ -763,7 +786,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
 
   const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
   const code = codeVersion();
-  const command = `npm run bench -- --rows ${sizes.join(',')}${format !== 'csv' ? ` --format ${format}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const command = `npm run bench -- --rows ${sizes.join(',')}${formats.join(',') !== 'csv' ? ` --format ${formats.join(',')}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
   const markdown = [

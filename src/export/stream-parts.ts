@@ -111,8 +111,10 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
         rowStart = rowEnd;
       }
       assembler.sync();
+      if (assembler.flush) await assembler.flush(false);
       for (const part of assembler.take()) await launch(part);
     }
+    if (assembler.flush) await assembler.flush(true);
     const final = assembler.finish();
     // A format's encoder writes its last bytes at finish (the last gzip member, the Parquet footer):
     // parts cut from them go before the final one.

@@ -187,11 +187,12 @@ export async function sha256OfObject(
   bucket: string,
   key: string,
   opts: { gunzip?: boolean } = {},
-): Promise<{ sha256: string; bytes: number; uncompressedBytes: number | null }> {
+): Promise<{ sha256: string; bytes: number; uncompressedBytes: number | null; uncompressedSha256: string | null }> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const hash = createHash('sha256');
   let bytes = 0;
   let uncompressed = 0;
+  const inner = createHash('sha256');
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
@@ -202,12 +203,18 @@ export async function sha256OfObject(
   const count = new Writable({
     write(chunk: Buffer, _enc, done) {
       uncompressed += chunk.length;
+      if (opts.gunzip) inner.update(chunk);
       done();
     },
   });
   if (opts.gunzip) await pipeline(out.Body as Readable, tap, createGunzip(), count);
   else await pipeline(out.Body as Readable, tap, count);
-  return { sha256: hash.digest('hex'), bytes, uncompressedBytes: opts.gunzip ? uncompressed : null };
+  return {
+    sha256: hash.digest('hex'),
+    bytes,
+    uncompressedBytes: opts.gunzip ? uncompressed : null,
+    uncompressedSha256: opts.gunzip ? inner.digest('hex') : null,
+  };
 }
 
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {

@@ -229,6 +229,38 @@ describe('GET /v1/integrations/:id/files/:table/:day', () => {
         expect(res.statusCode, url).toBe(404);
         expect(res.json().error).toBe('not_found');
       }
+
+      // A day exported as csv_gzip or parquet downloads under its own name and content type, not as .csv.
+      const formats = [
+        { format: 'csv_gzip', table: 'ua_events', day: '2026-03-06', name: 'ua_events_2026-03-06.csv.gz', type: 'application/gzip' },
+        {
+          format: 'parquet',
+          table: 'campaign_metrics',
+          day: '2026-03-07',
+          name: 'campaign_metrics_2026-03-07.parquet',
+          type: 'application/vnd.apache.parquet',
+        },
+      ] as const;
+      for (const f of formats) {
+        expect((await api.call('PATCH', `/v1/integrations/${integration.id}`, { format: f.format })).statusCode).toBe(200);
+        await insertEvents(h.pool, eventsForDay(integration.appId, f.day, 40, 7));
+        await insertMetrics(h.pool, metricsForDay(integration.appId, f.day, 2, 7));
+        await h.testEnv.client.workflow.execute(exportDayWorkflow, {
+          taskQueue: h.taskQueue,
+          workflowId: exportWorkflowId(integration.id, f.day),
+          args: [{ integrationId: integration.id, day: f.day, kind: 'manual', tables: [f.table] }],
+        });
+        const res = await api.call('GET', `/v1/integrations/${integration.id}/files/${f.table}/${f.day}`);
+        expect(res.statusCode, res.body).toBe(200);
+        const link = res.json();
+        expect(link.key).toBe(objectKeys(integration.bucket, integration.folder, f.table, f.day, f.format).dataKey);
+        expect(link.key.endsWith(f.name)).toBe(true);
+        const download = await fetch(link.url);
+        expect(download.status).toBe(200);
+        expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${f.name}"`);
+        expect(download.headers.get('content-type')).toBe(f.type);
+        expect(Buffer.from(await download.arrayBuffer()).equals(await h.getBytes(link.key))).toBe(true);
+      }
     } finally {
       await worker.stop();
     }

@@ -545,7 +545,7 @@ function showDay(day) {
     if (e.error) html += `<tr><th>Error</th><td class="err">${esc(e.error)}</td></tr>`;
     html += '</table>';
     if (e.status === 'succeeded') {
-      html += `<div class="links"><button type="button" class="file-link" data-table="${e.table}" data-day="${day}" title="${e.table}_${day}.csv: a link valid for 5 minutes">Download CSV</button></div>`;
+      html += `<div class="links"><button type="button" class="file-link" data-table="${e.table}" data-day="${day}" title="${esc(e.key ? e.key.slice(e.key.lastIndexOf('/') + 1) : `${e.table}_${day}`)}: a link valid for 5 minutes">Download ${e.key && e.key.endsWith('.parquet') ? 'Parquet' : 'CSV'}</button></div>`;
     }
     html += '</div>';
   }

@@ -48,6 +48,14 @@ export function formatOfKey(key: string): FileFormat {
   return 'csv';
 }
 
+/**
+ * The name a downloaded data file gets: its object's own name (`ua_events_2026-03-04.csv.gz`), so the
+ * extension always says the format the bytes are in, whichever format the day was exported in.
+ */
+export function downloadName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
 export function contentType(format: FileFormat): string {
   switch (format) {
     case 'csv':

@@ -1,4 +1,4 @@
-import { gzipSync, constants } from 'node:zlib';
+import { gzip } from 'node:zlib';
 import type { BuiltPart, PartAssembler } from '../part-assembler.js';
 import type { PartSink } from './part-sink.js';
 
@@ -18,29 +18,57 @@ import type { PartSink } from './part-sink.js';
 export const MEMBER_BYTES = 1024 * 1024;
 
 /**
- * zlib's default level. Level and member size are part of the file's bytes; ENCODING names them so
- * a checkpoint made under other settings (or another zlib) is not resumed into this file.
+ * Level 1, chosen by measurement (docs/BENCHMARKS.md, "Formats"): on this data it costs a fraction of
+ * the default level's CPU for files only a few per cent larger, and compression is what bounds the
+ * format's throughput. Level and member size are part of the file's bytes; GZIP_ENCODING names them
+ * so a checkpoint made under other settings (or another zlib) is not resumed into this file.
  */
-export const GZIP_LEVEL = constants.Z_DEFAULT_COMPRESSION;
+export const GZIP_LEVEL = 1;
+
+/**
+ * Members compressing in libuv's thread pool while the main thread reads the next rows. Two keep
+ * both cores of a small box busy next to Postgres without queueing the pool's other users (DNS,
+ * fs) behind a long backlog; each holds one member buffer.
+ */
+export const MEMBERS_IN_FLIGHT = 2;
 
 export const GZIP_ENCODING = `gzip-members/level=${GZIP_LEVEL}/member=${MEMBER_BYTES}/zlib=${process.versions.zlib ?? 'unknown'}`;
 
 const MAX_KEY_BYTES = 256;
 
+/** A member handed to the thread pool, with what the assembler learns once its bytes are written. */
+interface Member {
+  input: Buffer<ArrayBufferLike>;
+  fill: number;
+  rows: number;
+  key: Buffer<ArrayBufferLike>;
+  keyLen: number;
+  compressed: Buffer | null;
+  failed: Error | null;
+  done: Promise<void>;
+}
+
 export class GzipMembers implements PartSink {
-  private member: Buffer;
+  private member: Buffer<ArrayBufferLike>;
   private fill = 0;
   private rows = 0;
-  private readonly key = Buffer.allocUnsafe(MAX_KEY_BYTES);
+  private key: Buffer<ArrayBufferLike> = Buffer.allocUnsafe(MAX_KEY_BYTES);
   private keyLen = 0;
+  /** Members in compression order; written to the assembler strictly in this order. */
+  private readonly pending: Member[] = [];
+  /** Member and key buffers whose compression has finished, for the next members. */
+  private readonly freeMembers: Buffer<ArrayBufferLike>[] = [];
+  private readonly freeKeys: Buffer<ArrayBufferLike>[] = [];
   /** CSV bytes compressed so far by this encoder (the file's since its start, when it started there). */
   uncompressedBytes = 0;
 
   constructor(
     private readonly out: PartAssembler,
     private readonly memberBytes = MEMBER_BYTES,
+    private readonly inFlight = MEMBERS_IN_FLIGHT,
   ) {
     if (!Number.isInteger(memberBytes) || memberBytes <= 0) throw new RangeError('memberBytes must be a positive integer');
+    if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError('inFlight must be a positive integer');
     this.member = Buffer.allocUnsafe(memberBytes);
   }
 
@@ -69,24 +97,65 @@ export class GzipMembers implements PartSink {
     this.out.sync();
   }
 
+  /**
+   * Writes finished members to the assembler in order, waiting while more than `inFlight` compress
+   * (that bound is what keeps memory flat). `final`: the source has ended; the last member is
+   * compressed and every member written, so finish() can follow.
+   */
+  async flush(final: boolean): Promise<void> {
+    // The last member may hold only the header (an empty day) or nothing after a boundary at the
+    // end; an empty member would still add 20 bytes, so only a non-empty one is written.
+    if (final && this.fill > 0) this.closeMember();
+    for (;;) {
+      const head = this.pending[0];
+      if (!head) return;
+      const ready = head.compressed !== null || head.failed !== null;
+      if (!ready && !final && this.pending.length <= this.inFlight) return;
+      await head.done;
+      this.pending.shift();
+      if (head.failed) throw head.failed;
+      this.out.data(head.compressed!);
+      if (head.rows > 0) this.out.rowEnd(head.key, 0, head.keyLen, head.rows);
+      this.uncompressedBytes += head.fill;
+      if (head.input.length === this.memberBytes) this.freeMembers.push(head.input);
+      this.freeKeys.push(head.key);
+    }
+  }
+
   take(): BuiltPart[] {
     return this.out.take();
   }
 
   finish(): BuiltPart {
-    // The last member may hold only the header (an empty day) or nothing after a boundary at the
-    // end; an empty member would still add 20 bytes, so only a non-empty one is written.
-    if (this.fill > 0) this.closeMember();
+    if (this.fill > 0 || this.pending.length > 0) throw new Error('GzipMembers.finish before flush(true)');
     return this.out.finish();
   }
 
   private closeMember(): void {
-    const compressed = gzipSync(this.member.subarray(0, this.fill), { level: GZIP_LEVEL });
-    this.uncompressedBytes += this.fill;
-    this.out.data(compressed);
-    if (this.rows > 0) this.out.rowEnd(this.key, 0, this.keyLen, this.rows);
+    const m: Member = {
+      input: this.member,
+      fill: this.fill,
+      rows: this.rows,
+      key: this.key,
+      keyLen: this.keyLen,
+      compressed: null,
+      failed: null,
+      done: Promise.resolve(),
+    };
+    // Async zlib runs in libuv's thread pool: the main thread goes on reading rows meanwhile. The
+    // same level and input give the same bytes as gzipSync, whichever thread runs it.
+    m.done = new Promise<void>((resolve) => {
+      gzip(m.input.subarray(0, m.fill), { level: GZIP_LEVEL }, (err, out) => {
+        if (err) m.failed = err;
+        else m.compressed = out;
+        resolve();
+      });
+    });
+    this.pending.push(m);
+    this.member = this.freeMembers.pop() ?? Buffer.allocUnsafe(this.memberBytes);
+    this.key = this.freeKeys.pop() ?? Buffer.allocUnsafe(MAX_KEY_BYTES);
+    this.keyLen = 0;
     this.rows = 0;
     this.fill = 0;
-    if (this.member.length > this.memberBytes) this.member = Buffer.allocUnsafe(this.memberBytes);
   }
 }

@@ -12,10 +12,11 @@ import { CsvFields } from './pg-csv-fields.js';
  * Row groups close at whichever comes first. Rows: DuckDB's own default row group (122,880 rows), a
  * size every reader handles well and large enough for column statistics to prune. CSV bytes: the
  * bound that keeps the worker's memory flat, since a row group's values are held until it is
- * encoded; a wide ua_events row group then has tens of thousands of rows.
+ * encoded, as JS values several times their CSV size, and hyparquet-writer's encoding buffers come on
+ * top; a wide ua_events row group then has a few thousand rows (docs/BENCHMARKS.md, "Formats").
  */
 export const ROW_GROUP_MAX_ROWS = 122_880;
-export const ROW_GROUP_MAX_CSV_BYTES = 16 * 1024 * 1024;
+export const ROW_GROUP_MAX_CSV_BYTES = 4 * 1024 * 1024;
 
 const CODEC: Record<ParquetCompression, CompressionCodec> = { zstd: 'ZSTD', snappy: 'SNAPPY', gzip: 'GZIP', none: 'UNCOMPRESSED' };
 

@@ -11,8 +11,14 @@ export interface PartSink {
   rowEnd(source: Buffer, keyStart: number, keyEnd: number): void;
   /** Between batches of rows: hash what was written since the last call. */
   sync(): void;
+  /**
+   * An encoder that works off the main thread: between batches, hands the assembler what is done
+   * and waits while too much is still in flight; `final` (the source has ended) waits for all of it.
+   * Called before take() and before finish().
+   */
+  flush?(final: boolean): Promise<void>;
   /** Parts completed since the last call, in order. */
   take(): BuiltPart[];
-  /** The file's last part, once the source has ended. */
+  /** The file's last part, once the source has ended (and flush(true) has returned). */
   finish(): BuiltPart;
 }

@@ -2,6 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Keyring } from '../../../crypto/secrets.js';
 import type { Pool } from '../../../db/pool.js';
+import { contentType, downloadName, formatOfKey } from '../../../export/formats/format.js';
 import { parseBucket } from '../../../export/keys.js';
 import type { TableName } from '../../../export/tables.js';
 import { loadStorageConfig } from '../../../integrations/repo.js';
@@ -35,7 +36,8 @@ export async function latestExportedFile(pool: Pool, integrationId: string, tabl
 /**
  * A presigned GET for the file, signed locally with the integration's credentials (decrypted here, in
  * the server, and never sent anywhere): no request reaches the storage until the browser follows it.
- * The response is served as a download named `<table>_<day>.csv`.
+ * The response is served as a download named like the object (`<table>_<day>.csv`, `.csv.gz` or
+ * `.parquet`: the format the day was exported in), with that format's content type.
  */
 export async function presignFile(
   pool: Pool,
@@ -49,8 +51,8 @@ export async function presignFile(
     const command = new GetObjectCommand({
       Bucket: parseBucket(integration.bucket).bucket,
       Key: file.key,
-      ResponseContentDisposition: `attachment; filename="${file.table}_${file.day}.csv"`,
-      ResponseContentType: 'text/csv; charset=utf-8',
+      ResponseContentDisposition: `attachment; filename="${downloadName(file.key)}"`,
+      ResponseContentType: contentType(formatOfKey(file.key)),
     });
     // The wall clock, not the API's test clock: the storage checks the signature's date against its own.
     const signedAt = new Date();
