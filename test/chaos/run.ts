@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { rng } from '../../src/dev/generate.js';
+import { buildProduct, type Build } from './build.js';
 import { FULL_SIZE, QUICK_SIZE } from './data.js';
 import { openLab } from './lab.js';
 import { figures, type ScenarioFigures } from './report.js';
@@ -15,33 +14,34 @@ export interface SuiteOptions {
   seed: number;
   quick: boolean;
   log?: (line: string) => void;
+  /** The compiled product (buildProduct); built here when not given. */
+  build?: Build;
 }
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+/** Where the suite's build goes: the chaos instance's directory, kept between runs for tsc's incremental build. */
+export const BUILD_DIR = path.resolve(import.meta.dirname, '../../.local/instances/chaos/build');
 
 export async function runSuite(o: SuiteOptions): Promise<ScenarioFigures[]> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const unknown = o.scenarios.filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
-  // One workflow bundle for every worker of the run: restarts after a kill then take seconds, not a bundling.
-  const bundleDir = path.join(ROOT, '.local', 'instances', 'chaos');
-  mkdirSync(bundleDir, { recursive: true });
-  const bundlePath = path.join(bundleDir, `workflows-${process.pid}.js`);
-  execFileSync(process.execPath, ['--import', 'tsx', 'src/worker/bundle-workflows.ts', bundlePath], { cwd: ROOT, stdio: 'inherit' });
+  // One build and workflow bundle for every process of the run: restarts after a kill then take a process start.
+  const build = o.build ?? (await buildProduct(BUILD_DIR, log));
   const out: ScenarioFigures[] = [];
   for (const s of SCENARIOS.filter((x) => o.scenarios.includes(x.id))) {
     const runs: RunOutcome[] = [];
-    for (let i = 0; i < o.runs; i++) {
+    const n = Math.min(o.runs, s.maxRuns ?? o.runs);
+    for (let i = 0; i < n; i++) {
       const runSeed = (o.seed * 1_000 + SCENARIOS.indexOf(s) * 100 + i) >>> 0;
       const tag = `${s.id}-${i}-${Date.now().toString(36)}`;
-      const lab = await openLab({ size: o.quick ? QUICK_SIZE : FULL_SIZE, quick: o.quick, runTag: tag, bundlePath });
+      const lab = await openLab({ size: o.quick ? QUICK_SIZE : FULL_SIZE, quick: o.quick, runTag: tag, build });
       const t0 = Date.now();
       try {
         const r = await s.run(lab, { rnd: rng(runSeed), runIndex: i, quick: o.quick });
         runs.push(r);
         const bad = r.verdicts.filter((v) => v.problems.length);
         log(
-          `[chaos] ${s.id} run ${i + 1}/${o.runs} (seed ${runSeed}) ${r.skipped ? `skipped: ${r.skipped}` : `faults ${r.faults}, days ${r.verdicts.length - bad.length}/${r.verdicts.length} exact, open uploads ${r.openUploads.length}, worker survived ${r.workerSurvived ?? 'n/a'}, ${((Date.now() - t0) / 1000).toFixed(0)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`,
+          `[chaos] ${s.id} run ${i + 1}/${n} (seed ${runSeed}) ${r.skipped ? `skipped: ${r.skipped}` : `faults ${r.faults}, days ${r.verdicts.length - bad.length}/${r.verdicts.length} exact, open uploads ${r.openUploads.length}, worker survived ${r.workerSurvived ?? 'n/a'}, ${((Date.now() - t0) / 1000).toFixed(0)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`,
         );
         for (const v of bad) log(`[chaos]   ${v.table} ${v.day}: ${v.problems.join('; ')}`);
       } catch (err) {

@@ -25,6 +25,8 @@ export interface RunContext {
 export interface Scenario {
   id: string;
   title: string;
+  /** At most this many runs whatever `--runs` says (the soak is one long run). */
+  maxRuns?: number;
   run(lab: Lab, ctx: RunContext): Promise<RunOutcome>;
 }
 

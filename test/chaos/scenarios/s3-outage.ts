@@ -10,8 +10,8 @@ export const s3Outage: Scenario = {
     const out = emptyOutcome();
     const integration = await lab.integration();
     const day = lab.data.bigDay;
-    // Parts slowed down so the outage lands mid-upload even on the small quick day.
-    const worker = await lab.startWorker({ UA_EXPORT_TEST_PART_DELAY_MS: '3000' });
+    // Parts slowed down so the outage lands mid-upload (the quick day has only a few parts).
+    const worker = await lab.startWorker({ UA_EXPORT_TEST_PART_DELAY_MS: quick ? '3000' : '1000' });
     const wf = await lab.backfill(integration, day, day);
     await uploadUnderway(lab, integration.id, day);
     await sleep(between(rnd, 1_000, 4_000));
