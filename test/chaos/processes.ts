@@ -75,7 +75,8 @@ export async function spawnProc(opts: {
   child.once('exit', (code, signal) => {
     proc.exit = { code, signal, expected: killing, at: Date.now() };
   });
-  const timeoutMs = opts.readyTimeoutMs ?? 120_000;
+  // Generous: on a loaded machine a start can take minutes, and a slow start is not the fault under test.
+  const timeoutMs = opts.readyTimeoutMs ?? 300_000;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${opts.name} not ready after ${timeoutMs} ms; log ${opts.logFile}:\n${tail(opts.logFile)}`)), timeoutMs);
     const ok = () => {

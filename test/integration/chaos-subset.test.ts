@@ -16,7 +16,14 @@ const SUBSET = SCENARIOS.filter((s) => s.id !== 'soak');
 beforeAll(async () => {
   // The build does not need the services: both at once.
   const [, build] = await Promise.all([up(), buildProduct(BUILD_DIR)]);
-  figs = await runSuite({ scenarios: SUBSET.map((s) => s.id), runs: 1, seed: Number(process.env.CHAOS_SEED ?? 1), quick: true, build });
+  figs = await runSuite({
+    scenarios: SUBSET.map((s) => s.id),
+    runs: 1,
+    seed: Number(process.env.CHAOS_SEED ?? 1),
+    quick: true,
+    build,
+    parallel: SUBSET.length,
+  });
 }, 1_200_000);
 afterAll(async () => {
   if (!process.env.CHAOS_KEEP_SERVICES) await down();

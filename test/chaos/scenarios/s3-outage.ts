@@ -6,6 +6,7 @@ import { unexpectedExits, uploadUnderway } from './common.js';
 export const s3Outage: Scenario = {
   id: 's3-outage',
   title: 'S3 service stopped mid-upload, then started',
+  exclusive: true,
   async run(lab, { rnd, quick }) {
     const out = emptyOutcome();
     const integration = await lab.integration();

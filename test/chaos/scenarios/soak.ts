@@ -12,6 +12,7 @@ export const soak: Scenario = {
   id: 'soak',
   title: 'Soak: back-to-back backfills for 30 minutes, RSS under the bar, no count growing',
   maxRuns: 1,
+  exclusive: true,
   async run(lab, { quick }) {
     const out = emptyOutcome();
     const minutes = quick ? 2 : 30;

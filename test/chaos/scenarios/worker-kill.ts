@@ -3,16 +3,18 @@ import { ExportAlreadyClosed, keepOneWorker, unexpectedExits, uploadUnderway } f
 
 /**
  * 1. Worker SIGKILL mid-upload, several times in one export, a fresh worker started after each; every
- * other run has two workers on the queue and kills one of them without a replacement.
+ * third run has two workers on the queue and kills one of them without a replacement.
  */
 export const workerKill: Scenario = {
   id: 'worker-kill',
   title: 'Worker SIGKILL mid-upload (repeated; two workers with one killed)',
+  // 4 × 7 + 2 = 30 kills; with stale-checkpoint's 3, over the 30. Kills are spread over
+  // exports because each kill of one export doubles its next retry's backoff (up to two minutes).
+  fullRuns: 6,
   async run(lab, { rnd, runIndex, quick }) {
     const out = emptyOutcome();
-    const twoWorkers = runIndex % 2 === 1;
-    // Full run (3 runs): 2 × 14 + 1 kills here and 3 in stale-checkpoint, over the 30.
-    const kills = twoWorkers ? 1 : quick ? 1 : 14;
+    const twoWorkers = runIndex % 3 === 2;
+    const kills = twoWorkers ? 1 : quick ? 1 : 7;
     const integration = await lab.integration();
     const day = lab.data.bigDay;
     // With many kills in one export, parts are slowed down so the resumed attempts cannot finish the
