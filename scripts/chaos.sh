@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run chaos: the fault-injection suite on its own service instance (scripts/services.sh with
 # SERVICES_INSTANCE=chaos), so it never stops or restarts the services developers and tests use.
-# Arguments go to test/chaos/main.ts: --scenario a,b --runs N --seed S --quick --keep-services --no-write
+# Arguments go to test/chaos/main.ts: --scenario a,b --skip c,d --runs N --parallel N --seed S --quick --keep-services --no-write
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

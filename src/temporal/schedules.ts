@@ -1,4 +1,11 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import type { Integration } from '../integrations/repo.js';
 import { mapLimit } from '../map-limit.js';
 import { integrationIdOfSchedule, scheduleId, scheduledWorkflowIdBase } from './ids.js';
@@ -59,8 +66,14 @@ export async function syncSchedule(client: Client, integration: Integration, s: 
   }
   const opts = scheduleOptions(integration, s, note ?? defaultNote);
   if (!current) {
-    await client.schedule.create(opts);
-    return;
+    try {
+      await client.schedule.create(opts);
+      return;
+    } catch (err) {
+      // Another process created it since the describe (two workers starting at once both reconcile):
+      // theirs is brought in step below like any existing one, instead of failing this worker's start.
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
   }
   // The pause state rides in the same update: a separate pause/unpause patch may be applied before the
   // update, whose copy of the old state would then undo it.

@@ -10,6 +10,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createIntegration, type Integration } from '../../src/integrations/repo.js';
 import { freePorts } from '../../bench/free-ports.js';
+import type { Build } from './build.js';
 import { seedData, type DataSet, type DataSize } from './data.js';
 import { instanceEnv } from './instance.js';
 import { spawnProc, type Proc } from './processes.js';
@@ -35,13 +36,13 @@ export interface Lab {
   /** Other processes of the run (the API). */
   others: Proc[];
   startWorker(extra?: Record<string, string>): Promise<Proc>;
-  /** A fresh bucket and integration on the data set's app; `endpoint` defaults to SeaweedFS itself. */
-  integration(opts?: { endpoint?: string }): Promise<Integration>;
+  /** A fresh bucket and integration on the data set's app (or `appId`); `endpoint` defaults to SeaweedFS itself. */
+  integration(opts?: { endpoint?: string; appId?: string }): Promise<Integration>;
   backfill(integration: Integration, from: string, to: string): Promise<string>;
   /** Waits for a workflow to close, riding out a Temporal server that is down or restarting. */
   waitClosed(workflowId: string, timeoutMs: number): Promise<string>;
   verify(integration: Integration, days: string[], tables?: Table[]): Promise<{ verdicts: DayVerdict[]; openUploads: string[] }>;
-  /** The API process (src/api/main.ts) on a free port, with a fixed bearer token. */
+  /** The API process (src/api/main.ts, compiled) on a free port, with a fixed bearer token. */
   startApi(): Promise<{ proc: Proc; url: string; token: string }>;
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
@@ -49,7 +50,7 @@ export interface Lab {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-export async function openLab(opts: { size: DataSize; quick: boolean; runTag: string; bundlePath: string }): Promise<Lab> {
+export async function openLab(opts: { size: DataSize; quick: boolean; runTag: string; build: Build }): Promise<Lab> {
   const rawEnv = await instanceEnv();
   const env = loadEnv({ ...process.env, ...rawEnv });
   await migrate(env.DATABASE_URL);
@@ -93,7 +94,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
       const [sdkMetricsPort] = await freePorts(1);
       const w = await spawnProc({
         name: `worker-${n}`,
-        entry: 'src/worker/main.ts',
+        entry: opts.build.workerEntry,
         logFile: path.join(logDir, `worker-${n}.log`),
         env: {
           ...process.env,
@@ -103,7 +104,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
           WORKER_METRICS_PORT: '0',
           // each worker its own SDK exporter port, so two workers on the host never collide
           TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
-          WORKFLOW_BUNDLE_PATH: opts.bundlePath,
+          WORKFLOW_BUNDLE_PATH: opts.build.bundlePath,
           LOG_LEVEL: 'info',
           ...extra,
         },
@@ -115,7 +116,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
       const bucket = `chaos-${randomUUID().slice(0, 13)}`;
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       return createIntegration(pool, keyring, {
-        appId: data.appId,
+        appId: o.appId ?? data.appId,
         endpointUrl: o.endpoint ?? env.LOCAL_S3_ENDPOINT,
         region: 'us-east-1',
         bucket,
@@ -175,7 +176,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
       const url = `http://127.0.0.1:${port}`;
       const proc = await spawnProc({
         name: 'api',
-        entry: 'src/api/main.ts',
+        entry: opts.build.apiEntry,
         logFile: path.join(logDir, 'api.log'),
         readyUrl: `${url}/healthz`,
         env: { ...process.env, ...rawEnv, TEMPORAL_TASK_QUEUE: taskQueue, API_HOST: '127.0.0.1', API_PORT: String(port), API_TOKENS: token, LOG_LEVEL: 'info' },

@@ -3,8 +3,9 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * Real worker and API processes (src/worker/main.ts, src/api/main.ts under `node --import tsx`), so a
- * fault hits what production runs: a SIGKILL is a crash, an unhandled 'error' is an exit we record.
+ * Real worker and API processes (src/worker/main.ts, src/api/main.ts, compiled by ./build.ts and run by
+ * plain node; a .ts entry runs under `node --import tsx`), so a fault hits what production runs: a
+ * SIGKILL is a crash, an unhandled 'error' is an exit we record.
  */
 export interface Proc {
   name: string;
@@ -50,7 +51,8 @@ export async function spawnProc(opts: {
   readyTimeoutMs?: number;
 }): Promise<Proc> {
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], { cwd: ROOT, env: opts.env, stdio: ['ignore', fd, fd, 'ipc'] });
+  const args = opts.entry.endsWith('.ts') ? ['--import', 'tsx', opts.entry] : [opts.entry];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: opts.env, stdio: ['ignore', fd, fd, 'ipc'] });
   closeSync(fd);
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -73,7 +75,8 @@ export async function spawnProc(opts: {
   child.once('exit', (code, signal) => {
     proc.exit = { code, signal, expected: killing, at: Date.now() };
   });
-  const timeoutMs = opts.readyTimeoutMs ?? 120_000;
+  // Generous: on a loaded machine a start can take minutes, and a slow start is not the fault under test.
+  const timeoutMs = opts.readyTimeoutMs ?? 300_000;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${opts.name} not ready after ${timeoutMs} ms; log ${opts.logFile}:\n${tail(opts.logFile)}`)), timeoutMs);
     const ok = () => {

@@ -72,6 +72,8 @@ export function markdownTable(all: ScenarioFigures[], meta: { seed: number; quic
       `| ${f.id} | ${f.runs} | ${f.faults} | ${f.daysExact} / ${f.daysChecked} | ${f.rowsLost} | ${f.rowsDuplicated} | ${f.openUploads} | ${secs(f.recoveryP50Ms)} / ${secs(f.recoveryMaxMs)} | ${f.partsRebuiltMax ?? '–'} | ${f.workerDied} |`,
     );
   }
+  const kills = all.filter((f) => f.id === 'worker-kill' || f.id === 'stale-checkpoint').reduce((n, f) => n + f.faults, 0);
+  lines.push('', `Worker SIGKILLs across the runs: ${kills} (worker-kill and stale-checkpoint).`);
   const problems = all.flatMap((f) => [...f.problems, ...f.notes.filter((n) => n.startsWith('BUG') || n.includes('exited'))].map((p) => `- ${f.id}: ${p}`));
   if (problems.length) lines.push('', 'Problems seen:', '', ...problems);
   return lines.join('\n');

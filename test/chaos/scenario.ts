@@ -25,6 +25,12 @@ export interface RunContext {
 export interface Scenario {
   id: string;
   title: string;
+  /** At most this many runs whatever `--runs` says (the soak is one long run). */
+  maxRuns?: number;
+  /** Runs in the full suite when `--runs` is not given (default 3). */
+  fullRuns?: number;
+  /** Stops or reconfigures a service every run depends on (Postgres, Temporal, S3, database settings): never alongside another scenario. */
+  exclusive?: boolean;
   run(lab: Lab, ctx: RunContext): Promise<RunOutcome>;
 }
 

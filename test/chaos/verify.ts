@@ -113,6 +113,10 @@ export async function verifyDay(s3: S3Client, databaseUrl: string, t: DayTarget)
   await db.connect();
   try {
     await db.query("SET TimeZone = 'UTC'");
+    // The verifier is not under test: the slow scenario's database-wide statement and idle limits
+    // must not cut its own reading of the expected rows short.
+    await db.query('SET statement_timeout = 0');
+    await db.query('SET idle_in_transaction_session_timeout = 0');
     const expected = await expectedCsv(db, t);
     v.expectedRows = expected.rows;
     const { dataKey, manifestKey } = dayKeys(t);

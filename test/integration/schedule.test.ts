@@ -1,4 +1,4 @@
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, utcDayOf } from '../../src/export/days.js';
 import { eventsForDay, insertEvents } from '../../src/dev/generate.js';
@@ -111,4 +111,60 @@ describe('the daily schedule', () => {
     await deleteSchedule(client, kept.id);
     await deleteSchedule(client, paused.id);
   });
+
+  it('is created once when two processes sync it at the same time (two workers starting together), and neither fails', async () => {
+    // Found by the chaos suite: both describe, find nothing, create; the second create used to throw
+    // ScheduleAlreadyRunning out of reconcile and end that worker's start. The client below holds each
+    // create until both describes are done, so the race happens every time.
+    const integration = await h.integration();
+    const creates: string[] = [];
+    const client = raceCreates(h.testEnv.client, 2, creates);
+    await Promise.all([syncSchedule(client, integration, settings()), reconcileSchedules(client, [integration], settings())]);
+    expect(creates.sort()).toEqual(['already exists', 'created']);
+    const d = await h.testEnv.client.schedule.getHandle(scheduleId(integration.id)).describe();
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'scheduledExportWorkflow', taskQueue: h.taskQueue });
+    expect(d.state.paused).toBe(false);
+    await deleteSchedule(h.testEnv.client, integration.id);
+  });
 });
+
+/** A client whose schedule creates wait until `n` schedule describes have answered, recording each create's outcome. */
+function raceCreates(client: Client, n: number, creates: string[]): Client {
+  let described = 0;
+  let release = () => undefined as void;
+  const allDescribed = new Promise<void>((r) => (release = r));
+  const bind = <T extends object>(target: T, overrides: Partial<Record<PropertyKey, unknown>>): T =>
+    new Proxy(target, {
+      get(t, p) {
+        if (p in overrides) return overrides[p];
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  const schedule = bind(client.schedule, {
+    getHandle: (id: string) => {
+      const handle = client.schedule.getHandle(id);
+      return bind(handle, {
+        describe: async () => {
+          try {
+            return await handle.describe();
+          } finally {
+            if (++described === n) release();
+          }
+        },
+      });
+    },
+    create: async (opts: Parameters<Client['schedule']['create']>[0]) => {
+      await allDescribed;
+      try {
+        const created = await client.schedule.create(opts);
+        creates.push('created');
+        return created;
+      } catch (err) {
+        creates.push(err instanceof ScheduleAlreadyRunning ? 'already exists' : String(err));
+        throw err;
+      }
+    },
+  });
+  return bind(client, { schedule });
+}

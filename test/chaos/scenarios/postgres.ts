@@ -12,6 +12,7 @@ const VARIANTS = ['restart', 'terminate', 'outage'] as const;
 export const postgresFaults: Scenario = {
   id: 'postgres',
   title: 'Postgres fast restart / pg_terminate_backend / outage mid-COPY',
+  exclusive: true,
   async run(lab, { rnd, runIndex, quick }) {
     const out = emptyOutcome();
     const variant = VARIANTS[runIndex % VARIANTS.length]!;

@@ -6,12 +6,13 @@ import { unexpectedExits, uploadUnderway } from './common.js';
 export const s3Outage: Scenario = {
   id: 's3-outage',
   title: 'S3 service stopped mid-upload, then started',
+  exclusive: true,
   async run(lab, { rnd, quick }) {
     const out = emptyOutcome();
     const integration = await lab.integration();
     const day = lab.data.bigDay;
-    // Parts slowed down so the outage lands mid-upload even on the small quick day.
-    const worker = await lab.startWorker({ UA_EXPORT_TEST_PART_DELAY_MS: '3000' });
+    // Parts slowed down so the outage lands mid-upload (the quick day has only a few parts).
+    const worker = await lab.startWorker({ UA_EXPORT_TEST_PART_DELAY_MS: quick ? '3000' : '1000' });
     const wf = await lab.backfill(integration, day, day);
     await uploadUnderway(lab, integration.id, day);
     await sleep(between(rnd, 1_000, 4_000));

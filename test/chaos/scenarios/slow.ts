@@ -12,6 +12,7 @@ import { throughProxy } from './through-proxy.js';
 export const slow: Scenario = {
   id: 'slow',
   title: 'Slow consumer (S3 throttled) and slow source (statement/idle timeouts on the server)',
+  exclusive: true,
   async run(lab, { runIndex, quick }) {
     if (runIndex % 2 === 1) {
       return throughProxy(lab, runIndex, lab.data.bigDay, async (proxy, _i, _e, out) => {

@@ -11,6 +11,7 @@ import { unexpectedExits } from './common.js';
 export const temporalRestart: Scenario = {
   id: 'temporal-restart',
   title: 'Temporal server restart mid multi-day backfill (and while a schedule fires)',
+  exclusive: true,
   async run(lab, { rnd, runIndex, quick }) {
     const out = emptyOutcome();
     const withSchedule = runIndex % 2 === 0;
@@ -26,10 +27,15 @@ export const temporalRestart: Scenario = {
       days.push(lab.data.scheduledDay);
     }
     await sleep(between(rnd, 500, quick ? 2_000 : 6_000));
+    const stopping = Date.now();
     await down('temporal');
+    const stopped = Date.now();
     await sleep(between(rnd, 500, 3_000));
+    const starting = Date.now();
     await up('temporal');
     const faultAt = Date.now();
+    // Where a restart's time goes (the server's stop, its start to ready), apart from the recovery after it.
+    out.notes.push(`server stop ${((stopped - stopping) / 1000).toFixed(1)} s, start to ready ${((faultAt - starting) / 1000).toFixed(1)} s`);
     out.faults++;
     const status = await lab.waitClosed(wf, 900_000);
     if (withSchedule) await lab.waitClosed(exportWorkflowId(integration.id, lab.data.scheduledDay), 600_000);

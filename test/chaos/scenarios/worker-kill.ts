@@ -3,19 +3,24 @@ import { ExportAlreadyClosed, keepOneWorker, unexpectedExits, uploadUnderway } f
 
 /**
  * 1. Worker SIGKILL mid-upload, several times in one export, a fresh worker started after each; every
- * other run has two workers on the queue and kills one of them without a replacement.
+ * third run has two workers on the queue and kills one of them without a replacement.
  */
 export const workerKill: Scenario = {
   id: 'worker-kill',
   title: 'Worker SIGKILL mid-upload (repeated; two workers with one killed)',
+  // 4 × 7 + 2 = 30 kills; with stale-checkpoint's 3, over the issue's 30. Kills are spread over
+  // exports because each kill of one export doubles its next retry's backoff (up to two minutes).
+  fullRuns: 6,
   async run(lab, { rnd, runIndex, quick }) {
     const out = emptyOutcome();
-    const twoWorkers = runIndex % 2 === 1;
-    // Full run (6 runs): 3 × 9 + 3 = 30 kills.
-    const kills = twoWorkers ? 1 : quick ? 1 : 9;
+    const twoWorkers = runIndex % 3 === 2;
+    const kills = twoWorkers ? 1 : quick ? 1 : 7;
     const integration = await lab.integration();
     const day = lab.data.bigDay;
-    await lab.startWorker();
+    // With many kills in one export, parts are slowed down so the resumed attempts cannot finish the
+    // file before the last planned kill (each attempt keeps the parts its last heartbeat carried).
+    const workerEnv: Record<string, string> = !twoWorkers && kills > 1 ? { UA_EXPORT_TEST_PART_DELAY_MS: '1000' } : {};
+    await lab.startWorker(workerEnv);
     if (twoWorkers) await lab.startWorker();
     const wf = await lab.backfill(integration, day, day);
     let attempt = 0;
@@ -40,7 +45,7 @@ export const workerKill: Scenario = {
       await victim.kill('SIGKILL');
       lastFault = Date.now();
       out.faults++;
-      if (!twoWorkers) await lab.startWorker();
+      if (!twoWorkers) await lab.startWorker(workerEnv);
     }
     out.notes.push(twoWorkers ? 'two workers, one killed' : `${out.faults} kill(s), worker restarted after each`);
     const closed = lab.waitClosed(wf, 600_000);
