@@ -179,28 +179,41 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
  */
 export type DayCode = 'x' | 'e' | 'f' | 'r' | 'm';
 
-export async function calendarCodes(pool: Pool, from: string, to: string, tables: readonly TableName[]): Promise<Map<string, string>> {
-  // Per integration through LATERAL: each is one primary-key range scan of export_day_state, so the
-  // plan never sorts or spills the whole integrations × days cross product (about 2× faster at 300 × 731).
+export async function calendarCodes(
+  pool: Pool,
+  from: string,
+  to: string,
+  tables: readonly TableName[],
+  integrationIds?: readonly string[],
+): Promise<Map<string, string>> {
+  // One range scan of export_day_state grouped in SQL, and only the days that have a state: a day with
+  // none is filled in as `m` from the gap to the previous day (lag), so the plan never builds the
+  // integrations × days cross product with a join per day. Integrations without any state in the range
+  // get all `m`s from the outer join, so every integration asked for has a string.
+  const only = integrationIds ? 'AND s.integration_id = ANY($4::uuid[])' : '';
   const { rows } = await pool.query<{ id: string; codes: string }>(
-    `SELECT i.id, x.codes
-     FROM integrations i
-     CROSS JOIN LATERAL (
-       SELECT string_agg(COALESCE(c.code, 'm'), '' ORDER BY d.day) AS codes
-       FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
-       LEFT JOIN (
-         SELECT day,
-           CASE WHEN bool_or(status = 'running') THEN 'r'
-                WHEN bool_or(status = 'failed') THEN 'f'
-                WHEN count(*) FILTER (WHERE status = 'succeeded') < cardinality($3::text[]) THEN 'm'
-                WHEN sum(rows) = 0 THEN 'e'
-                ELSE 'x' END AS code
-         FROM export_day_state s
-         WHERE s.integration_id = i.id AND s.day BETWEEN $1 AND $2 AND s.table_name = ANY($3::text[])
-         GROUP BY day
-       ) c ON c.day = d.day::date
-     ) x`,
-    [from, to, tables],
+    `WITH coded AS (
+       SELECT s.integration_id, s.day,
+         CASE WHEN bool_or(s.status = 'running') THEN 'r'
+              WHEN bool_or(s.status = 'failed') THEN 'f'
+              WHEN count(*) FILTER (WHERE s.status = 'succeeded') < cardinality($3::text[]) THEN 'm'
+              WHEN sum(s.rows) = 0 THEN 'e'
+              ELSE 'x' END AS code
+       FROM export_day_state s
+       WHERE s.day BETWEEN $1::date AND $2::date AND s.table_name = ANY($3::text[]) ${only}
+       GROUP BY s.integration_id, s.day
+     ), gapped AS (
+       SELECT integration_id, day, code,
+              day - COALESCE(lag(day) OVER (PARTITION BY integration_id ORDER BY day), $1::date - 1) - 1 AS gap
+       FROM coded
+     ), strips AS (
+       SELECT integration_id, string_agg(repeat('m', gap) || code, '' ORDER BY day) || repeat('m', $2::date - max(day)) AS codes
+       FROM gapped GROUP BY integration_id
+     )
+     SELECT i.id, COALESCE(strips.codes, repeat('m', $2::date - $1::date + 1)) AS codes
+     FROM integrations i LEFT JOIN strips ON strips.integration_id = i.id
+     ${integrationIds ? 'WHERE i.id = ANY($4::uuid[])' : ''}`,
+    integrationIds ? [from, to, tables, integrationIds] : [from, to, tables],
   );
   return new Map(rows.map((r) => [r.id, r.codes]));
 }
