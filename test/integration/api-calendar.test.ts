@@ -57,13 +57,13 @@ type CalendarBody = { from: string; to: string; integrations: { id: string; appI
 async function calendarPages(query: string, limit?: number): Promise<CalendarBody & { pages: number }> {
   const first = new URLSearchParams(query);
   if (limit) first.set('limit', String(limit));
-  const res = await api.call('GET', `/v1/calendar?${first}`);
+  const res = await api.call('GET', `/v1/calendar?${first.toString()}`);
   expect(res.statusCode, res.body).toBe(200);
   const body = res.json<CalendarBody>();
   let pages = 1;
   for (let next = body.nextCursor; next; pages++) {
     const q = new URLSearchParams({ from: body.from, to: body.to, cursor: next, ...(limit ? { limit: String(limit) } : {}) });
-    const more = await api.call('GET', `/v1/calendar?${q}`);
+    const more = await api.call('GET', `/v1/calendar?${q.toString()}`);
     expect(more.statusCode, more.body).toBe(200);
     const page = more.json<CalendarBody>();
     body.integrations.push(...page.integrations);
@@ -178,7 +178,7 @@ describe('GET /v1/calendar', () => {
     // The same integrations and codes as the biggest pages.
     const big = await calendarPages('from=2026-07-01&to=2026-07-03', 1000);
     expect(big.integrations).toEqual(byTwo.integrations);
-    const last = await api.call('GET', `/v1/calendar?${new URLSearchParams({ from: '2026-07-01', to: '2026-07-03', limit: '1000' })}`);
+    const last = await api.call('GET', `/v1/calendar?${new URLSearchParams({ from: '2026-07-01', to: '2026-07-03', limit: '1000' }).toString()}`);
     if (total <= 1000) expect(last.json().nextCursor).toBeNull();
   });
 
