@@ -2,7 +2,7 @@
  * The API at scale (issue 11 §4): the integration list at 10,000 integrations, the export calendar and
  * the exports ledger at 1,000 integrations × 731 days, over HTTP to the real API.
  *
- *   npm run bench:api [-- --integrations 10000 --calendar-integrations 1000 --days 731 --runs 20 --before-runs 3]
+ *   npm run bench:api [-- --integrations 10000 --calendar-integrations 1000 --days 731 --runs 20 --before-runs 3 --reuse]
  *
  * In a database of its own (ua_export_apibench, migrated like any other) it seeds with SQL
  * (generate_series): first the calendar's integrations, each with a ledger of --days days × 2 tables
@@ -16,9 +16,12 @@
  *
  * Each figure is the p50 and p95 of --runs requests after two warm-ups, next to baselines measured in
  * the same run: `SELECT 1` through the same pool, an indexed single-row read through the same pool,
- * and GET /healthz (the HTTP, auth-free framework round trip). Wall-clock figures move with the load
- * of the machine (printed at the start and the end); the ratios to the baselines move less.
+ * and GET /healthz (the HTTP, auth-free framework round trip), and with the CPU time per call of the
+ * database's Postgres backends and of this process. Wall-clock figures move with the load of the
+ * machine (printed at the start and the end); the ratios to the baselines move less, CPU time least.
+ * --reuse keeps the ledger of the last run when it has the same shape (seeding it takes minutes).
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -48,6 +51,7 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: '731' },
     runs: { type: 'string', default: '20' },
     'before-runs': { type: 'string', default: '3' },
+    reuse: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.integrations);
@@ -68,8 +72,36 @@ interface Figure {
   p50: number;
   p95: number;
   n: number;
+  /** CPU per call, in ms: of the database's Postgres backends, and of this process (the API and its HTTP client). */
+  pgCpu: number;
+  nodeCpu: number;
   note?: string;
 }
+
+/**
+ * CPU time (user + system, ms) the kernel has counted for the Postgres backends serving this database,
+ * read from /proc (the services run on this machine). Unlike wall-clock time it barely moves with the
+ * machine's load. Null when /proc cannot be read (Postgres elsewhere).
+ */
+let cpuPool: Pool | null = null;
+async function postgresCpuMs(): Promise<number | null> {
+  if (!cpuPool) return null;
+  const { rows } = await cpuPool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB]);
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+const nodeCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -80,12 +112,17 @@ const quantile = (xs: number[], q: number) => {
 async function measure(name: string, fn: (i: number) => Promise<unknown>, runs = RUNS, note?: string): Promise<Figure> {
   for (let i = 0; i < Math.min(2, runs); i++) await fn(i);
   const ms: number[] = [];
+  const pg0 = await postgresCpuMs();
+  const node0 = nodeCpuMs();
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     await fn(i);
     ms.push(performance.now() - t);
   }
-  return { name, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), n: runs, ...(note ? { note } : {}) };
+  const node1 = nodeCpuMs();
+  const pg1 = await postgresCpuMs();
+  const pgCpu = pg0 === null || pg1 === null ? NaN : (pg1 - pg0) / runs;
+  return { name, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), n: runs, pgCpu, nodeCpu: (node1 - node0) / runs, ...(note ? { note } : {}) };
 }
 
 async function ensureDatabase(env: Env): Promise<string> {
@@ -173,18 +210,31 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   const report = (f: Figure) => {
     figures.push(f);
-    log(`  ${f.name}: p50 ${f.p50.toFixed(1)} ms, p95 ${f.p95.toFixed(1)} ms (${f.n} runs)${f.note ? `; ${f.note}` : ''}`);
+    log(
+      `  ${f.name}: p50 ${f.p50.toFixed(1)} ms, p95 ${f.p95.toFixed(1)} ms (${f.n} runs); CPU per call: Postgres ${f.pgCpu.toFixed(1)} ms, this process ${f.nodeCpu.toFixed(1)} ms${f.note ? `; ${f.note}` : ''}`,
+    );
   };
   log(
     `api bench: ${N.toLocaleString('en-US')} integrations for the list; the calendar and the ledger at ${NCAL.toLocaleString('en-US')} × ${DAYS} days × ${TABLES.length} tables (${FROM} → ${TO}); database ${DB}; ${RUNS} runs per figure`,
   );
   log(`load average at the start (1 / 5 / 15 min): ${load()}`);
 
-  // 1. Seed the calendar's integrations and their ledger.
+  // A connection of its own for reading the backends' CPU, so the pool under test is not touched.
+  cpuPool = createPool(url);
+  if ((await postgresCpuMs()) === null) log('Postgres backends are not readable in /proc: no Postgres CPU figures');
+
+  // 1. Seed the calendar's integrations and their ledger (or keep them, with --reuse, when they match).
   let t = performance.now();
-  await pool.query('TRUNCATE export_day_state, export_runs, integrations CASCADE');
-  await addIntegrations(pool, NCAL, 'calendar');
-  await seedLedger(pool);
+  await pool.query(`DELETE FROM integrations WHERE folder LIKE 'list-%'`);
+  const { rows: seeded } = await pool.query<{ n: number; lo: string | null; hi: string | null }>(
+    `SELECT (SELECT count(*) FROM integrations WHERE folder LIKE 'calendar-%')::int AS n, min(day)::text AS lo, max(day)::text AS hi FROM export_day_state`,
+  );
+  const reuse = args.reuse && seeded[0]!.n === NCAL && seeded[0]!.lo === FROM && seeded[0]!.hi === TO;
+  if (!reuse) {
+    await pool.query('TRUNCATE export_day_state, export_runs, integrations CASCADE');
+    await addIntegrations(pool, NCAL, 'calendar');
+    await seedLedger(pool);
+  }
   await vacuum(pool);
   const { rows: counts } = await pool.query<{ runs: number; states: number; kinds: Record<string, number> }>(
     `SELECT (SELECT count(*) FROM export_runs)::int AS runs, (SELECT count(*) FROM export_day_state)::int AS states,
@@ -192,7 +242,7 @@ async function main(): Promise<void> {
   );
   log(
     `seeded ${NCAL.toLocaleString('en-US')} integrations, ${counts[0]!.runs.toLocaleString('en-US')} export_runs (${JSON.stringify(counts[0]!.kinds)}), ` +
-      `${counts[0]!.states.toLocaleString('en-US')} export_day_state rows in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `${counts[0]!.states.toLocaleString('en-US')} export_day_state rows ${reuse ? '(kept from the last run: --reuse)' : `in ${((performance.now() - t) / 1000).toFixed(1)} s`}`,
   );
 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
@@ -336,6 +386,7 @@ async function main(): Promise<void> {
     await api.close();
     await connection.close();
     await pool.end();
+    await cpuPool.end();
   }
 
   const base = (name: string) => Math.min(...figures.filter((x) => x.name.startsWith(name)).map((x) => x.p50));
@@ -344,7 +395,7 @@ async function main(): Promise<void> {
   log(`\nratios of each p50 to the baselines' p50 (the lower of start and end): SELECT 1 ${selectOne.toFixed(2)} ms, GET /healthz ${healthz.toFixed(2)} ms`);
   for (const f of figures)
     if (!/^(SELECT 1|indexed single-row|GET \/healthz)/.test(f.name))
-      log(`  ${f.name}: ${(f.p50 / selectOne).toFixed(0)}× SELECT 1, ${(f.p50 / healthz).toFixed(0)}× GET /healthz`);
+      log(`  ${f.name}: ${(f.p50 / selectOne).toFixed(0)}× SELECT 1, ${(f.p50 / healthz).toFixed(1)}× GET /healthz`);
   log(`load average at the end (1 / 5 / 15 min): ${load()}`);
 }
 
