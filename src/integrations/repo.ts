@@ -4,6 +4,7 @@ import type { Pool } from '../db/pool.js';
 import { DEFAULT_OUTPUT, type FileFormat, type OutputFormat, type ParquetCompression } from '../export/formats/format.js';
 import { normalizeSettings, type ExportSettings } from '../export/settings.js';
 import type { StorageConfig } from '../s3/client.js';
+import type { CalendarCursor } from './calendar-cursor.js';
 import type { ListCursor } from './list-cursor.js';
 
 /** An integration as the rest of the product sees it: never the secret, not even encrypted. */
@@ -320,4 +321,31 @@ export async function listIntegrationsPage(pool: Pool, opts: { limit: number; af
     integrations: page.map(fromRow),
     next: rows.length > opts.limit && last ? { createdAt: last.cursor_at, id: last.id } : null,
   };
+}
+
+export interface IntegrationAppPage {
+  integrations: Integration[];
+  next: CalendarCursor | null;
+}
+
+/**
+ * A keyset page in (app_id, id) order, the export calendar's: `(app_id, id) > after`, read forwards from
+ * the (app_id, id) index, so the thousandth integration's page costs what the first does. One row more
+ * than asked says whether a next page exists.
+ */
+export async function listIntegrationsByApp(pool: Pool, opts: { limit: number; after?: CalendarCursor | null }): Promise<IntegrationAppPage> {
+  const after = opts.after ?? null;
+  const values: unknown[] = [opts.limit + 1];
+  if (after) values.push(after.appId, after.id);
+  const { rows } = await pool.query<Row>(
+    `SELECT ${COLUMNS}
+     FROM integrations
+     ${after ? 'WHERE (app_id, id) > ($2::uuid, $3::uuid)' : ''}
+     ORDER BY app_id, id
+     LIMIT $1`,
+    values,
+  );
+  const page = rows.slice(0, opts.limit).map(fromRow);
+  const last = page.at(-1);
+  return { integrations: page, next: rows.length > opts.limit && last ? { appId: last.appId, id: last.id } : null };
 }

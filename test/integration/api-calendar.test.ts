@@ -51,6 +51,27 @@ const both = async (integrationId: string, day: string, outcome: Parameters<type
   await attempt(integrationId, day, 'campaign_metrics', outcome, rows);
 };
 
+type CalendarBody = { from: string; to: string; integrations: { id: string; appId: string; codes: string }[]; nextCursor: string | null };
+
+/** Every page of GET /v1/calendar?query, followed by nextCursor: the first page's answer with all the integrations. */
+async function calendarPages(query: string, limit?: number): Promise<CalendarBody & { pages: number }> {
+  const first = new URLSearchParams(query);
+  if (limit) first.set('limit', String(limit));
+  const res = await api.call('GET', `/v1/calendar?${first.toString()}`);
+  expect(res.statusCode, res.body).toBe(200);
+  const body = res.json<CalendarBody>();
+  let pages = 1;
+  for (let next = body.nextCursor; next; pages++) {
+    const q = new URLSearchParams({ from: body.from, to: body.to, cursor: next, ...(limit ? { limit: String(limit) } : {}) });
+    const more = await api.call('GET', `/v1/calendar?${q.toString()}`);
+    expect(more.statusCode, more.body).toBe(200);
+    const page = more.json<CalendarBody>();
+    body.integrations.push(...page.integrations);
+    next = page.nextCursor;
+  }
+  return { ...body, pages };
+}
+
 describe('the page shell', () => {
   it('is served without a token, holds no data, and forbids inline script and framing', async () => {
     const integration = await h.integration();
@@ -106,7 +127,7 @@ describe('GET /v1/calendar', () => {
     const res = await api.call('GET', '/v1/calendar?from=2026-07-01&to=2026-07-08');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    const body = res.json();
+    const body = { ...res.json(), integrations: (await calendarPages('from=2026-07-01&to=2026-07-08')).integrations };
     expect(body).toMatchObject({ from: '2026-07-01', to: '2026-07-08', today: '2026-08-01', maxDays: h.env.BACKFILL_MAX_DAYS });
     expect(body.workflowUrlPrefix).toBe(workflowUiUrl(h.env.TEMPORAL_UI_URL, h.env.TEMPORAL_NAMESPACE, ''));
     expect(`${body.workflowUrlPrefix}${encodeURIComponent(exportWorkflowId(a.id, '2026-07-01'))}`).toBe(
@@ -127,11 +148,11 @@ describe('GET /v1/calendar', () => {
     const a = await h.integration();
     await both(a.id, '2026-07-31', 'succeeded');
     await both(a.id, '2024-07-31', 'failed');
-    const body = (await api.call('GET', '/v1/calendar')).json();
+    const body = await calendarPages('');
     expect(body.to).toBe('2026-07-31');
     expect(body.from).toBe('2024-07-31');
     expect(dayCount(body.from, body.to)).toBe(731);
-    const codes: string = body.integrations.find((i: { id: string }) => i.id === a.id).codes;
+    const codes: string = body.integrations.find((i: { id: string }) => i.id === a.id)!.codes;
     expect(codes).toHaveLength(731);
     expect(codes[0]).toBe('f');
     expect(codes[730]).toBe('x');
@@ -139,6 +160,43 @@ describe('GET /v1/calendar', () => {
     // Only `to` given: the 731 days before it.
     const until = (await api.call('GET', '/v1/calendar?to=2026-01-31')).json();
     expect([until.from, until.to]).toEqual([addDays('2026-01-31', -730), '2026-01-31']);
+  });
+
+  it('pages through every integration by app id, each once, with an opaque cursor', async () => {
+    for (let i = 0; i < 3; i++) await h.integration();
+    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM integrations');
+    const total = rows[0]!.n;
+    const first = (await api.call('GET', '/v1/calendar?from=2026-07-01&to=2026-07-03&limit=2')).json<CalendarBody>();
+    expect(first.integrations).toHaveLength(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const byTwo = await calendarPages('from=2026-07-01&to=2026-07-03', 2);
+    expect(byTwo.pages).toBe(Math.ceil(total / 2));
+    const ids = byTwo.integrations.map((i) => i.id);
+    expect(new Set(ids).size).toBe(total);
+    const appIds = byTwo.integrations.map((i) => i.appId);
+    expect(appIds).toEqual([...appIds].sort((x, y) => x.localeCompare(y)));
+    // The same integrations and codes as the biggest pages.
+    const big = await calendarPages('from=2026-07-01&to=2026-07-03', 1000);
+    expect(big.integrations).toEqual(byTwo.integrations);
+    const last = await api.call('GET', `/v1/calendar?${new URLSearchParams({ from: '2026-07-01', to: '2026-07-03', limit: '1000' }).toString()}`);
+    if (total <= 1000) expect(last.json().nextCursor).toBeNull();
+  });
+
+  it('refuses a cursor it did not issue and a limit out of bounds, naming the field', async () => {
+    const cases: [string, string][] = [
+      ['cursor=not-a-cursor!', 'cursor'],
+      [`cursor=${Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url')}`, 'cursor'],
+      ['limit=0', 'limit'],
+      ['limit=1001', 'limit'],
+    ];
+    for (const [query, field] of cases) {
+      const res = await api.call('GET', `/v1/calendar?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(
+        res.json().details.map((d: { field: string }) => d.field),
+        `${query}: ${res.body}`,
+      ).toContain(field);
+    }
   });
 
   it('validates the range like the other routes', async () => {

@@ -194,5 +194,12 @@ describe('GET /v1/integrations pages', () => {
     );
     expect(listed.get(on)!.nextRunTimes[0]).toMatch(/T04:00:00\.000Z$/);
     expect(listed.get(rowOnly)).toBeNull();
+    // Changed long ago (past the visibility grace): a schedule comes from the list alone, and one the list
+    // does not have is null without a describe of its own.
+    await h.pool.query(`UPDATE integrations SET updated_at = now() - interval '1 hour' WHERE id = ANY($1::uuid[])`, [[on, off, rowOnly]]);
+    const old = new Map((await page('?limit=3')).integrations.map((i) => [i.id, i.schedule as { paused: boolean } | null]));
+    expect(old.get(on)?.paused).toBe(false);
+    expect(old.get(off)?.paused).toBe(true);
+    expect(old.get(rowOnly)).toBeNull();
   });
 });

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarCodes, ledgerForRange, recordRunFinish, recordRunStart, type RunIdentity } from '../../src/ledger/export-runs.js';
+import { addDays } from '../../src/export/days.js';
 import type { TableName } from '../../src/export/tables.js';
+import type { RunKind } from '../../src/ledger/export-runs.js';
+import { calendarCodesBefore } from '../helpers/calendar-codes-before.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -120,5 +123,93 @@ describe('ledger', () => {
       '2026-07-22/campaign_metrics/missing',
       '2026-07-22/ua_events/missing',
     ]);
+  });
+
+  it('codes the days as the query it replaced did: every outcome and kind, gaps at both ends, pages of integrations', async () => {
+    // Three integrations over 40 days, each day's attempts chosen from a fixed cycle of histories
+    // (scheduled, backfill, manual and re-delivery attempts; running, failed, cancelled, empty,
+    // one table only, a failure redone, a success redone and failed, never exported); the third has no
+    // day at all. Days outside [from, to] hold attempts too, and must not leak in.
+    type Step = [TableName, RunKind, 'running' | 'succeeded' | 'failed' | 'cancelled', number?];
+    const histories: Step[][] = [
+      [
+        ['ua_events', 'scheduled', 'succeeded'],
+        ['campaign_metrics', 'scheduled', 'succeeded'],
+      ],
+      [
+        ['ua_events', 'scheduled', 'succeeded', 0],
+        ['campaign_metrics', 'scheduled', 'succeeded', 0],
+      ],
+      [
+        ['ua_events', 'scheduled', 'failed'],
+        ['campaign_metrics', 'scheduled', 'succeeded'],
+      ],
+      [['ua_events', 'backfill', 'running']],
+      [['ua_events', 'scheduled', 'succeeded']],
+      [],
+      [
+        ['ua_events', 'scheduled', 'cancelled'],
+        ['campaign_metrics', 'scheduled', 'cancelled'],
+      ],
+      [
+        ['ua_events', 'scheduled', 'failed'],
+        ['ua_events', 'redelivery', 'succeeded'],
+        ['campaign_metrics', 'scheduled', 'succeeded'],
+      ],
+      [
+        ['ua_events', 'scheduled', 'succeeded'],
+        ['campaign_metrics', 'scheduled', 'succeeded'],
+        ['ua_events', 'redelivery', 'failed'],
+      ],
+      [
+        ['ua_events', 'scheduled', 'succeeded'],
+        ['campaign_metrics', 'manual', 'succeeded', 0],
+        ['campaign_metrics', 'redelivery', 'running'],
+      ],
+      [
+        ['ua_events', 'scheduled', 'succeeded', 0],
+        ['campaign_metrics', 'backfill', 'succeeded', 3],
+      ],
+    ];
+    const [a, b, c] = [await h.integration(), await h.integration(), await h.integration()];
+    const first = '2026-09-01';
+    for (const [n, integration] of [a, b].entries()) {
+      // `a` has days 1 to 38 (gaps at both ends); `b` has days -1 to 40 (outside the range at both ends)
+      // and starts on another history.
+      const [lo, hi] = n === 0 ? [1, 38] : [-1, 40];
+      for (let d = lo; d <= hi; d++) {
+        const day = addDays(first, d);
+        for (const [table, kind, outcome, rows] of histories[(d + 11 + 3 * n) % histories.length]!) {
+          const run: RunIdentity = { integrationId: integration.id, table, day, workflowId: `wf-${integration.id}-${day}`, runId: randomUUID() };
+          await recordRunStart(h.pool, { ...run, kind, objectKey: `k/${table}/${day}.csv`, manifestKey: `k/${table}/${day}/_manifest.json` });
+          if (outcome !== 'running')
+            await recordRunFinish(
+              h.pool,
+              run,
+              outcome === 'succeeded' ? { status: 'succeeded', rows: rows ?? 10, bytes: 100, parts: 1, sha256: 'ab' } : { status: outcome, error: 'boom' },
+            );
+        }
+      }
+    }
+    const to = addDays(first, 39);
+    const ids = [a.id, b.id, c.id];
+    for (const tables of [BOTH, ['ua_events'], ['campaign_metrics']] as TableName[][]) {
+      const before = await calendarCodesBefore(h.pool, first, to, tables);
+      const all = await calendarCodes(h.pool, first, to, tables);
+      const page = await calendarCodes(h.pool, first, to, tables, ids);
+      expect([...page.keys()].sort()).toEqual([...ids].sort());
+      for (const id of ids) {
+        expect(all.get(id), `${id} ${tables.join()}`).toBe(before.get(id));
+        expect(page.get(id), `${id} ${tables.join()}`).toBe(before.get(id));
+      }
+      // The whole test database: every integration other files left there codes the same too.
+      expect(new Map([...all].sort())).toEqual(new Map([...before].sort()));
+    }
+    // What the histories mean, spelled out for `a` (day 1 onwards; day 0 and day 39 never exported).
+    const codes = (await calendarCodes(h.pool, first, to, BOTH, [a.id])).get(a.id)!;
+    expect(codes).toHaveLength(40);
+    expect(codes.slice(0, 12)).toBe('mefrmmmxfrxx');
+    expect(codes.at(-1)).toBe('m');
+    expect((await calendarCodes(h.pool, first, to, BOTH, [c.id])).get(c.id)).toBe('m'.repeat(40));
   });
 });

@@ -1,7 +1,7 @@
 // The export calendar page: plain ES module, no framework, no build step.
 // Data comes from the API with the bearer token the user gave (URL fragment or the form), which is
 // kept in sessionStorage for this tab only and never put in a URL the server sees.
-//   GET  /v1/calendar                               day codes of every integration (overview strips)
+//   GET  /v1/calendar?cursor                        day codes of every integration, a page at a time (overview strips)
 //   GET  /v1/integrations/:id/exports?from&to       one integration's ledger (month grid)
 //   GET  /v1/integrations/:id/files/:table/:day     a 5-minute presigned link to a day's file
 //   POST /v1/integrations/:id/backfills {from,to}   one per run of consecutive selected days
@@ -31,7 +31,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   token: null,
-  /** GET /v1/calendar's answer. */
+  /** GET /v1/calendar's answer, every page's integrations in one list. */
   overview: null,
   /** The integrations currently listed (filtered and sorted), in row order. */
   listed: [],
@@ -171,7 +171,16 @@ async function loadOverview() {
   if ($('to').value) q.set('to', $('to').value);
   setStatus('Loading…');
   const started = performance.now();
+  // Every page before drawing: the filter and the sorts by failed or missing days work on the whole list.
+  // Later pages keep the range the first one answered, so every strip covers the same days.
   const data = await api(`/v1/calendar${q.toString() ? `?${q}` : ''}`);
+  metrics.pages = 1;
+  for (let next = data.nextCursor; next; metrics.pages++) {
+    setStatus(`Loading… ${thousands(data.integrations.length)} integrations so far`);
+    const more = await api(`/v1/calendar?${new URLSearchParams({ from: data.from, to: data.to, cursor: next })}`);
+    data.integrations.push(...more.integrations);
+    next = more.nextCursor;
+  }
   metrics.fetchMs = Math.round(performance.now() - started);
   state.overview = data;
   for (const it of data.integrations) it.counts = countCodes(it.codes);

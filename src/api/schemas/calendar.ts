@@ -4,10 +4,24 @@ import { WorkerStatus } from './workers.js';
 
 /** The export calendar: compact day codes for every integration, and short-lived links to exported files. */
 
+/** A page of strips: at two years of days, the default page is a few hundred KiB of JSON. */
+export const CALENDAR_PAGE_DEFAULT = 200;
+export const CALENDAR_PAGE_MAX = 1000;
+
 export const CalendarQuery = Type.Object(
   {
     from: Type.Optional(dayField('First day (default: 730 days before `to`, so two years of days)')),
     to: Type.Optional(dayField('Last day, inclusive (default: yesterday, UTC)')),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: CALENDAR_PAGE_MAX,
+        description: `Integrations per page (default ${CALENDAR_PAGE_DEFAULT}, at most ${CALENDAR_PAGE_MAX})`,
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's `nextCursor`, unchanged; omit it for the first page" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -38,7 +52,8 @@ export const CalendarResponse = Type.Object({
     description: 'A workflow in the Temporal UI is this prefix + the URI-encoded workflow id (+ `/` + run id for one run)',
   }),
   worker: Nullable(WorkerStatus),
-  integrations: Type.Array(CalendarIntegration),
+  integrations: Type.Array(CalendarIntegration, { description: 'This page of integrations, by app id then id' }),
+  nextCursor: Nullable(Type.String({ description: 'Pass as `cursor` (with the same `from` and `to`) for the next page; null on the last page' })),
 });
 
 export const FileParams = Type.Object(

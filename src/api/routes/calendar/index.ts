@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { addDays, dayCount, isDay, utcDayOf } from '../../../export/days.js';
 import { TABLES } from '../../../export/tables.js';
-import { getIntegration, listIntegrations } from '../../../integrations/repo.js';
+import { BAD_CALENDAR_CURSOR, decodeCalendarCursor, encodeCalendarCursor } from '../../../integrations/calendar-cursor.js';
+import { getIntegration, listIntegrationsByApp } from '../../../integrations/repo.js';
 import { dayRangeProblems } from '../../../integrations/validation.js';
 import { calendarCodes } from '../../../ledger/export-runs.js';
 import { workflowUiUrlPrefix } from '../../../temporal/links.js';
 import { notFound, validationFailed } from '../../errors.js';
-import { CalendarQuery, CalendarResponse, FileLink, FileParams } from '../../schemas/calendar.js';
+import { CALENDAR_PAGE_DEFAULT, CalendarQuery, CalendarResponse, FileLink, FileParams } from '../../schemas/calendar.js';
 import { errors, security } from '../../schemas/common.js';
 import { FILE_LINK_TTL_SECONDS, latestExportedFile, presignFile } from './files.js';
 import shell from './shell.js';
@@ -39,7 +40,7 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'Export calendar: one state code per day for every integration',
         description:
-          'For each integration, a string with one character per day from `from` to `to` (the latest attempt of each table, from the ledger): `x` exported, `e` exported but empty, `f` failed, `r` running, `m` missing; and `worker`, whether a worker polls the task queue (null when Temporal could not be asked). Default range: the last 731 days up to yesterday (UTC); at most BACKFILL_MAX_DAYS days. The page at /calendar draws it.',
+          'A page of integrations (by app id; follow `nextCursor` for the rest) and for each a string with one character per day from `from` to `to` (the latest attempt of each table, from the ledger): `x` exported, `e` exported but empty, `f` failed, `r` running, `m` missing; and `worker`, whether a worker polls the task queue (null when Temporal could not be asked). Default range: the last 731 days up to yesterday (UTC); at most BACKFILL_MAX_DAYS days. The page at /calendar draws it.',
         querystring: CalendarQuery,
         response: { 200: CalendarResponse, ...errors(400) },
       },
@@ -51,14 +52,26 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
       const to = req.query.to ?? addDays(today, -1);
       const from = req.query.from ?? (isDay(to) ? addDays(to, -(span - 1)) : to);
       const problems = dayRangeProblems(from, to, { today, maxDays, completeDaysOnly: false });
+      const after = req.query.cursor === undefined ? null : decodeCalendarCursor(req.query.cursor);
+      if (req.query.cursor !== undefined && after === null) problems.push(BAD_CALENDAR_CURSOR);
       if (problems.length > 0) throw validationFailed(problems);
-      // Two queries, neither per integration: the codes (one scan of export_day_state) and the list.
-      // Who polls comes from Temporal: when it cannot be asked the calendar still draws, with worker null.
-      const [codes, integrations, worker] = await Promise.all([
-        calendarCodes(ua.pool, from, to, TABLES),
-        listIntegrations(ua.pool),
+      // The page first, then the codes of its integrations only (one scan of export_day_state for them),
+      // so a request costs one page whatever the number of integrations. Who polls comes from Temporal:
+      // when it cannot be asked the calendar still draws, with worker null.
+      const [page, worker] = await Promise.all([
+        listIntegrationsByApp(ua.pool, { limit: req.query.limit ?? CALENDAR_PAGE_DEFAULT, after }),
         ua.temporal(() => ua.workers.get(), 2_000).catch(() => null),
       ]);
+      const codes =
+        page.integrations.length === 0
+          ? new Map<string, string>()
+          : await calendarCodes(
+              ua.pool,
+              from,
+              to,
+              TABLES,
+              page.integrations.map((i) => i.id),
+            );
       const none = 'm'.repeat(dayCount(from, to));
       void reply.header('cache-control', 'no-store');
       return {
@@ -68,17 +81,16 @@ const data: FastifyPluginAsyncTypebox = async (app) => {
         maxDays,
         workflowUrlPrefix: workflowUiUrlPrefix(ua.env.TEMPORAL_UI_URL, ua.env.TEMPORAL_NAMESPACE),
         worker,
-        integrations: integrations
-          .map((i) => ({
-            id: i.id,
-            appId: i.appId,
-            bucket: i.bucket,
-            folder: i.folder,
-            enabled: i.enabled,
-            autoPaused: i.autoPaused ? { since: i.autoPaused.sinceDay, reason: i.autoPaused.reason } : null, // issue 12
-            codes: codes.get(i.id) ?? none,
-          }))
-          .sort((a, b) => a.appId.localeCompare(b.appId) || a.id.localeCompare(b.id)),
+        integrations: page.integrations.map((i) => ({
+          id: i.id,
+          appId: i.appId,
+          bucket: i.bucket,
+          folder: i.folder,
+          enabled: i.enabled,
+          autoPaused: i.autoPaused ? { since: i.autoPaused.sinceDay, reason: i.autoPaused.reason } : null, // issue 12
+          codes: codes.get(i.id) ?? none,
+        })),
+        nextCursor: page.next ? encodeCalendarCursor(page.next) : null,
       };
     },
   );

@@ -119,10 +119,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
       const after = req.query.cursor === undefined ? null : decodeListCursor(req.query.cursor);
       if (req.query.cursor !== undefined && after === null) throw validationFailed([BAD_CURSOR]);
       const page = await listIntegrationsPage(ua.pool, { limit: req.query.limit ?? INTEGRATION_PAGE_DEFAULT, after });
-      const schedules = await readScheduleStates(
-        ua,
-        page.integrations.map((i) => i.id),
-      );
+      const schedules = await readScheduleStates(ua, page.integrations);
       return {
         integrations: page.integrations.map((i) => integrationView(i, schedules.get(i.id) ?? null)),
         nextCursor: page.next ? encodeListCursor(page.next) : null,
