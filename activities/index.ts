@@ -10,11 +10,12 @@ import { createAbandonFile } from './abandon-file.js';
 import { createCompleteFile } from './complete-file.js';
 import { createExportSmallFile } from './export-small-file.js';
 import type { ActivityDeps } from './deps.js';
+import { defaultPartBuffers, PartBudget } from '../src/export/part-budget.js';
 import { createRecordIntegrationStatus } from './integration-status.js';
 import { createPlanExport } from './plan-export.js';
 import { createRecordFileExported } from './record-file.js';
 import { createStartFile } from './start-file.js';
-import { createUploadParts } from './upload-parts.js';
+import { createUploadParts, DEFAULT_PARTS_IN_FLIGHT } from './upload-parts.js';
 import { createWriteManifest } from './write-manifest.js';
 // Issue 12 (operations): alerts, auto-pause, lookback.
 import { createCheckLookback } from './check-lookback.js';
@@ -37,7 +38,8 @@ export type { ScheduledOutcomeInput, ScheduledOutcomeResult } from './scheduled-
 export type { ChangedDay, LookbackInput } from './check-lookback.js';
 
 /** The worker's activities; the keys are the activity type names workflows call. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  const deps: ActivityDeps = { ...given, partBudget: given.partBudget ?? partBudgetOf(given) };
   return {
     planExport: createPlanExport(deps),
     exportSmallFile: createExportSmallFile(deps),
@@ -56,3 +58,13 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * One budget for the process, so uploadParts and exportSmallFile draw on the same buffers. Kept idle
+ * between files: one multipart file's worth, so back-to-back exports reuse warm buffers while a
+ * burst's extra buffers are let go (src/export/part-budget.ts).
+ */
+function partBudgetOf(deps: ActivityDeps): PartBudget {
+  const total = deps.partBuffers ?? defaultPartBuffers(deps.partSize);
+  return new PartBudget(deps.partSize, total, Math.min(total, (deps.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT) + 1));
+}
