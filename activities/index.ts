@@ -15,7 +15,7 @@ import { createRecordIntegrationStatus } from './integration-status.js';
 import { createPlanExport } from './plan-export.js';
 import { createRecordFileExported } from './record-file.js';
 import { createStartFile } from './start-file.js';
-import { createUploadParts, DEFAULT_PARTS_IN_FLIGHT } from './upload-parts.js';
+import { createUploadParts } from './upload-parts.js';
 import { createWriteManifest } from './write-manifest.js';
 // Issue 12 (operations): alerts, auto-pause, lookback.
 import { createCheckLookback } from './check-lookback.js';
@@ -60,11 +60,11 @@ export function createActivities(given: ActivityDeps) {
 export type Activities = ReturnType<typeof createActivities>;
 
 /**
- * One budget for the process, so uploadParts and exportSmallFile draw on the same buffers. Kept idle
- * between files: one multipart file's worth, so back-to-back exports reuse warm buffers while a
- * burst's extra buffers are let go (src/export/part-budget.ts).
+ * One budget for the process, so uploadParts and exportSmallFile draw on the same buffers. Every buffer
+ * is kept for reuse: buffers let go wait for the GC while new ones are allocated, which let part
+ * buffers' memory exceed the budget in the year-long backfill (docs/BENCHMARKS.md); kept, it never
+ * does (src/export/part-budget.ts).
  */
 function partBudgetOf(deps: ActivityDeps): PartBudget {
-  const total = deps.partBuffers ?? defaultPartBuffers(deps.partSize);
-  return new PartBudget(deps.partSize, total, Math.min(total, (deps.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT) + 1));
+  return new PartBudget(deps.partSize, deps.partBuffers ?? defaultPartBuffers(deps.partSize));
 }

@@ -11,10 +11,10 @@ import type { PartBuffers } from './buffer-pool.js';
  * another's, and every grant can complete with what it holds. Waiters are served in arrival order, so a
  * file needing two buffers is not starved by a stream of files needing one.
  *
- * What is kept: buffers handed back are reused by the next lease, up to `keepIdle` of them; the rest
- * are dropped, for the GC to free (with MALLOC_MMAP_THRESHOLD_ set, straight back to the OS). The rule
- * keeps one file's worth warm for back-to-back exports, while a burst's extra buffers do not stay
- * resident after it.
+ * What is kept: buffers handed back are reused by the next lease, up to `keepIdle` of them (the worker
+ * keeps all: at most `total` buffers ever exist, whatever the GC does); the rest are dropped, for the
+ * GC to free. A dropped buffer lingers as external memory until a GC notices it while its successor is
+ * allocated, so dropping trades a bound for idle memory.
  */
 
 /** Thrown by a lease asked for more buffers than it was granted: the caller cut more parts than it said. */
