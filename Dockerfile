@@ -31,6 +31,10 @@ COPY --from=build /app/migrations ./migrations
 # than Node 20's did, and their arenas kept RSS growing over back-to-back backfills. Two arenas keep it
 # flat (docs/BENCHMARKS.md, "Soak" and the Node 24 results).
 ENV MALLOC_ARENA_MAX=2
+# A fixed mmap threshold: glibc otherwise raises it to the size of each large block freed, after which
+# part-size buffers come from the arenas and their pages stay resident once freed. Blocks of 128 KiB
+# and more are then mapped on their own and returned to the OS when freed (docs/BENCHMARKS.md, "Soak").
+ENV MALLOC_MMAP_THRESHOLD_=131072
 # A running upload holds UPLOAD_PARTS_IN_FLIGHT + 1 part buffers: 8 MiB parts halve that memory, at the
 # same throughput in the bench, and still allow files of 78 GiB within S3's 10,000 parts
 # (docs/BENCHMARKS.md, issue 11).

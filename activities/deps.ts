@@ -1,5 +1,6 @@
 import type { Keyring } from '../src/crypto/secrets.js';
 import type { Pool } from '../src/db/pool.js';
+import type { PartBudget } from '../src/export/part-budget.js';
 import type { TableName } from '../src/export/tables.js';
 import type { RunIdentity, RunKind } from '../src/ledger/export-runs.js';
 import { createLogger, type Logger } from '../src/logging.js';
@@ -15,6 +16,13 @@ export interface ActivityDeps {
   partSize: number;
   /** Parts of one file uploading while the next fills (UPLOAD_PARTS_IN_FLIGHT); default DEFAULT_PARTS_IN_FLIGHT. */
   partsInFlight?: number;
+  /** Part buffers for the whole worker (WORKER_PART_BUFFERS); default defaultPartBuffers(partSize). */
+  partBuffers?: number;
+  /**
+   * The worker-wide budget those buffers come from, shared by every export activity: createActivities
+   * builds it from partBuffers when absent (tests pass their own).
+   */
+  partBudget?: PartBudget;
   /** JSON log lines carry integration id, table, day and workflow id; never a credential. */
   log?: Logger;
   /**

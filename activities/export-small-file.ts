@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { BufferPool } from '../src/export/buffer-pool.js';
+import { PartBudget, PartBuffersExhausted, type PartLease } from '../src/export/part-budget.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
 import { contentType, DEFAULT_OUTPUT, formatOfKey } from '../src/export/formats/format.js';
 import { buildManifest } from '../src/export/manifest.js';
@@ -32,9 +32,9 @@ class LargerThanOnePart extends Error {}
 
 export function createExportSmallFile(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
-  // One part buffer per file being read at once, reused across files; a file that fits one part never
-  // touches more than its own bytes of it.
-  const buffers = new BufferPool(4);
+  // The worker's budget (createActivities shares one with uploadParts). A file that fits one part never
+  // touches more than its own bytes of its buffer.
+  const budget = deps.partBudget ?? new PartBudget(deps.partSize, 1);
 
   /**
    * A file that fits one part, in one activity: read it, then delete the old manifest, put the file in
@@ -54,10 +54,13 @@ export function createExportSmallFile(deps: ActivityDeps) {
     const abort = new AbortController();
     const onCancel = () => abort.abort(new Error('activity cancelled'));
     ctx.cancellationSignal.addEventListener('abort', onCancel);
+    let lease: PartLease | null = null;
     try {
       let body: { bytes: Buffer; contentMd5: string } | null = null;
       let read;
       try {
+        // One buffer: a file that needs a second one is larger than a part, which is all this read asks.
+        lease = await budget.acquire(1, 1, abort.signal, true);
         read = await exportTableDay({
           pool: deps.pool,
           table: input.table,
@@ -67,7 +70,7 @@ export function createExportSmallFile(deps: ActivityDeps) {
           partSize: deps.partSize,
           // One part at a time: a full first part stops the read before a second one is cut.
           maxInFlight: 1,
-          buffers,
+          buffers: lease,
           resume: null,
           signal: abort.signal,
           // Lookback (issue 12): after the COPY, in its transaction: a file of one part costs it little,
@@ -85,11 +88,14 @@ export function createExportSmallFile(deps: ActivityDeps) {
           onCheckpoint: () => undefined,
         });
       } catch (err) {
-        if (err instanceof LargerThanOnePart) {
+        if (err instanceof LargerThanOnePart || err instanceof PartBuffersExhausted) {
           log.info({ partSize: deps.partSize }, 'file larger than one part: multipart upload');
           return { fits: false };
         }
         throw err;
+      } finally {
+        // The file's bytes were copied out: its buffer can serve another file while this one is written.
+        lease?.release();
       }
       const whole = body as { bytes: Buffer; contentMd5: string } | null;
       if (!whole || read.sha256 === null) throw new Error('one-part read ended without its part');

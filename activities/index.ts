@@ -10,6 +10,7 @@ import { createAbandonFile } from './abandon-file.js';
 import { createCompleteFile } from './complete-file.js';
 import { createExportSmallFile } from './export-small-file.js';
 import type { ActivityDeps } from './deps.js';
+import { defaultPartBuffers, PartBudget } from '../src/export/part-budget.js';
 import { createRecordIntegrationStatus } from './integration-status.js';
 import { createPlanExport } from './plan-export.js';
 import { createRecordFileExported } from './record-file.js';
@@ -37,7 +38,8 @@ export type { ScheduledOutcomeInput, ScheduledOutcomeResult } from './scheduled-
 export type { ChangedDay, LookbackInput } from './check-lookback.js';
 
 /** The worker's activities; the keys are the activity type names workflows call. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  const deps: ActivityDeps = { ...given, partBudget: given.partBudget ?? partBudgetOf(given) };
   return {
     planExport: createPlanExport(deps),
     exportSmallFile: createExportSmallFile(deps),
@@ -56,3 +58,13 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * One budget for the process, so uploadParts and exportSmallFile draw on the same buffers. Every buffer
+ * is kept for reuse: buffers let go wait for the GC while new ones are allocated, which let part
+ * buffers' memory exceed the budget in the year-long backfill (docs/BENCHMARKS.md); kept, it never
+ * does (src/export/part-budget.ts).
+ */
+function partBudgetOf(deps: ActivityDeps): PartBudget {
+  return new PartBudget(deps.partSize, deps.partBuffers ?? defaultPartBuffers(deps.partSize));
+}

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BufferPool } from '../src/export/buffer-pool.js';
+import { MIN_MULTIPART_BUFFERS, PartBudget, type PartLease } from '../src/export/part-budget.js';
 import { encodingOf } from '../src/export/formats/encoder.js';
 import { DEFAULT_OUTPUT, type OutputFormat } from '../src/export/formats/format.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
@@ -67,9 +67,9 @@ async function reportRebuild(input: UploadPartsInput, resume: UploadCheckpoint, 
 
 export function createUploadParts(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
-  // One upload's worth of part buffers outlives each call, so back-to-back files reuse them.
   const partsInFlight = deps.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
-  const partBuffers = new BufferPool(partsInFlight + 1);
+  // The worker's budget (createActivities shares one); a bare call builds one file's worth.
+  const budget = deps.partBudget ?? new PartBudget(deps.partSize, partsInFlight + 1);
 
   /**
    * Streams the table-day out of Postgres and uploads it as equal-size parts. Heartbeats a checkpoint
@@ -96,15 +96,21 @@ export function createUploadParts(deps: ActivityDeps) {
     const beat = setInterval(() => ctx.heartbeat(last ?? undefined), 2_000);
     const onCancel = () => abort.abort(new Error('activity cancelled'));
     ctx.cancellationSignal.addEventListener('abort', onCancel);
+    let lease: PartLease | null = null;
     try {
+      // Waits, heartbeating, while other files hold the worker's part buffers; a cancel ends the wait.
+      // Two are enough to make progress (one filling, one uploading); more overlap S3 with Postgres.
+      lease = await budget.acquire(MIN_MULTIPART_BUFFERS, partsInFlight + 1, abort.signal);
       const result = await exportTableDay({
         pool: deps.pool,
         table: input.table,
         day: input.day,
         integration,
         partSize,
-        maxInFlight: partsInFlight,
-        buffers: partBuffers,
+        maxInFlight: lease.granted - 1,
+        // A checkpoint cut to another part size (a worker configured differently) still counts against
+        // the budget, but its buffers are its own: the budget's are all of this worker's size.
+        ...(partSize === budget.partSize ? { buffers: lease } : {}),
         resume,
         output,
         signal: abort.signal,
@@ -137,6 +143,7 @@ export function createUploadParts(deps: ActivityDeps) {
       if (refused) throw ApplicationFailure.nonRetryable(refused, 'RowRefused');
       throw err;
     } finally {
+      lease?.release();
       clearInterval(beat);
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
       s3.destroy();

@@ -33,6 +33,9 @@ export const EnvSchema = Type.Object({
   // Parts of one file uploading while the next one fills (src/export/stream-parts.ts): each holds a
   // part buffer, so memory per running upload is (this + 1) × PART_SIZE_MIB.
   UPLOAD_PARTS_IN_FLIGHT: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),
+  // Part buffers for the whole worker process (src/export/part-budget.ts): files wait for theirs
+  // rather than allocate past it. Unset: as many PART_SIZE_MIB parts as fit in 64 MiB, at least 2.
+  WORKER_PART_BUFFERS: Type.Optional(Type.Integer({ minimum: 2, maximum: 100000 })),
   API_HOST: Type.String({ default: '127.0.0.1' }),
   API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   API_TOKENS: Type.String({ default: '' }),

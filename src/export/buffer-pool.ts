@@ -5,7 +5,15 @@
  * exports (docs/BENCHMARKS.md). Handing buffers back here keeps the worker at one set per upload
  * running at once.
  */
-export class BufferPool {
+/** Where the pipeline gets its part buffers and gives them back (this pool, or a PartBudget lease). */
+export interface PartBuffers {
+  /** A buffer of exactly `size` bytes with arbitrary contents. */
+  take(size: number): Buffer;
+  /** Returns a buffer nobody reads or writes any more. */
+  give(buffer: Buffer): void;
+}
+
+export class BufferPool implements PartBuffers {
   private readonly idle = new Map<number, Buffer[]>();
 
   /** `maxIdle`: buffers of one size kept between uploads; more go to the GC. */

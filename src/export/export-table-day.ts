@@ -1,4 +1,4 @@
-import type { BufferPool } from './buffer-pool.js';
+import type { PartBuffers } from './buffer-pool.js';
 import { CopyRows } from './copy-rows.js';
 import { csvHeader } from './csv.js';
 import { fileEncoder } from './formats/encoder.js';
@@ -24,7 +24,7 @@ export interface ExportTableDayInput {
   integration: { appId: string; settings: ExportSettings; historicalCutoff: string };
   partSize: number;
   maxInFlight: number;
-  buffers?: BufferPool;
+  buffers?: PartBuffers;
   /** Where a previous attempt got to; null starts the file from its header. */
   resume: Checkpoint | null;
   /** Uploads one part and returns its ETag; `signal` fires when the export is aborted. */

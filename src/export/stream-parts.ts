@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, type PartBuffers } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
 import type { PartSink } from './formats/part-sink.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
@@ -38,7 +38,7 @@ export interface StreamPartsInput {
   /** Parts uploading while the next one is built: enough to overlap S3 with Postgres, bounded for memory. */
   maxInFlight?: number;
   /** Where part buffers come from and go back to once every upload has settled (default: this call's own). */
-  buffers?: BufferPool;
+  buffers?: PartBuffers;
   /**
    * The file format's hook (src/export/formats/): wraps the assembler so the CSV bytes and row ends
    * go through the format's encoder (gzip members, Parquet row groups) before they are cut into

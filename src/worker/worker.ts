@@ -36,16 +36,18 @@ export function workerSettingsFromEnv(
     | 'TEMPORAL_TASK_QUEUE'
     | 'PART_SIZE_MIB'
     | 'UPLOAD_PARTS_IN_FLIGHT'
+    | 'WORKER_PART_BUFFERS'
     | 'WORKER_MAX_CACHED_WORKFLOWS'
     | 'WORKER_MAX_CONCURRENT_ACTIVITIES'
   >,
-): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'maxCachedWorkflows' | 'maxConcurrentActivities'> {
+): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'partBuffers' | 'maxCachedWorkflows' | 'maxConcurrentActivities'> {
   return {
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     partSize: partSizeBytes(env),
     partsInFlight: env.UPLOAD_PARTS_IN_FLIGHT,
+    ...(env.WORKER_PART_BUFFERS !== undefined ? { partBuffers: env.WORKER_PART_BUFFERS } : {}),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   };
 }
@@ -60,6 +62,8 @@ export interface ExportWorkerOptions {
   partSize: number;
   /** UPLOAD_PARTS_IN_FLIGHT of the worker's environment; the activity's default when unset. */
   partsInFlight?: number;
+  /** WORKER_PART_BUFFERS: part buffers for the whole process (src/export/part-budget.ts); derived from partSize when unset. */
+  partBuffers?: number;
   partDelayMs?: number;
   /** Test-only (issue 12): see ActivityDeps.beforeFingerprint. */
   beforeFingerprint?: () => Promise<void>;
@@ -128,6 +132,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       keyring: opts.keyring,
       partSize: opts.partSize,
       partsInFlight: opts.partsInFlight,
+      partBuffers: opts.partBuffers,
       partDelayMs: opts.partDelayMs,
       ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
       log: opts.log,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/export/buffer-pool.js';
 import type { RowBatch } from '../../src/export/copy-rows.js';
+import { PartBudget, PartBuffersExhausted } from '../../src/export/part-budget.js';
 import { eventKey, type BuiltPart } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
 import { streamParts, type Checkpoint, type StreamPartsInput } from '../../src/export/stream-parts.js';
@@ -312,6 +313,45 @@ describe('streamParts: part buffers', () => {
     expect(pool.take(16).length).toBe(16);
     expect(pool.idleCount).toBe(1);
     expect(() => new BufferPool(-1)).toThrow(/maxIdle/);
+  });
+});
+
+describe('streamParts: a worker-wide part budget', () => {
+  // The largest batch copySource yields is 83 bytes: with 90-byte parts a batch cuts at most one part,
+  // as production's batches (256 KiB) against parts of 5 MiB or more.
+  const BUDGET_PART = 90;
+
+  it('files sharing a budget smaller than their wants all complete whole, within the budget, none overdrawn', async () => {
+    const budget = new PartBudget(BUDGET_PART, 4);
+    let peak = 0;
+    const file = async (tag: string) => {
+      const lease = await budget.acquire(2, 3);
+      peak = Math.max(peak, budget.stats().inUse);
+      const s3 = fakeS3({ tag, delayMs: (n) => 1 + (n % 3) });
+      try {
+        await streamParts(input(s3, null, [], { partSize: BUDGET_PART, buffers: lease, maxInFlight: lease.granted - 1 }));
+      } finally {
+        lease.release();
+      }
+      return s3;
+    };
+    const all = await Promise.all(['a', 'b', 'c'].map(file));
+    for (const s3 of all) {
+      const byNumber = [...s3.uploads].sort((x, y) => x.partNumber - y.partNumber);
+      expect(byNumber.length).toBe(Math.ceil(EXPECTED_FILE.length / BUDGET_PART));
+      expect(Buffer.concat(byNumber.map((u) => u.body)).equals(EXPECTED_FILE)).toBe(true);
+    }
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(budget.stats()).toMatchObject({ inUse: 0, waiting: 0, overdrawn: 0 });
+  });
+
+  it('a one-buffer strict lease stops a file larger than one part with PartBuffersExhausted', async () => {
+    const budget = new PartBudget(BUDGET_PART, 4);
+    const lease = await budget.acquire(1, 1, undefined, true);
+    const s3 = fakeS3({ tag: 'a' });
+    await expect(streamParts(input(s3, null, [], { partSize: BUDGET_PART, buffers: lease, maxInFlight: 1 }))).rejects.toThrow(PartBuffersExhausted);
+    lease.release();
+    expect(s3.uploads.length).toBe(0);
   });
 });
 
