@@ -25,11 +25,10 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { startApi } from '../src/api/server.js';
-import { loadEnv, type Env } from '../src/config/env.js';
+import { loadEnv } from '../src/config/env.js';
 import { keyringFromEnv } from '../src/config/keyring.js';
-import { migrate } from '../src/db/migrate.js';
+import { ensureBenchDatabase } from './setup.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { addDays } from '../src/export/days.js';
 import { TABLES } from '../src/export/tables.js';
@@ -125,24 +124,6 @@ async function measure(name: string, fn: (i: number) => Promise<unknown>, runs =
   return { name, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), n: runs, pgCpu, nodeCpu: (node1 - node0) / runs, ...(note ? { note } : {}) };
 }
 
-async function ensureDatabase(env: Env): Promise<string> {
-  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB]);
-    if (!rowCount)
-      await admin.query(`CREATE DATABASE ${DB}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err;
-      });
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(env.DATABASE_URL);
-  url.pathname = `/${DB}`;
-  await migrate(url.toString());
-  return url.toString();
-}
-
 /**
  * `count` integrations created (and last changed) one second apart after those already there, months
  * ago: the list then trusts ListSchedules for their missing schedules instead of describing each.
@@ -205,7 +186,7 @@ async function vacuum(pool: Pool): Promise<void> {
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const url = await ensureDatabase(env);
+  const url = await ensureBenchDatabase(env, DB);
   const pool = createPool(url);
   const figures: Figure[] = [];
   const report = (f: Figure) => {

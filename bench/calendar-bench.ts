@@ -16,12 +16,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { buildApp } from '../src/api/app.js';
 import { startApi } from '../src/api/server.js';
-import { loadEnv, type Env } from '../src/config/env.js';
+import { loadEnv } from '../src/config/env.js';
 import { keyringFromEnv } from '../src/config/keyring.js';
-import { migrate } from '../src/db/migrate.js';
+import { ensureBenchDatabase } from './setup.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { addDays } from '../src/export/days.js';
 import { TABLES } from '../src/export/tables.js';
@@ -66,24 +65,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number[]; last: T }
     out.push(performance.now() - t);
   }
   return { ms: out, last };
-}
-
-async function ensureDatabase(env: Env): Promise<string> {
-  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB]);
-    if (!rowCount)
-      await admin.query(`CREATE DATABASE ${DB}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err;
-      });
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(env.DATABASE_URL);
-  url.pathname = `/${DB}`;
-  await migrate(url.toString());
-  return url.toString();
 }
 
 /**
@@ -153,7 +134,7 @@ async function isFilled(pool: Pool): Promise<boolean> {
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const url = await ensureDatabase(env);
+  const url = await ensureBenchDatabase(env, DB);
   const pool = createPool(url);
   const log = (s: string) => process.stdout.write(`${s}\n`);
   log(`calendar bench: ${N} integrations × ${DAYS} days (${FROM} → ${TO}) × ${TABLES.length} tables, database ${DB}, median of ${RUNS}`);
