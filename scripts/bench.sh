@@ -10,15 +10,6 @@
 # see docs/BENCHMARKS.md and `npx tsx bench/export-bench.ts --help`.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-# shellcheck source=scripts/node-env.sh
-. scripts/node-env.sh
-ensure_node
-
-bash scripts/services.sh up
-eval "$(bash scripts/services.sh env)"
-
 # Measures the worker as it is deployed: built and started as the Dockerfile does (compiled JS, the
 # prebuilt workflow bundle, its CMD's node flags and its ENV lines, read from the Dockerfile itself).
-exec npx tsx bench/export-bench.ts --docker "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/with-services.sh" npx tsx bench/export-bench.ts --docker "$@"
