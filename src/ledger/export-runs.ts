@@ -117,6 +117,7 @@ export interface LedgerEntry {
   finishedAt: string | null;
   workflowId: string | null;
   runId: string | null;
+  kind: RunKind | null;
   attempts: number;
 }
 
@@ -139,6 +140,7 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
     finished_at: Date | null;
     workflow_id: string | null;
     run_id: string | null;
+    kind: RunKind | null;
     attempts: string;
   }>(
     `WITH days AS (
@@ -151,7 +153,7 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
        WHERE s.integration_id = $1 AND s.day BETWEEN $2 AND $3
      )
      SELECT days.day::text AS day, days.table_name, l.status, l.rows, l.bytes, l.object_key, l.sha256, l.error,
-            l.started_at, l.finished_at, l.workflow_id, l.run_id, COALESCE(l.attempts, 0) AS attempts
+            l.started_at, l.finished_at, l.workflow_id, l.run_id, l.kind, COALESCE(l.attempts, 0) AS attempts
      FROM days LEFT JOIN latest l ON l.day = days.day AND l.table_name = days.table_name
      ORDER BY days.day, days.table_name`,
     [integrationId, from, to, tables],
@@ -169,6 +171,7 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
     finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
     workflowId: r.workflow_id,
     runId: r.run_id,
+    kind: r.kind,
     attempts: Number(r.attempts),
   }));
 }

@@ -56,9 +56,22 @@ describe('ledger', () => {
     await attempt(integration.id, '2026-07-10', 'ua_events', 'succeeded', 5);
     await recordRunFinish(h.pool, older, { status: 'failed', error: 'late failure of a superseded attempt' });
     const ledger = await ledgerForRange(h.pool, integration.id, '2026-07-10', '2026-07-10', ['ua_events']);
-    expect(ledger[0]).toMatchObject({ status: 'succeeded', rows: 5, attempts: 2 });
+    expect(ledger[0]).toMatchObject({ status: 'succeeded', rows: 5, attempts: 2, kind: 'manual' });
     const { rows } = await h.pool.query(`SELECT status, rows::int FROM export_day_state WHERE integration_id = $1`, [integration.id]);
     expect(rows).toEqual([{ status: 'succeeded', rows: 5 }]);
+  });
+
+  it("names what started the day's latest attempt, a lookback redelivery included", async () => {
+    const integration = await h.integration();
+    await attempt(integration.id, '2026-07-11', 'ua_events', 'succeeded', 5);
+    const redelivery: RunIdentity = { integrationId: integration.id, table: 'ua_events', day: '2026-07-11', workflowId: 'wf-redelivery', runId: randomUUID() };
+    await recordRunStart(h.pool, { ...redelivery, kind: 'redelivery', objectKey: 'k', manifestKey: 'm' });
+    await recordRunFinish(h.pool, redelivery, { status: 'succeeded', rows: 6, bytes: 600, parts: 1, sha256: 'cd' });
+    const ledger = await ledgerForRange(h.pool, integration.id, '2026-07-11', '2026-07-11', BOTH);
+    expect(ledger.map((e) => [e.table, e.status, e.kind, e.rows])).toEqual([
+      ['campaign_metrics', 'missing', null, null],
+      ['ua_events', 'succeeded', 'redelivery', 6],
+    ]);
   });
 
   it('keeps a day running, never failed, while an activity of its attempt is retried', async () => {

@@ -89,6 +89,7 @@ describe('export ledger', () => {
     finishedAt: null,
     workflowId: null,
     runId: null,
+    kind: status === 'missing' ? null : 'scheduled',
     attempts: status === 'missing' ? 0 : 1,
   });
 

@@ -25,6 +25,12 @@ export const LedgerEntry = Type.Object({
   finishedAt: Nullable(DateTime),
   workflowId: Nullable(Type.String()),
   runId: Nullable(Type.String()),
+  kind: Nullable(
+    Type.Union([Type.Literal('scheduled'), Type.Literal('backfill'), Type.Literal('manual'), Type.Literal('redelivery')], {
+      description:
+        "What started the latest attempt: the daily schedule, a backfill, a manual run, or the lookback's `redelivery` of a day whose source changed after it was delivered",
+    }),
+  ),
   attempts: Type.Integer(),
 });
 
