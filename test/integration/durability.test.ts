@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exportDayWorkflow } from '../../workflows/index.js';
 import { eventsForDay, insertEvents, type EventRow } from '../../src/dev/generate.js';
 import type { FileFormat } from '../../src/export/formats/format.js';
@@ -20,8 +20,13 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   h = await setupHarness('durable');
 });
+// Every test starts with no worker on the queue: a worker left from the test before (without the
+// test-only part delay) would take the activities and finish the file before the planned kill.
+afterEach(async () => {
+  const live = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(live.map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGKILL')))));
+});
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await h?.close();
 });
 
@@ -130,7 +135,9 @@ describe.each(['csv_gzip', 'parquet'] as const)('a worker killed in the middle o
     const expected = expectedEventsCsv(rows);
     const workerEnv = { PART_SIZE_MIB: '5' };
 
-    const first = await spawnWorker({ ...workerEnv, UA_EXPORT_TEST_PART_DELAY_MS: '2500' });
+    // About five parts, two in flight: slow enough that the kill, which waits for a checkpoint the
+    // heartbeat throttle may hold back for seconds, still lands with parts left to upload.
+    const first = await spawnWorker({ ...workerEnv, UA_EXPORT_TEST_PART_DELAY_MS: '4000' });
     const handle = await h.testEnv.client.workflow.start(exportDayWorkflow, {
       taskQueue: h.taskQueue,
       workflowId: exportWorkflowId(integration.id, day),
@@ -142,6 +149,8 @@ describe.each(['csv_gzip', 'parquet'] as const)('a worker killed in the middle o
     expect(checkpoint?.parts.length).toBeGreaterThanOrEqual(1);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
+    // The kill must land mid-file, or there is nothing to resume.
+    expect((await handle.describe()).status.name).toBe('RUNNING');
     const keys = objectKeys(integration.bucket, integration.folder, 'ua_events', day, format);
     expect(await h.listKeys(keys.dir)).toEqual([]);
 
