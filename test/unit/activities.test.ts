@@ -174,8 +174,10 @@ describe('uploadParts', () => {
     expect(result.sha256).toMatch(/^[0-9a-f]{64}$/);
     const sent = s3.parts.slice(before).sort((a, b) => a.partNumber - b.partNumber);
     expect(Buffer.concat(sent.map((p) => p.body)).equals(FILE)).toBe(true);
-    expect(beats.length).toBe(result.parts.length - 1);
-    expect(beats.map((b) => b.parts.length)).toEqual(beats.map((_, i) => i + 1));
+    // The 2-second liveness beat re-sends the latest checkpoint when a run is slow (a loaded machine):
+    // count checkpoints, not beats. Every one of them is sent, in order, one part further each time.
+    const checkpoints = beats.filter((b, i) => i === 0 || b.parts.length !== beats[i - 1]!.parts.length);
+    expect(checkpoints.map((b) => b.parts.length)).toEqual(Array.from({ length: result.parts.length - 1 }, (_, i) => i + 1));
     expect(beats.every((b) => b.partSize === 64)).toBe(true);
     expect(pool.clients[0]!.released).toBe(true);
   });
