@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { DateTime, Day, dayField, Nullable, TableName } from './common.js';
+import { DateTime, Day, dayField, Nullable, pageQueryFields, TableName } from './common.js';
 import { WorkerStatus } from './workers.js';
 
 /** The export calendar: compact day codes for every integration, and short-lived links to exported files. */
@@ -12,16 +12,7 @@ export const CalendarQuery = Type.Object(
   {
     from: Type.Optional(dayField('First day (default: 730 days before `to`, so two years of days)')),
     to: Type.Optional(dayField('Last day, inclusive (default: yesterday, UTC)')),
-    limit: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: CALENDAR_PAGE_MAX,
-        description: `Integrations per page (default ${CALENDAR_PAGE_DEFAULT}, at most ${CALENDAR_PAGE_MAX})`,
-      }),
-    ),
-    cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's `nextCursor`, unchanged; omit it for the first page" }),
-    ),
+    ...pageQueryFields({ default: CALENDAR_PAGE_DEFAULT, max: CALENDAR_PAGE_MAX }),
   },
   { additionalProperties: false },
 );

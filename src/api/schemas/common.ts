@@ -57,3 +57,19 @@ export const TableName = Type.Union(literals(TABLES));
 export const Note = Type.String({ maxLength: 500, description: 'Shown with the schedule in the Temporal UI' });
 
 export const security = [{ bearerAuth: [] as string[] }];
+
+/** `limit` and `cursor` of a paged list (the integrations, the calendar), with that list's page sizes. */
+export function pageQueryFields(sizes: { default: number; max: number }) {
+  return {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: sizes.max,
+        description: `Integrations per page (default ${sizes.default}, at most ${sizes.max})`,
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's `nextCursor`, unchanged; omit it for the first page" }),
+    ),
+  };
+}

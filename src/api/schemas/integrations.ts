@@ -1,5 +1,5 @@
 import { Type, type Static } from '@fastify/type-provider-typebox';
-import { DateTime, Nullable, Uuid } from './common.js';
+import { DateTime, Nullable, pageQueryFields, Uuid } from './common.js';
 
 export const EventTypeList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
   minItems: 1,
@@ -206,16 +206,7 @@ export const INTEGRATION_PAGE_MAX = 200;
 
 export const IntegrationListQuery = Type.Object(
   {
-    limit: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: INTEGRATION_PAGE_MAX,
-        description: `Integrations per page (default ${INTEGRATION_PAGE_DEFAULT}, at most ${INTEGRATION_PAGE_MAX})`,
-      }),
-    ),
-    cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's `nextCursor`, unchanged; omit it for the first page" }),
-    ),
+    ...pageQueryFields({ default: INTEGRATION_PAGE_DEFAULT, max: INTEGRATION_PAGE_MAX }),
   },
   { additionalProperties: false },
 );
