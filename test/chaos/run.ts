@@ -2,7 +2,7 @@ import path from 'node:path';
 import { rng } from '../../src/dev/generate.js';
 import { buildProduct, type Build } from './build.js';
 import { FULL_SIZE, QUICK_SIZE } from './data.js';
-import { openLab } from './lab.js';
+import { openLab, type Lab } from './lab.js';
 import { figures, type ScenarioFigures } from './report.js';
 import type { RunOutcome, Scenario } from './scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -40,9 +40,13 @@ export async function runSuite(o: SuiteOptions): Promise<ScenarioFigures[]> {
   async function runOnce(s: Scenario, i: number, n: number): Promise<RunOutcome> {
     const runSeed = (o.seed * 1_000 + SCENARIOS.indexOf(s) * 100 + i) >>> 0;
     const tag = `${s.id}-${i}-${Date.now().toString(36)}`;
-    const lab = await openLab({ size, quick: o.quick, runTag: tag, build });
     const t0 = Date.now();
+    // Opened inside the try: a lab that cannot open (Postgres slow to accept a connection on a loaded
+    // box) fails this run, not the whole suite, whose teardown would stop the services under the
+    // runs still going.
+    let lab: Lab | null = null;
     try {
+      lab = await openLab({ size, quick: o.quick, runTag: tag, build });
       const r = await s.run(lab, { rnd: rng(runSeed), runIndex: i, quick: o.quick });
       const bad = r.verdicts.filter((v) => v.problems.length);
       log(
@@ -51,7 +55,7 @@ export async function runSuite(o: SuiteOptions): Promise<ScenarioFigures[]> {
       for (const v of bad) log(`[chaos]   ${v.table} ${v.day}: ${v.problems.join('; ')}`);
       return r;
     } catch (err) {
-      log(`[chaos] ${s.id} run ${i + 1} (seed ${runSeed}) ERROR ${(err as Error).stack ?? String(err)} (logs ${lab.logDir})`);
+      log(`[chaos] ${s.id} run ${i + 1} (seed ${runSeed}) ERROR ${(err as Error).stack ?? String(err)}${lab ? ` (logs ${lab.logDir})` : ''}`);
       return {
         faults: 0,
         faultToDeliveredMs: [],
@@ -62,7 +66,7 @@ export async function runSuite(o: SuiteOptions): Promise<ScenarioFigures[]> {
         notes: [`ERROR ${(err as Error).message}`],
       };
     } finally {
-      await lab.close();
+      await lab?.close();
     }
   }
 
