@@ -4,13 +4,18 @@ import pg from 'pg';
  * Every session runs in UTC with ISO dates: the export's SQL renders timestamps and days as text, and
  * the cursor keeps created_at as Postgres text, so the session settings are part of the file format.
  */
-export function createPool(connectionString: string, max = 10, onConnectionLost?: (err: Error) => void): pg.Pool {
+export function createPool(
+  connectionString: string,
+  max = 10,
+  onConnectionLost?: (err: Error) => void,
+  connectionTimeoutMillis = 10_000,
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=3',
     application_name: 'ua-export',
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis,
   });
   // A client losing its connection (Postgres restart, pg_terminate_backend) must not crash the process.
   // The pool's own listener covers idle clients only: pg-pool removes it from a client it hands out,

@@ -54,7 +54,9 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
   const rawEnv = await instanceEnv();
   const env = loadEnv({ ...process.env, ...rawEnv });
   await migrate(env.DATABASE_URL);
-  const pool = createPool(env.DATABASE_URL);
+  // The verifier's own pool waits longer for a connection than the product does: on a loaded box a
+  // connection can take over 10 s, and a harness that gives up first reports an error the product never had.
+  const pool = createPool(env.DATABASE_URL, 10, undefined, 60_000);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10 seconds' });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const s3 = new S3Client({
