@@ -52,8 +52,8 @@ WEED_FILER_PORT=18888 # gRPC 28888
 
 TEMPORAL_SEARCH_ATTRIBUTES=(UaIntegrationId=Keyword UaAppId=Keyword UaExportDay=Datetime UaRunKind=Keyword)
 # The dev server's SQLite in WAL mode with synchronous=NORMAL: a commit appends to the log and is
-# synced at checkpoints rather than on every transaction, which took most of its I/O wait when a
-# thousand schedules fired together (docs/SCALING.md, "The Temporal server"). A killed server loses
+# synced at checkpoints rather than on every transaction, so the herd's thousands of small commits
+# do not each wait for the disk (docs/SCALING.md, "The dev server's flags"). A killed server loses
 # nothing (the log is replayed on open); only a power loss can drop the last commits, which a dev and
 # test server may. Eager activity dispatch hands an activity scheduled by a workflow task back to the
 # worker that completed it, in the same response, when that worker has a free slot: no matching round
