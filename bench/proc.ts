@@ -319,3 +319,25 @@ export function smapsBreakdown(pid: number): SmapsBreakdown | null {
   }
   return out;
 }
+
+/**
+ * CPU seconds of a process and of every child it has waited for (utime + stime + cutime + cstime): for
+ * a Postgres postmaster that includes the backends of connections already closed.
+ */
+export function cpuWithReapedChildren(pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3: utime, stime, cutime, cstime are fields 14–17.
+    return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of a process and all its live descendants, each with its reaped children. */
+export function treeCpuSeconds(pid: number): number | null {
+  const own = cpuWithReapedChildren(pid);
+  if (own === null) return null;
+  return childPids(pid).reduce((sum, c) => sum + (treeCpuSeconds(c) ?? 0), own);
+}

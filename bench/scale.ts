@@ -11,7 +11,7 @@
  * against the source with test/chaos/verify.ts (independent of the export code).
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import pg from 'pg';
 import { startApi } from '../src/api/server.js';
 import { loadEnv, type Env } from '../src/config/env.js';
-import { keyringFromEnv } from '../src/config/keyring.js';
+import { DEV_KEY_FILE, keyringFromEnv } from '../src/config/keyring.js';
 import { createPool } from '../src/db/pool.js';
 import { EVENT_INSERT_COLUMNS, METRIC_INSERT_COLUMNS, eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../src/dev/generate.js';
 import { dayWindow } from '../src/export/days.js';
@@ -27,7 +27,8 @@ import { createLogger } from '../src/logging.js';
 import { mapLimit } from '../src/map-limit.js';
 import { scheduleId } from '../src/temporal/ids.js';
 import { dayIsGood, openUploads, verifyDay, type Table } from '../test/chaos/verify.js';
-import { CLK_TCK, memStatus, procStat } from './proc.js';
+import { buildDockerLikeWorker } from './compiled-worker.js';
+import { CLK_TCK, memStatus, procStat, treeCpuSeconds } from './proc.js';
 import { adminS3, emptyPrefix, ensureBenchDatabase, ensureBucket, ensureNamespace } from './setup.js';
 import { freePorts } from './free-ports.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
@@ -47,6 +48,7 @@ const { values: opts } = parseArgs({
     'worker-env': { type: 'string', default: '' },
     json: { type: 'string' },
     fresh: { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -59,7 +61,8 @@ const SCALE_NAMESPACE = `ua-export-scale${suffix}`;
 const SCALE_QUEUE = `ua-export-scale${suffix}`;
 if (opts.help) {
   process.stdout.write(`npm run bench:scale -- [--integrations 1000] [--workers 1] [--events 2000] [--sample 20] [--timeout-s 900]
-  [--worker-env K=V,K=V] [--json out.json] [--tag NAME] [--fresh]
+  [--worker-env K=V,K=V] [--json out.json] [--tag NAME] [--fresh] [--tsx]
+--tsx runs the worker from source under tsx; by default it is compiled and run as the Dockerfile runs it.
 --tag keeps a run's database, bucket, namespace and integrations apart from other runs' (e.g. per N).
 Creates the integrations over the API, fires all their schedules at one instant and reports delivery.\n`);
   process.exit(0);
@@ -200,6 +203,24 @@ async function scrape(port: number): Promise<string> {
   }
 }
 
+/**
+ * The services this checkout started for the run (scripts/services.sh's pid files, of the named
+ * instance when SERVICES_INSTANCE is set): their CPU counts in the cost of a day as much as the
+ * worker's. Services given by address (not started here) are not measured.
+ */
+function servicePids(): { name: string; pid: number }[] {
+  const instance = process.env.SERVICES_INSTANCE;
+  const runDir = instance ? path.join(ROOT, '.local', 'instances', instance, 'run') : path.join(ROOT, '.local', 'run');
+  const out: { name: string; pid: number }[] = [];
+  for (const name of ['temporal', 'postgres', 'seaweedfs']) {
+    const file = path.join(runDir, `${name}.pid`);
+    if (!existsSync(file)) continue;
+    const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0 && treeCpuSeconds(pid) !== null) out.push({ name, pid });
+  }
+  return out;
+}
+
 const cpuSeconds = (pid: number) => {
   const st = procStat(pid);
   return st ? st.ticks / CLK_TCK : NaN;
@@ -231,6 +252,8 @@ async function main(): Promise<void> {
   const day = new Date(Date.now() + 5 * 60_000 - 86_400_000).toISOString().slice(0, 10);
   await ensureData(pool, day);
 
+  // As the Dockerfile runs it (compiled, its node flags and ENV), so CPU and RSS are the product's.
+  const docker = opts.tsx ? null : buildDockerLikeWorker(ROOT, say);
   const ports = await freePorts(WORKERS * 2);
   const workers: WorkerProcess[] = [];
   const logDir = path.join(os.tmpdir(), `ua-export-scale-${process.pid}`);
@@ -246,10 +269,14 @@ async function main(): Promise<void> {
       await spawnWorker({
         root: ROOT,
         logFile: path.join(logDir, `worker-${w}.log`),
+        ...(docker ? { entry: docker.entry, nodeFlags: docker.nodeFlags } : {}),
         // The worker reconciles every integration's schedule before it polls.
         readyTimeoutMs: 900_000,
         env: {
           ...process.env,
+          ...(docker?.env ?? {}),
+          // Production reads no development key file: hand the worker the key the API seals with.
+          ...(docker ? { ENCRYPTION_KEY: baseEnv.ENCRYPTION_KEY ?? readFileSync(DEV_KEY_FILE, 'utf8').trim() } : {}),
           DATABASE_URL: dbUrl,
           TEMPORAL_NAMESPACE: SCALE_NAMESPACE,
           TEMPORAL_TASK_QUEUE: SCALE_QUEUE,
@@ -321,6 +348,9 @@ async function main(): Promise<void> {
   if (waitMs < 0) throw new Error(`setup overran the fire instant by ${s(-waitMs)}: raise the setup margin`);
   await new Promise((r) => setTimeout(r, waitMs));
   const cpuAtFire = workers.map((w) => cpuSeconds(w.pid));
+  const services = servicePids();
+  const serviceCpuAtFire = services.map((sv) => treeCpuSeconds(sv.pid) ?? NaN);
+  const loadAtFire = os.loadavg();
   say(`fired; waiting for ${N * 2} files`);
 
   // Sample until every file of the day is delivered (or failed for good).
@@ -350,6 +380,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   const cpu = workers.map((w, i) => cpuSeconds(w.pid) - cpuAtFire[i]!);
+  const serviceCpu = services.map((sv, i) => ({ name: sv.name, seconds: (treeCpuSeconds(sv.pid) ?? NaN) - serviceCpuAtFire[i]! }));
+  const loadAtEnd = os.loadavg();
   const metrics = await Promise.all(ports.filter((_, i) => i % 2 === 0).map((p) => scrape(p)));
   await admin.end();
 
@@ -410,6 +442,9 @@ async function main(): Promise<void> {
     daysPerSecond: perIntegration.length / (last / 1000),
     workerCpuSeconds: cpu,
     workerPeakRssMiB: peakRss.map((b) => b / 1024 / 1024),
+    workerRun: docker ? `compiled, as the Dockerfile runs it: node ${docker.nodeFlags.join(' ')}` : 'from source under tsx',
+    serviceCpuSeconds: Object.fromEntries(serviceCpu.map((c) => [c.name, c.seconds])),
+    loadAverage: { atFire: loadAtFire, atEnd: loadAtEnd },
     pgConnectionsPeak: peakConns,
     pgConnectionsActivePeak: peakActive,
     workflowTaskScheduleToStartMs: wfLatency,
@@ -432,6 +467,13 @@ async function main(): Promise<void> {
       `worker ${i}: CPU ${cpu[i]!.toFixed(1)} core-s (${((cpu[i]! / perIntegration.length) * 1000).toFixed(1)} core-ms per day of the whole herd), peak RSS ${mib(peakRss[i]!)}`,
     ),
   );
+  const days = perIntegration.length;
+  const perDay = (sec: number) => `${((sec / days) * 1000).toFixed(1)} core-ms/day`;
+  say(`worker run ${report.workerRun}`);
+  for (const c of serviceCpu) say(`${c.name} (whole instance): CPU ${c.seconds.toFixed(1)} core-s (${perDay(c.seconds)})`);
+  const total = cpu.reduce((a, b) => a + b, 0) + serviceCpu.reduce((a, c) => a + c.seconds, 0);
+  if (serviceCpu.length) say(`worker(s) + services: ${total.toFixed(1)} core-s (${perDay(total)}); budget for 1,000 days in 180 s on 2 cores: 360 core-ms/day`);
+  say(`load average at fire ${loadAtFire.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`);
   say(`Postgres connections (ua-export, scale db): peak ${peakConns}, peak not idle ${peakActive}`);
   wfLatency.forEach((l, i) =>
     say(
@@ -446,6 +488,8 @@ async function main(): Promise<void> {
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
 
   for (const w of workers) await w.stop();
+  // The build's links (node_modules, migrations, …) are removed, never followed.
+  if (docker) rmSync(docker.dir, { recursive: true, force: true });
   await api.close();
   await connection.close();
   await pool.end();

@@ -51,6 +51,18 @@ WEED_VOLUME_PORT=18080 # gRPC 28080
 WEED_FILER_PORT=18888 # gRPC 28888
 
 TEMPORAL_SEARCH_ATTRIBUTES=(UaIntegrationId=Keyword UaAppId=Keyword UaExportDay=Datetime UaRunKind=Keyword)
+# The dev server's SQLite in WAL mode with synchronous=NORMAL: a commit appends to the log and is
+# synced at checkpoints rather than on every transaction, so the herd's thousands of small commits
+# do not each wait for the disk (docs/SCALING.md, "The dev server's flags"). A killed server loses
+# nothing (the log is replayed on open); only a power loss can drop the last commits, which a dev and
+# test server may. Eager activity dispatch hands an activity scheduled by a workflow task back to the
+# worker that completed it, in the same response, when that worker has a free slot: no matching round
+# trip (the SDK asks for it by default).
+TEMPORAL_TUNING_FLAGS=(
+  --sqlite-pragma journal_mode=wal
+  --sqlite-pragma synchronous=normal
+  --dynamic-config-value system.enableActivityEagerExecution=true
+)
 
 # A named instance: own ports (a fixed, documented offset) and own state; see the header.
 INSTANCE="${SERVICES_INSTANCE:-}"
@@ -320,6 +332,7 @@ temporal_up() {
       --ip "$LOOPBACK" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
       --db-filename "$TEMPORAL_DIR/temporal.db" \
+      "${TEMPORAL_TUNING_FLAGS[@]}" \
       --namespace "$TEMPORAL_NAMESPACE" \
       --ui-disable-news-fetch \
       --log-level warn \

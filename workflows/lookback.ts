@@ -1,4 +1,14 @@
-import { ApplicationFailure, ChildWorkflowFailure, ParentClosePolicy, executeChild, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  executeChild,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, ChangedDay } from '../activities/index.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
@@ -6,11 +16,18 @@ import { SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/s
 import { raiseAlert } from './alerts.js';
 import { exportDayWorkflow } from './export-day.js';
 
-const ops = proxyActivities<Activities>({
+const opsOptions = {
   startToCloseTimeout: '10 minutes',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const ops = proxyActivities<Activities>(opsOptions);
+// The check reads aggregates in Postgres and changes nothing: as a local activity it costs no task-queue
+// round trip and no workflow task of its own (the SDK keeps the workflow task alive while it runs).
+const localOps = proxyLocalActivities<Activities>(opsOptions);
+
+/** Marks histories whose lookback check is a local activity (workflow versioning). */
+export const LOCAL_LOOKBACK_PATCH = 'local-lookback-check';
 
 export interface LookbackOutcome {
   checked: boolean;
@@ -30,7 +47,10 @@ export async function redeliverChangedDays(integrationId: string, day: string, s
   const outcome: LookbackOutcome = { checked: false, redelivered: [], failed: [], skippedBusy: [] };
   let changed: ChangedDay[];
   try {
-    changed = await ops.checkLookback.executeWithOptions({ summary: `lookback before ${day}` }, [{ integrationId, day }]);
+    // Histories recorded before the local path replay down the task-queue activity they recorded.
+    changed = await (patched(LOCAL_LOOKBACK_PATCH) ? localOps : ops).checkLookback.executeWithOptions({ summary: `lookback before ${day}` }, [
+      { integrationId, day },
+    ]);
     outcome.checked = true;
   } catch (err) {
     if (isCancellation(err)) throw err;

@@ -5,7 +5,9 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -26,11 +28,19 @@ export type ScheduledExportResult =
   | { status: 'already-running'; day: string; workflowId: string };
 
 // Bookkeeping after the day's export settled: retried through a Postgres restart, never for long.
-const ops = proxyActivities<Activities>({
+const opsOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const ops = proxyActivities<Activities>(opsOptions);
+// The same step as a local activity: run by the worker that runs the workflow task, with no task-queue
+// round trip and no workflow task of its own; recorded as a marker. Idempotent, so a rerun after a lost
+// worker is harmless.
+const localOps = proxyLocalActivities<Activities>(opsOptions);
+
+/** Marks histories whose outcome and lookback steps are local activities (workflow versioning). */
+export const LOCAL_OUTCOME_PATCH = 'local-outcome';
 
 /**
  * What each integration's daily schedule starts. The day comes from the schedule's *scheduled* time,
@@ -112,7 +122,10 @@ async function settle(
   error: string | null,
 ): Promise<ScheduledOutcomeResult | null> {
   try {
-    return await ops.recordScheduledOutcome.executeWithOptions({ summary: `record ${day}: ${outcome}` }, [{ integrationId, day, outcome, error }]);
+    // Histories recorded before the local path replay down the task-queue activity they recorded.
+    return await (patched(LOCAL_OUTCOME_PATCH) ? localOps : ops).recordScheduledOutcome.executeWithOptions({ summary: `record ${day}: ${outcome}` }, [
+      { integrationId, day, outcome, error },
+    ]);
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('scheduled outcome not recorded', { day, outcome, error: err instanceof Error ? err.message : String(err) });

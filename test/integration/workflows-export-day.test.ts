@@ -364,6 +364,31 @@ describe('exportDayWorkflow (mocked activities)', () => {
       expect(s.of('recordIntegrationStatus')[0]!.input).toEqual({ integrationId: s.integrationId, status: 'succeeded', error: null });
     });
 
+    it('plans and records its status as local activities: markers in the history, two task-queue activities, three workflow tasks', async () => {
+      const s = w.scenario({ exportSmallFile: async (input) => fits(input.table, input.day) });
+      const handle = await started(s, 'small-local');
+      await handle.result();
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+      expect(scheduled).toEqual(['exportSmallFile', 'exportSmallFile']);
+      // A local activity's marker carries its activity type in the marker's data.
+      const markers = events.flatMap((e) =>
+        e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+          ? [
+              Object.values(e.markerRecordedEventAttributes.details ?? {})
+                .flatMap((p) => p.payloads ?? [])
+                .map((p) => Buffer.from(p.data ?? []).toString('utf8'))
+                .join(' ')
+                .match(/planExport|recordIntegrationStatus/)?.[0],
+            ]
+          : [],
+      );
+      expect(markers).toEqual(['planExport', 'recordIntegrationStatus']);
+      // Start + plan + first file, second file, status + completion: the files run one after the other.
+      expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(3);
+      expect(s.trace()).toEqual(['planExport', 'exportSmallFile:ua_events', 'exportSmallFile:campaign_metrics', 'recordIntegrationStatus']);
+    });
+
     it('falls through to multipart for the table that does not fit, and only for it', async () => {
       const s = w.scenario({ exportSmallFile: async (input) => (input.table === 'campaign_metrics' ? fits(input.table, input.day) : { fits: false }) });
       const handle = await started(s, 'mixed');
