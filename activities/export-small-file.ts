@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { PartBudget, PartBuffersExhausted, type PartLease } from '../src/export/part-budget.js';
 import { exportTableDay } from '../src/export/export-table-day.js';
+import { GatherLimitExceeded } from '../src/export/gather-rows.js';
 import { contentType, DEFAULT_OUTPUT, formatOfKey } from '../src/export/formats/format.js';
 import { buildManifest } from '../src/export/manifest.js';
 import type { ExportPlan, FilePlan } from '../src/export/plan.js';
@@ -30,11 +31,18 @@ export type ExportSmallFileResult =
 /** Thrown into the stream when a second part would be needed: stops the COPY, nothing has been uploaded. */
 class LargerThanOnePart extends Error {}
 
+/**
+ * Part buffers of CSV an encoded format's probe gathers before encoding (src/export/gather-rows.ts),
+ * when the budget has them free. One compressed part holds several parts' worth of CSV, so a day a
+ * few parts of CSV long can still be one request; a longer day goes multipart with nothing encoded.
+ */
+export const PROBE_GATHER_PARTS = 3;
+
 export function createExportSmallFile(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
   // The worker's budget (createActivities shares one with uploadParts). A file that fits one part never
   // touches more than its own bytes of its buffer.
-  const budget = deps.partBudget ?? new PartBudget(deps.partSize, 1);
+  const budget = deps.partBudget ?? new PartBudget(deps.partSize, 1 + PROBE_GATHER_PARTS);
 
   /**
    * A file that fits one part, in one activity: read it, then delete the old manifest, put the file in
@@ -59,19 +67,26 @@ export function createExportSmallFile(deps: ActivityDeps) {
       let body: { bytes: Buffer; contentMd5: string } | null = null;
       let read;
       try {
-        // One buffer: a file that needs a second one is larger than a part, which is all this read asks.
-        lease = await budget.acquire(1, 1, abort.signal, true);
+        // CSV: one buffer; a file that needs a second one is larger than a part, which is all this
+        // read asks. An encoded format also gathers its CSV first, in what else the budget can spare.
+        const output = file.output ?? DEFAULT_OUTPUT;
+        const encoded = output.format !== 'csv';
+        lease = encoded ? await budget.acquire(2, 1 + PROBE_GATHER_PARTS, abort.signal, true) : await budget.acquire(1, 1, abort.signal, true);
+        const held = lease;
+        let gathered = 0;
         read = await exportTableDay({
           pool: deps.pool,
           table: input.table,
           day: input.day,
           integration,
-          output: file.output ?? DEFAULT_OUTPUT,
+          output,
           partSize: deps.partSize,
           // One part at a time: a full first part stops the read before a second one is cut.
           maxInFlight: 1,
           buffers: lease,
           resume: null,
+          // All but the one buffer the encoded part is written into.
+          ...(encoded ? { gatherFirst: () => (gathered < held.granted - 1 ? (gathered++, held.take(deps.partSize)) : null) } : {}),
           signal: abort.signal,
           // Lookback (issue 12): after the COPY, in its transaction: a file of one part costs it little,
           // and a file that turns out larger never pays for it (see same-snapshot.ts).
@@ -88,7 +103,7 @@ export function createExportSmallFile(deps: ActivityDeps) {
           onCheckpoint: () => undefined,
         });
       } catch (err) {
-        if (err instanceof LargerThanOnePart || err instanceof PartBuffersExhausted) {
+        if (err instanceof LargerThanOnePart || err instanceof PartBuffersExhausted || err instanceof GatherLimitExceeded) {
           log.info({ partSize: deps.partSize }, 'file larger than one part: multipart upload');
           return { fits: false };
         }

@@ -2,6 +2,7 @@ import type { PartBuffers } from './buffer-pool.js';
 import { CopyRows } from './copy-rows.js';
 import { csvHeader } from './csv.js';
 import { fileEncoder } from './formats/encoder.js';
+import { gatherRows, replay } from './gather-rows.js';
 import { DEFAULT_OUTPUT, type OutputFormat } from './formats/format.js';
 import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from './query.js';
 import { exportSnapshot, hasSpareConnection, readInSnapshot, type SameSnapshotRead, type SnapshotPool } from './same-snapshot.js';
@@ -36,6 +37,12 @@ export interface ExportTableDayInput {
   output?: OutputFormat;
   /** A read to take in the COPY's own snapshot (the lookback's fingerprint); see same-snapshot.ts. */
   sameSnapshot?: SameSnapshotRead;
+  /**
+   * For an encoded format (csv_gzip, parquet; ignored for csv): read the whole COPY into buffers from
+   * this (null: no more) before encoding anything, and fail with GatherLimitExceeded when they do not
+   * hold it (gather-rows.ts). The single-request probe's read.
+   */
+  gatherFirst?: () => Buffer | null;
 }
 
 export interface ExportTableDayResult extends StreamPartsResult {
@@ -79,8 +86,9 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Export
     const source = new CopyRows(sql);
     signal.addEventListener('abort', () => source.abort(signal.reason instanceof Error ? signal.reason : new Error('export aborted')));
     client.query(source);
+    const rows = encoder.encode && input.gatherFirst ? replay(await gatherRows(source, input.gatherFirst)) : source;
     result = await streamParts({
-      source,
+      source: rows,
       keyColumns: keyColumnCount(table),
       keyOf: tableSpec(table).keyOf,
       header,

@@ -127,6 +127,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     await Promise.allSettled(inFlight.map((f) => f.done));
     throw err;
   } finally {
+    assembler.close?.();
     // Every upload has settled here (done, or awaited above): no request still reads these bytes.
     for (const b of taken) pool.give(b);
   }

@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportDayWorkflow } from '../../workflows/index.js';
+import { GzipMembers } from '../../src/export/formats/gzip-members.js';
 import { eventsForDay, insertEvents, insertMetrics, makeEvent, metricsForDay, microsInstant, rng, type EventRow } from '../../src/dev/generate.js';
 import { objectKeys } from '../../src/export/keys.js';
 import { exportWorkflowId } from '../../src/temporal/ids.js';
@@ -332,5 +334,67 @@ describe('failures', () => {
     const readOnly = await h.integration({ accessKeyId: h.env.LOCAL_S3_READONLY_ACCESS_KEY_ID, secretAccessKey: h.env.LOCAL_S3_READONLY_SECRET_ACCESS_KEY });
     const err = await failureOf(runExport(readOnly, DAY, ['ua_events']));
     expect(String(err.cause?.message)).toMatch(/access denied/i);
+  });
+});
+
+describe('csv_gzip and the single-request probe', () => {
+  const PART = 5 * 1024 * 1024;
+
+  /** Events whose user_agent carries ~800 bytes of base64 hash: gzip shrinks them little. */
+  function bulkyEvents(appId: string, count: number): EventRow[] {
+    return [...eventsForDay(appId, DAY, count, 41)].map((row, i) => {
+      let tail = '';
+      for (let k = 0; tail.length < 800; k++) tail += createHash('sha512').update(`${i}/${k}`).digest('base64');
+      return { ...row, user_agent: `${row.user_agent as string} ${tail}` };
+    });
+  }
+
+  /** Exports the day with the encoder's input counted: the CSV bytes that went through gzip, all attempts together. */
+  async function exportCounted(integration: Integration) {
+    const spy = vi.spyOn(GzipMembers.prototype, 'data');
+    try {
+      const result = await withPartSize(PART, () => runExport(integration, DAY, ['ua_events']));
+      const compressed = spy.mock.calls.reduce((n, [bytes, start = 0, end = bytes.length]) => n + (end - start), 0);
+      const history = await h.testEnv.client.workflow.getHandle(exportWorkflowId(integration.id, DAY)).fetchHistory();
+      const activities = (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      const keys = objectKeys(integration.bucket, integration.folder, 'ua_events', DAY, 'csv_gzip');
+      return { result, compressed, activities, stored: await h.getBytes(keys.dataKey), manifest: JSON.parse(await h.getText(keys.manifestKey)) };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('compresses a day larger than one part once: the probe hands it to the multipart path before compressing any of it', { timeout: 180_000 }, async () => {
+    const appId = randomUUID();
+    const integration = await h.integration({ appId, settings: { includeEventsWithoutProfile: true }, output: { format: 'csv_gzip', compression: null } });
+    const rows = bulkyEvents(appId, 15_000);
+    await insertEvents(h.pool, rows);
+    const expected = Buffer.from(expectedEventsCsv(rows));
+    const { result, compressed, activities, stored, manifest } = await exportCounted(integration);
+    expect(activities).toContain('exportSmallFile');
+    expect(activities).toContain('uploadParts');
+    expect(result.files[0]!.parts).toBeGreaterThanOrEqual(2);
+    expect(gunzipSync(stored).equals(expected)).toBe(true);
+    expect(manifest.uncompressedBytes).toBe(expected.length);
+    // Every CSV byte went through the compressor exactly once: the probe compressed none of them.
+    expect(compressed).toBe(expected.length);
+  });
+
+  it('keeps one request for a day several parts of CSV long whose gzip fits one part, compressed once', { timeout: 120_000 }, async () => {
+    const appId = randomUUID();
+    const integration = await h.integration({ appId, settings: { includeEventsWithoutProfile: true }, output: { format: 'csv_gzip', compression: null } });
+    const rows = [...eventsForDay(appId, DAY, 12_000, 43)];
+    await insertEvents(h.pool, rows);
+    const expected = Buffer.from(expectedEventsCsv(rows));
+    // More CSV than one part holds, so the probe gathers it into more than one buffer.
+    expect(expected.length).toBeGreaterThan(PART);
+    const { result, compressed, activities, stored, manifest } = await exportCounted(integration);
+    expect(activities).toContain('exportSmallFile');
+    expect(activities).not.toContain('uploadParts');
+    expect(result.files[0]!.parts).toBe(1);
+    expect(stored.length).toBeLessThan(PART);
+    expect(gunzipSync(stored).equals(expected)).toBe(true);
+    expect(manifest).toMatchObject({ parts: 1, uncompressedBytes: expected.length, bytes: stored.length });
+    expect(compressed).toBe(expected.length);
   });
 });

@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { csvHeader } from '../../src/export/csv.js';
 import { exportTableDay, type ExportTableDayInput } from '../../src/export/export-table-day.js';
 import { contentType, fileExtension, formatOfKey, resolveOutputFormat, type OutputFormat } from '../../src/export/formats/format.js';
-import { GZIP_LEVEL, MEMBER_BYTES } from '../../src/export/formats/gzip-members.js';
+import { GZIP_LEVEL, GzipMembers, MEMBER_BYTES, MemberCompressor } from '../../src/export/formats/gzip-members.js';
+import { ParquetRowGroups } from '../../src/export/formats/parquet-row-groups.js';
+import { GatherLimitExceeded } from '../../src/export/gather-rows.js';
 import { daysFromCivil, unscaledDecimal } from '../../src/export/formats/parquet-columns.js';
 import { CsvFields } from '../../src/export/formats/pg-csv-fields.js';
 import { objectKeys } from '../../src/export/keys.js';
@@ -121,6 +123,31 @@ describe('csv_gzip', () => {
     const r = run([], { format: 'csv_gzip', compression: null });
     await r.result;
     expect(gunzipSync(file(r.uploaded)).equals(HEADER)).toBe(true);
+  });
+});
+
+describe('MemberCompressor (one zlib context per slot, reset between members)', () => {
+  it('gives every member exactly gzipSync of it at the format level, member after member on one context', async () => {
+    // Large and incompressible members spill over zlib's output buffer, so a member's bytes come as
+    // several views, some sharing a buffer with the member before: each must still be its own.
+    const inputs = [
+      CSV_BYTES.subarray(0, MEMBER_BYTES),
+      Buffer.from('a,b\n'),
+      randomBytes(3 * MEMBER_BYTES),
+      CSV_BYTES.subarray(MEMBER_BYTES, 3 * MEMBER_BYTES),
+      Buffer.alloc(2 * MEMBER_BYTES, 'x'),
+      randomBytes(777),
+    ];
+    const c = new MemberCompressor();
+    try {
+      // Queued at once: one context compresses them one after the other.
+      const outs = await Promise.all(inputs.map((i) => c.compress(i)));
+      expect(outs.some((o) => o.length > 1)).toBe(true);
+      outs.forEach((o, k) => expect(Buffer.concat(o).equals(gzipSync(inputs[k]!, { level: GZIP_LEVEL }))).toBe(true));
+      expect(gunzipSync(Buffer.concat(outs.flat())).equals(Buffer.concat(inputs))).toBe(true);
+    } finally {
+      c.close();
+    }
   });
 });
 
@@ -281,4 +308,51 @@ describe('integration format fields', () => {
 it('zlib reads concatenated gzip members as one stream', () => {
   const two = Buffer.concat([gzipSync('a,b\n'), gzipSync('1,2\n')]);
   expect(gunzipSync(two).toString()).toBe('a,b\n1,2\n');
+});
+
+describe('the single-request probe of an encoded format (gatherFirst)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** `n` buffers of `size` bytes, then none. */
+  const buffers = (n: number, size: number) => {
+    let left = n;
+    return () => (left-- > 0 ? Buffer.allocUnsafe(size) : null);
+  };
+
+  it.each([
+    ['csv_gzip', MANY, 2 * 1024 * 1024],
+    ['parquet', MANY.slice(0, 3_000), 128 * 1024],
+  ] as const)(
+    'encodes a day the buffers hold once the COPY has ended, to the same bytes as the streaming path (%s)',
+    async (format, rows, size) => {
+      const output: OutputFormat = { format, compression: format === 'parquet' ? 'zstd' : null };
+      const csvBytes = rows.reduce((n, r) => n + Buffer.byteLength(r), 0);
+      // Several buffers, so rows are replayed from more than one.
+      expect(csvBytes).toBeGreaterThan(2 * size);
+      const direct = run(rows, output, { partSize: 16 * 1024 * 1024 });
+      const gathered = run(rows, output, { partSize: 16 * 1024 * 1024, gatherFirst: buffers(4, size) });
+      const [a, b] = await Promise.all([direct.result, gathered.result]);
+      expect(gathered.uploaded).toHaveLength(1);
+      expect(file(gathered.uploaded).equals(file(direct.uploaded))).toBe(true);
+      expect(b).toEqual(a);
+    },
+    30_000,
+  );
+
+  it.each(['csv_gzip', 'parquet'] as const)('hands a day larger than the buffers over before encoding a byte of it (%s)', async (format) => {
+    const encoded = [vi.spyOn(GzipMembers.prototype, 'data'), vi.spyOn(ParquetRowGroups.prototype, 'data')];
+    const pool = fakeExportPool(MANY);
+    const r = run(MANY, { format, compression: format === 'parquet' ? 'zstd' : null }, { pool, gatherFirst: buffers(2, 256 * 1024) });
+    await expect(r.result).rejects.toBeInstanceOf(GatherLimitExceeded);
+    for (const spy of encoded) expect(spy).not.toHaveBeenCalled();
+    expect(r.uploaded).toEqual([]);
+    // Stopped mid-COPY: the connection is discarded, not pooled.
+    expect(pool.clients[0]!.released).toBeInstanceOf(Error);
+  });
+
+  it('leaves csv as it was: its bytes are the file, so they stream into the part without gathering', async () => {
+    const r = run(MANY, { format: 'csv', compression: null }, { partSize: 16 * 1024 * 1024, gatherFirst: buffers(0, 1) });
+    await r.result;
+    expect(file(r.uploaded).equals(CSV_BYTES)).toBe(true);
+  });
 });

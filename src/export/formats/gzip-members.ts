@@ -1,4 +1,4 @@
-import { gzip } from 'node:zlib';
+import { constants, createGzip, type Gzip, type ZlibReset } from 'node:zlib';
 import type { BuiltPart, PartAssembler } from '../part-assembler.js';
 import type { PartSink } from './part-sink.js';
 
@@ -36,6 +36,65 @@ export const GZIP_ENCODING = `gzip-members/level=${GZIP_LEVEL}/member=${MEMBER_B
 
 const MAX_KEY_BYTES = 256;
 
+/**
+ * zlib's output buffer per compressor: members' compressed bytes are views into it, one after the
+ * other, and a new one is allocated only when it is full, so a member costs no buffer of its own.
+ * Larger than a level-1 member of MEMBER_BYTES usually is, so most members come out as one view.
+ */
+const OUTPUT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * One zlib gzip context that compresses member after member in libuv's thread pool. Why one per slot
+ * rather than one per member: each context is a few hundred KiB that Node reports to V8 as external
+ * memory, and a fresh one per member made V8 run full collections of the worker's heap over and over
+ * (docs/BENCHMARKS.md, "Formats"). Every write is a whole member with Z_FINISH, exactly as gzipSync
+ * compresses one buffer, and the reset after it (deflateReset) starts the next member from zlib's
+ * initial state with a new gzip header: the same bytes as a fresh context, which the unit tests check
+ * against gzipSync member by member.
+ */
+export class MemberCompressor {
+  // Node's Gzip has reset() (deflateReset) like Deflate; its type declarations leave it out.
+  private readonly zlib: Gzip & ZlibReset;
+  private out: Buffer[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: Error | null = null;
+
+  constructor() {
+    this.zlib = createGzip({ level: GZIP_LEVEL, flush: constants.Z_FINISH, chunkSize: OUTPUT_CHUNK_BYTES }) as Gzip & ZlibReset;
+    // Flowing mode: zlib's output is emitted as it is produced, before the write's callback.
+    this.zlib.on('data', (chunk: Buffer) => this.out.push(chunk));
+    this.zlib.on('error', (err: Error) => (this.failure ??= err));
+  }
+
+  /** The gzip member of `input`, as views in order; calls are compressed one after the other. */
+  compress(input: Buffer): Promise<Buffer[]> {
+    const next = this.tail.then(() => this.one(input));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Frees the zlib context; a member still compressing fails. */
+  close(): void {
+    this.zlib.destroy();
+  }
+
+  private one(input: Buffer): Promise<Buffer[]> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.zlib.write(input, (err) => {
+        const failed = err ?? this.failure;
+        if (failed) return reject(failed);
+        // Output left unread here would belong to this member but arrive with the next one.
+        if (this.zlib.readableLength !== 0) return reject(new Error('gzip member output was not all delivered before its write completed'));
+        const out = this.out;
+        this.out = [];
+        this.zlib.reset();
+        resolve(out);
+      });
+    });
+  }
+}
+
 /** A member handed to the thread pool, with what the assembler learns once its bytes are written. */
 interface Member {
   input: Buffer<ArrayBufferLike>;
@@ -43,7 +102,7 @@ interface Member {
   rows: number;
   key: Buffer<ArrayBufferLike>;
   keyLen: number;
-  compressed: Buffer | null;
+  compressed: Buffer[] | null;
   failed: Error | null;
   done: Promise<void>;
 }
@@ -59,6 +118,9 @@ export class GzipMembers implements PartSink {
   /** Member and key buffers whose compression has finished, for the next members. */
   private readonly freeMembers: Buffer<ArrayBufferLike>[] = [];
   private readonly freeKeys: Buffer<ArrayBufferLike>[] = [];
+  /** One compressor per slot in flight; member n goes to slot n mod inFlight. */
+  private readonly compressors: MemberCompressor[];
+  private members = 0;
   /** CSV bytes compressed so far by this encoder (the file's since its start, when it started there). */
   uncompressedBytes = 0;
 
@@ -70,6 +132,7 @@ export class GzipMembers implements PartSink {
     if (!Number.isInteger(memberBytes) || memberBytes <= 0) throw new RangeError('memberBytes must be a positive integer');
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError('inFlight must be a positive integer');
     this.member = Buffer.allocUnsafe(memberBytes);
+    this.compressors = Array.from({ length: inFlight }, () => new MemberCompressor());
   }
 
   data(bytes: Buffer, start = 0, end = bytes.length): void {
@@ -114,7 +177,7 @@ export class GzipMembers implements PartSink {
       await head.done;
       this.pending.shift();
       if (head.failed) throw head.failed;
-      this.out.data(head.compressed!);
+      for (const chunk of head.compressed!) this.out.data(chunk);
       if (head.rows > 0) this.out.rowEnd(head.key, 0, head.keyLen, head.rows);
       this.uncompressedBytes += head.fill;
       if (head.input.length === this.memberBytes) this.freeMembers.push(head.input);
@@ -128,7 +191,12 @@ export class GzipMembers implements PartSink {
 
   finish(): BuiltPart {
     if (this.fill > 0 || this.pending.length > 0) throw new Error('GzipMembers.finish before flush(true)');
+    this.close();
     return this.out.finish();
+  }
+
+  close(): void {
+    for (const c of this.compressors) c.close();
   }
 
   private closeMember(): void {
@@ -142,15 +210,12 @@ export class GzipMembers implements PartSink {
       failed: null,
       done: Promise.resolve(),
     };
-    // Async zlib runs in libuv's thread pool: the main thread goes on reading rows meanwhile. The
-    // same level and input give the same bytes as gzipSync, whichever thread runs it.
-    m.done = new Promise<void>((resolve) => {
-      gzip(m.input.subarray(0, m.fill), { level: GZIP_LEVEL }, (err, out) => {
-        if (err) m.failed = err;
-        else m.compressed = out;
-        resolve();
-      });
-    });
+    // Compression runs in libuv's thread pool: the main thread goes on reading rows meanwhile.
+    const compressor = this.compressors[this.members++ % this.inFlight]!;
+    m.done = compressor.compress(m.input.subarray(0, m.fill)).then(
+      (out) => void (m.compressed = out),
+      (err: unknown) => void (m.failed = err instanceof Error ? err : new Error(String(err))),
+    );
     this.pending.push(m);
     this.member = this.freeMembers.pop() ?? Buffer.allocUnsafe(this.memberBytes);
     this.key = this.freeKeys.pop() ?? Buffer.allocUnsafe(MAX_KEY_BYTES);

@@ -21,4 +21,6 @@ export interface PartSink {
   take(): BuiltPart[];
   /** The file's last part, once the source has ended (and flush(true) has returned). */
   finish(): BuiltPart;
+  /** Frees what an encoder holds outside the V8 heap (zlib contexts), whether the file finished or failed. */
+  close?(): void;
 }
