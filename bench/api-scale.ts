@@ -21,6 +21,7 @@
  * machine (printed at the start and the end); the ratios to the baselines move less, CPU time least.
  * --reuse keeps the ledger of the last run when it has the same shape (seeding it takes minutes).
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,11 +29,11 @@ import { Client, Connection } from '@temporalio/client';
 import { startApi } from '../src/api/server.js';
 import { loadEnv } from '../src/config/env.js';
 import { keyringFromEnv } from '../src/config/keyring.js';
-import { ensureBenchDatabase } from './setup.js';
+import { ensureBenchDatabase, fillDayStates } from './setup.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { addDays } from '../src/export/days.js';
 import { TABLES } from '../src/export/tables.js';
-import { calendarCodes } from '../src/ledger/export-runs.js';
+import { calendarCodes, recordRunFinish, recordRunStart } from '../src/ledger/export-runs.js';
 import { createLogger } from '../src/logging.js';
 import { calendarCodesBefore } from '../test/helpers/calendar-codes-before.js';
 
@@ -173,15 +174,11 @@ async function seedLedger(pool: Pool): Promise<void> {
      ORDER BY i.id, d.day, t.name, a.n`,
     [FROM, TO],
   );
-  await pool.query(
-    `INSERT INTO export_day_state (integration_id, table_name, day, run_row_id, status, rows, bytes)
-     SELECT DISTINCT ON (integration_id, day, table_name) integration_id, table_name, day, id, status, rows, bytes
-     FROM export_runs ORDER BY integration_id, day, table_name, id DESC`,
-  );
+  await fillDayStates(pool);
 }
 
 async function vacuum(pool: Pool): Promise<void> {
-  for (const t of ['integrations', 'export_runs', 'export_day_state']) await pool.query(`VACUUM ANALYZE ${t}`);
+  for (const t of ['integrations', 'export_runs', 'export_day_state', 'export_year_strip']) await pool.query(`VACUUM ANALYZE ${t}`);
 }
 
 async function main(): Promise<void> {
@@ -330,6 +327,31 @@ async function main(): Promise<void> {
         `${(strip.bytes / 1024).toFixed(0)} KiB`,
       ),
     );
+
+    // 3b. What the calendar's strips cost the ledger: a day's start and finish (two upserts of
+    // export_day_state, each rewriting one letter of a strip by trigger) with the trigger on and off,
+    // for an integration id of its own whose rows are removed afterwards.
+    const scratch = randomUUID();
+    let scratchDay = 0;
+    const ledgerDay = async () => {
+      const day = addDays('2001-01-01', scratchDay++);
+      const run = { integrationId: scratch, table: 'ua_events' as const, day, workflowId: `ua-export-${scratch}-${day}`, runId: randomUUID() };
+      await recordRunStart(pool, { ...run, kind: 'scheduled', objectKey: `k/${day}.csv`, manifestKey: `k/${day}/_manifest.json` });
+      await recordRunFinish(pool, run, { status: 'succeeded', rows: 10, bytes: 1000, parts: 1, sha256: 'ab' });
+    };
+    const WRITES = RUNS * 20;
+    log(`ledger writes (recordRunStart + recordRunFinish of one day and table; ${WRITES} days):`);
+    try {
+      report(await measure('with the calendar strip trigger', ledgerDay, WRITES));
+      await pool.query('ALTER TABLE export_day_state DISABLE TRIGGER export_day_state_strip');
+      try {
+        report(await measure('without it (trigger disabled)', ledgerDay, WRITES));
+      } finally {
+        await pool.query('ALTER TABLE export_day_state ENABLE TRIGGER export_day_state_strip');
+      }
+    } finally {
+      for (const t of ['export_day_state', 'export_year_strip', 'export_runs']) await pool.query(`DELETE FROM ${t} WHERE integration_id = $1`, [scratch]);
+    }
 
     // 4. The list at N integrations.
     t = performance.now();

@@ -20,7 +20,7 @@ import { buildApp } from '../src/api/app.js';
 import { startApi } from '../src/api/server.js';
 import { loadEnv } from '../src/config/env.js';
 import { keyringFromEnv } from '../src/config/keyring.js';
-import { ensureBenchDatabase } from './setup.js';
+import { ensureBenchDatabase, fillDayStates } from './setup.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { addDays } from '../src/export/days.js';
 import { TABLES } from '../src/export/tables.js';
@@ -110,11 +110,7 @@ async function fill(pool: Pool): Promise<{ filledMs: number; runs: number; daySt
      ORDER BY i.id, d.day, t.name, a.n`,
     [FROM, TO],
   );
-  await pool.query(
-    `INSERT INTO export_day_state (integration_id, table_name, day, run_row_id, status, rows, bytes)
-     SELECT DISTINCT ON (integration_id, day, table_name) integration_id, table_name, day, id, status, rows, bytes
-     FROM export_runs ORDER BY integration_id, day, table_name, id DESC`,
-  );
+  await fillDayStates(pool);
   await pool.query('VACUUM ANALYZE integrations');
   await pool.query('VACUUM ANALYZE export_runs');
   await pool.query('VACUUM ANALYZE export_day_state');

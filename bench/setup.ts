@@ -173,3 +173,22 @@ export async function ensureAppDay(pool: Pool, appId: string, day: string, rows:
   await pool.query('VACUUM ANALYZE ua_events');
   return { generated, generateMs, vacuumMs: performance.now() - t1 };
 }
+
+/**
+ * export_day_state from a seeded export_runs (the latest attempt of each day and table), in bulk with
+ * the calendar strips' row trigger off, then the strips rebuilt in one pass (migration 1766000000000):
+ * the row trigger would rewrite each strip once per seeded day.
+ */
+export async function fillDayStates(pool: Pool): Promise<void> {
+  await pool.query('ALTER TABLE export_day_state DISABLE TRIGGER export_day_state_strip');
+  try {
+    await pool.query(
+      `INSERT INTO export_day_state (integration_id, table_name, day, run_row_id, status, rows, bytes)
+       SELECT DISTINCT ON (integration_id, day, table_name) integration_id, table_name, day, id, status, rows, bytes
+       FROM export_runs ORDER BY integration_id, day, table_name, id DESC`,
+    );
+  } finally {
+    await pool.query('ALTER TABLE export_day_state ENABLE TRIGGER export_day_state_strip');
+  }
+  await pool.query('SELECT refill_export_year_strip()');
+}

@@ -10,6 +10,7 @@ import swagger from './plugins/swagger.js';
 import backfills from './routes/backfills/index.js';
 import calendar from './routes/calendar/index.js';
 import consoleShell from './routes/console/index.js';
+import sharedAssets from './routes/shared-assets.js';
 import eventTypes from './routes/event-types/index.js';
 import exportsRoutes from './routes/exports/index.js';
 import health from './routes/health/index.js';
@@ -61,6 +62,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fastifyPlugin(metrics));
   await app.register(calendar);
   await app.register(consoleShell);
+  await app.register(sharedAssets);
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', v1.authenticate);

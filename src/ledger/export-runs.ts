@@ -179,10 +179,16 @@ export async function ledgerForRange(pool: Pool, integrationId: string, from: st
 /**
  * One character per day and integration, for the export calendar: `x` exported, `e` exported but
  * empty, `f` failed, `r` running, `m` missing (never exported, cancelled, or only some tables).
- * Built in one query over export_day_state, so two years × hundreds of integrations stays cheap.
  */
 export type DayCode = 'x' | 'e' | 'f' | 'r' | 'm';
 
+/**
+ * The day codes of [from, to] for every integration (or those named), from export_year_strip: the
+ * ledger's state of each day as one letter per day, a row per integration, table and year, kept by a
+ * trigger on export_day_state in the same statement as every change there (migration 1766000000000).
+ * So the overview reads a few short rows per integration whatever the number of days, and can never
+ * show a day the ledger does not hold.
+ */
 export async function calendarCodes(
   pool: Pool,
   from: string,
@@ -190,80 +196,67 @@ export async function calendarCodes(
   tables: readonly TableName[],
   integrationIds?: readonly string[],
 ): Promise<Map<string, string>> {
-  // One index range scan of export_day_state that lists each state as its day (an offset into the
-  // range) and one letter, `<offset><letter>` run together per integration, in no particular order; the
-  // days are coded here. Grouping by day in SQL (or joining every day of the range) cost Postgres
-  // several times the CPU of the scan, and an int[] of offsets cost this process more to parse than the
-  // whole coding.
-  const only = integrationIds ? 'AND s.integration_id = ANY($4::uuid[])' : '';
-  const { rows } = await pool.query<{ id: string; states: string | null }>(
-    `WITH agg AS (
-       SELECT s.integration_id,
-              string_agg((s.day - $1::date)::text || CASE s.status
-                WHEN 'succeeded' THEN CASE WHEN s.rows = 0 THEN 'z' WHEN s.rows IS NULL THEN 'n' ELSE 's' END
-                WHEN 'failed' THEN 'f' WHEN 'running' THEN 'r' ELSE 'c' END, '') AS states
-       FROM export_day_state s
-       WHERE s.day BETWEEN $1::date AND $2::date AND s.table_name = ANY($3::text[]) ${only}
-       GROUP BY s.integration_id
+  // Per integration, each table's letters of [from, to] cut from its year rows (a year without a row
+  // is all '-'), run together table after table; the days are coded here.
+  const { rows } = await pool.query<{ id: string; letters: string }>(
+    `WITH years AS (
+       SELECT y, greatest($1::date, make_date(y, 1, 1)) AS lo, least($2::date, make_date(y, 12, 31)) AS hi
+       FROM generate_series(extract(year FROM $1::date)::int, extract(year FROM $2::date)::int) AS y
      )
-     SELECT i.id, agg.states
-     FROM integrations i LEFT JOIN agg ON agg.integration_id = i.id
-     ${integrationIds ? 'WHERE i.id = ANY($4::uuid[])' : ''}`,
+     SELECT i.id,
+            string_agg(COALESCE(substr(s.states, years.lo - make_date(years.y, 1, 1) + 1, years.hi - years.lo + 1),
+                                repeat('-', years.hi - years.lo + 1)), '' ORDER BY t.n, years.y) AS letters
+     FROM integrations i
+     CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS t(table_name, n)
+     CROSS JOIN years
+     LEFT JOIN export_year_strip s ON s.integration_id = i.id AND s.year = years.y AND s.table_name = t.table_name
+     ${integrationIds ? 'WHERE i.id = ANY($4::uuid[])' : ''}
+     GROUP BY i.id`,
     integrationIds ? [from, to, tables, integrationIds] : [from, to, tables],
   );
   const days = dayCount(from, to);
-  return new Map(rows.map((r) => [r.id, dayCodes(days, tables.length, r.states ?? '')]));
+  return new Map(rows.map((r) => [r.id, dayCodes(days, tables.length, r.letters)]));
 }
 
-const RUNNING = 1;
-const FAILED = 2;
-const NONZERO = 4;
-const ZERO = 8;
+const [S, Z, N, F, R] = ['s', 'z', 'n', 'f', 'r'].map((c) => c.charCodeAt(0));
+const CODE = { x: 0x78, e: 0x65, f: 0x66, r: 0x72, m: 0x6d } as const;
 
 /**
- * The day codes from one integration's states (`<offset><letter>`…, see calendarCodes): `r` if a
- * table's attempt runs, else `f` if one failed, else `m` unless every table succeeded, else `e` when
- * the rows add up to 0 (a NULL count adds nothing), else `x`.
+ * The day codes from one integration's letters (`tables` runs of `days` letters, see calendarCodes):
+ * `r` if a table's attempt runs, else `f` if one failed, else `m` unless every table succeeded, else
+ * `e` when the rows add up to 0 (a succeeded attempt without a count adds nothing), else `x`.
  */
-function dayCodes(days: number, tables: number, states: string): string {
-  const flags = new Uint8Array(days);
-  const succeeded = new Uint8Array(days);
-  let d = 0;
-  for (let k = 0; k < states.length; k++) {
-    const c = states.charCodeAt(k);
-    if (c >= 48 && c <= 57) {
-      d = d * 10 + (c - 48);
-      continue;
+function dayCodes(days: number, tables: number, letters: string): string {
+  if (letters.length !== days * tables) throw new Error(`calendar strip of ${letters.length} letters for ${tables} × ${days} days`);
+  const out = Buffer.allocUnsafe(days);
+  for (let d = 0; d < days; d++) {
+    let running = false;
+    let failed = false;
+    let succeeded = 0;
+    let zero = false;
+    let nonzero = false;
+    for (let k = d; k < letters.length; k += days) {
+      switch (letters.charCodeAt(k)) {
+        case R:
+          running = true;
+          break;
+        case F:
+          failed = true;
+          break;
+        case S:
+          nonzero = true;
+          succeeded++;
+          break;
+        case Z:
+          zero = true;
+          succeeded++;
+          break;
+        case N:
+          succeeded++;
+          break;
+      }
     }
-    switch (states[k]) {
-      case 'r':
-        flags[d]! |= RUNNING;
-        break;
-      case 'f':
-        flags[d]! |= FAILED;
-        break;
-      case 's':
-        flags[d]! |= NONZERO;
-        succeeded[d]!++;
-        break;
-      case 'z':
-        flags[d]! |= ZERO;
-        succeeded[d]!++;
-        break;
-      case 'n':
-        succeeded[d]!++;
-        break;
-    }
-    d = 0;
+    out[d] = running ? CODE.r : failed ? CODE.f : succeeded < tables ? CODE.m : zero && !nonzero ? CODE.e : CODE.x;
   }
-  let out = '';
-  for (let i = 0; i < days; i++) {
-    const f = flags[i]!;
-    if (f & RUNNING) out += 'r';
-    else if (f & FAILED) out += 'f';
-    else if (succeeded[i]! < tables) out += 'm';
-    else if ((f & (ZERO | NONZERO)) === ZERO) out += 'e';
-    else out += 'x';
-  }
-  return out;
+  return out.toString('latin1');
 }

@@ -17,7 +17,7 @@ import { backfillWorkflowId, exportWorkflowId } from '../../src/temporal/ids.js'
 import { formatBytes, formatCount } from '../../src/temporal/format.js';
 import { workflowUiUrl } from '../../src/temporal/links.js';
 import type { backfillWorkflow } from '../../workflows/index.js';
-import { openBrowser, SCREENSHOT_DIR, type UiSession } from '../helpers/browser.js';
+import { axeViolations, openBrowser, SCREENSHOT_DIR, type UiSession } from '../helpers/browser.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -268,6 +268,39 @@ describe('export calendar page', () => {
     for (const line of logs) {
       expect(line).not.toContain(TOKEN);
       expect(line).not.toContain(h.env.LOCAL_S3_SECRET_ACCESS_KEY);
+    }
+  });
+
+  it('follows nextCursor through many small pages and draws every integration once, in app-id order', async () => {
+    // Enough integrations for several pages of 3, the last one short.
+    const count = async () => (await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM integrations')).rows[0]!.n;
+    while ((await count()) < 8 || (await count()) % 3 === 0) await h.integration();
+    const { rows } = await h.pool.query<{ id: string }>('SELECT id FROM integrations ORDER BY app_id, id');
+    const page = await ui.context.newPage();
+    try {
+      const requests: URL[] = [];
+      page.on('request', (r) => {
+        const url = new URL(r.url());
+        if (url.pathname === '/v1/calendar') requests.push(url);
+      });
+      await page.goto(`${api.url}/calendar?limit=3#token=${encodeURIComponent(TOKEN)}`);
+      await page.waitForFunction(
+        () => (globalThis as { document?: { body: { dataset: Record<string, string> } } }).document?.body.dataset.overview === 'drawn',
+      );
+      const drawn = await page.locator('#rows .row').evaluateAll((els) => els.map((el) => el.getAttribute('data-id')));
+      expect(drawn).toEqual(rows.map((r) => r.id));
+      // One request per page, each of 3, every one after the first with the cursor the one before gave.
+      const pages = Math.ceil(rows.length / 3);
+      expect(requests).toHaveLength(pages);
+      expect(requests.map((u) => u.searchParams.get('limit'))).toEqual(Array(pages).fill('3'));
+      expect(requests.map((u) => u.searchParams.has('cursor'))).toEqual([false, ...Array(pages - 1).fill(true)]);
+      expect(new Set(requests.map((u) => u.searchParams.get('cursor'))).size).toBe(pages);
+      expect(await page.evaluate<number>('window.__calendar.metrics.pages')).toBe(pages);
+      expect(page.url()).toBe(`${api.url}/calendar?limit=3`);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'calendar-07-pages.png') });
+    } finally {
+      await page.close();
     }
   });
 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { EVENT_TYPE_GROUPS, EVENT_TYPES } from '../../src/export/event-types.js'
 import { objectKeys } from '../../src/export/keys.js';
 import { createLogger } from '../../src/logging.js';
 import { scheduleId } from '../../src/temporal/ids.js';
-import { openBrowser, SCREENSHOT_DIR, type UiSession } from '../helpers/browser.js';
+import { axeViolations, openBrowser, SCREENSHOT_DIR, type UiSession } from '../helpers/browser.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -34,7 +33,6 @@ const EVENTS = [40, 55, 70];
 let h: Harness;
 let api: RunningApi;
 let ui: UiSession;
-let axeSource: string;
 const appId = randomUUID();
 const folder = `console-${randomUUID().slice(0, 8)}`;
 let integrationId: string | null = null;
@@ -72,7 +70,6 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/ua-export`;
   ui = await openBrowser();
-  axeSource = await readFile(join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   for (const [i, day] of DAYS.entries()) {
     await insertEvents(h.pool, eventsForDay(appId, day, EVENTS[i]!, 70 + i));
     await insertMetrics(h.pool, metricsForDay(appId, day, 2, 70 + i));
@@ -105,22 +102,6 @@ async function apiGet<T>(path: string): Promise<T> {
 }
 
 const shot = (name: string) => ui.page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-
-/** WCAG 2.x A and AA rules of axe-core on the page as it is now: the violations, by rule and element. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') does not apply.
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }
-    ).axe;
-    const r = await axe.run((globalThis as unknown as { document: unknown }).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  return found;
-}
 
 /** Moves focus with Tab only until `target` has it: proof that a keyboard user can reach it. */
 async function tabTo(page: Page, target: Locator, maxPresses = 120): Promise<void> {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
@@ -101,4 +102,22 @@ export async function openUserMetadata(page: Page): Promise<{ summary: FrameLoca
     details: page.frameLocator('#user-metadata-details'),
     currentDetails: page.frameLocator('#user-metadata-current-details'),
   };
+}
+
+let axeSource: string | undefined;
+
+/** WCAG 2.x A and AA rules of axe-core on the page as it is now: the violations, by rule and element. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  axeSource ??= await readFile(join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') does not apply.
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }
+    ).axe;
+    const r = await axe.run((globalThis as unknown as { document: unknown }).document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 }

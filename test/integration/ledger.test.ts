@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarCodes, ledgerForRange, recordRunFinish, recordRunStart, type RunIdentity } from '../../src/ledger/export-runs.js';
-import { addDays } from '../../src/export/days.js';
+import { addDays, dayCount } from '../../src/export/days.js';
 import type { TableName } from '../../src/export/tables.js';
 import type { RunKind } from '../../src/ledger/export-runs.js';
 import { calendarCodesBefore } from '../helpers/calendar-codes-before.js';
@@ -224,5 +224,43 @@ describe('ledger', () => {
     expect(codes.slice(0, 12)).toBe('mefrmmmxfrxx');
     expect(codes.at(-1)).toBe('m');
     expect((await calendarCodes(h.pool, first, to, BOTH, [c.id])).get(c.id)).toBe('m'.repeat(40));
+  });
+
+  it('keeps the calendar strips exact: concurrent writes to one year, year ends, a leap day, changes made by hand', async () => {
+    // Every day and table of a range over two year ends and 2028-02-29 gets an outcome, all written at
+    // once (the pool's connections race on the same strip rows): no letter may be lost.
+    const integration = await h.integration();
+    const id = integration.id;
+    const first = '2027-12-20';
+    const to = '2029-01-10';
+    const outcomes = ['succeeded', 'failed', 'running', 'cancelled', 'succeeded'] as const;
+    const days = [first, '2027-12-31', '2028-01-01', '2028-02-28', '2028-02-29', '2028-03-01', '2028-12-30', '2028-12-31', '2029-01-01', to];
+    for (let d = 0; d < 40; d++) days.push(addDays('2028-06-01', d));
+    await Promise.all(days.flatMap((day, d) => BOTH.map((table, t) => attempt(id, day, table, outcomes[(d + 4 * t) % outcomes.length]!, d % 3 === 0 ? 0 : 7))));
+    const same = async () => {
+      for (const tables of [BOTH, ['ua_events'], ['campaign_metrics']] as TableName[][]) {
+        const before = await calendarCodesBefore(h.pool, first, to, tables);
+        expect((await calendarCodes(h.pool, first, to, tables, [id])).get(id), tables.join()).toBe(before.get(id));
+      }
+    };
+    await same();
+    const codes = (await calendarCodes(h.pool, first, to, BOTH, [id])).get(id)!;
+    expect(codes).toHaveLength(388);
+    expect(new Set(codes)).toEqual(new Set(['x', 'e', 'f', 'r', 'm']));
+    // Day 366 of 2028 is its own letter, not 2029's first.
+    const { rows } = await h.pool.query<{ year: number; n: number }>(
+      'SELECT year, length(states) AS n FROM export_year_strip WHERE integration_id = $1 ORDER BY year, table_name',
+      [id],
+    );
+    expect(rows.map((r) => `${r.year}:${r.n}`)).toEqual(['2027:365', '2027:365', '2028:366', '2028:366', '2029:365', '2029:365']);
+    // Changes made to export_day_state by hand (a fix, a removal) reach the calendar as well.
+    await h.pool.query(`UPDATE export_day_state SET status = 'succeeded', rows = 5 WHERE integration_id = $1 AND day = '2028-02-29'`, [id]);
+    await h.pool.query(`DELETE FROM export_day_state WHERE integration_id = $1 AND day = '2028-12-31' AND table_name = 'ua_events'`, [id]);
+    await h.pool.query(`UPDATE export_day_state SET day = '2028-07-30' WHERE integration_id = $1 AND day = '2028-01-01' AND table_name = 'campaign_metrics'`, [
+      id,
+    ]);
+    await same();
+    const after = (await calendarCodes(h.pool, first, to, BOTH, [id])).get(id)!;
+    expect(after[dayCount(first, '2028-02-29') - 1]).toBe('x');
   });
 });

@@ -4,18 +4,20 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import consoleShell, { CONSOLE_DIR, VENDOR } from '../../src/api/routes/console/index.js';
+import sharedAssets from '../../src/api/routes/shared-assets.js';
 
 /**
  * The console's shell route on a bare Fastify: every page file and the vendored library are served
  * without a token, the CSP allows the import map by its exact hash and no other inline script, and
- * every import in the page's modules resolves to a URL the route serves (so a missing or renamed
- * module fails here, not in a browser).
+ * every import in the page's modules resolves to a URL the route (or the shared modules' route)
+ * serves (so a missing or renamed module fails here, not in a browser).
  */
 let app: FastifyInstance;
 
 beforeAll(async () => {
   app = Fastify();
   await app.register(consoleShell);
+  await app.register(sharedAssets);
   await app.ready();
 });
 

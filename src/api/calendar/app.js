@@ -6,8 +6,9 @@
 //   GET  /v1/integrations/:id/files/:table/:day     a 5-minute presigned link to a day's file
 //   POST /v1/integrations/:id/backfills {from,to}   one per run of consecutive selected days
 
+import { addDays, dayCount, formatBytes, formatCount } from '../shared/format.js';
+
 const TOKEN_KEY = 'ua-export.calendar.token';
-const DAY_MS = 86_400_000;
 const TABLE_ORDER = ['ua_events', 'campaign_metrics'];
 
 /** The five day states: the API's one-letter code, what the page shows, and the strip colour. */
@@ -26,6 +27,12 @@ for (const [code, s] of Object.entries(STATES)) {
   PIXEL[code.charCodeAt(0)] = ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 const MISSING_PIXEL = PIXEL['m'.charCodeAt(0)];
+
+/**
+ * Integrations per GET /v1/calendar request: the API's default, unless the page's address says
+ * `/calendar?limit=N` (the API checks N), which lets a test walk many pages of a few integrations.
+ */
+const PAGE_LIMIT = new URLSearchParams(location.search).get('limit');
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,30 +61,8 @@ window.__calendar = { metrics };
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
-/** Same as src/temporal/format.ts: the figures read the same here, in the CLI and in Temporal. */
-function formatBytes(n) {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  const shown = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-  while (Number(shown(v)) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${shown(v)} ${units[i]}`;
-}
-
-function formatCount(n) {
-  if (n >= 999_500) return `${(n / 1_000_000).toFixed(n >= 9_950_000 ? 0 : 1)} M`;
-  if (n >= 10_000) return `${(n / 1000).toFixed(0)} k`;
-  return String(n);
-}
-
 const thousands = (n) => n.toLocaleString('en-US');
 const dayMs = (day) => Date.parse(`${day}T00:00:00Z`);
-const dayOf = (ms) => new Date(ms).toISOString().slice(0, 10);
-const addDays = (day, n) => dayOf(dayMs(day) + n * DAY_MS);
-const dayCount = (from, to) => Math.round((dayMs(to) - dayMs(from)) / DAY_MS) + 1;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
@@ -173,11 +158,12 @@ async function loadOverview() {
   const started = performance.now();
   // Every page before drawing: the filter and the sorts by failed or missing days work on the whole list.
   // Later pages keep the range the first one answered, so every strip covers the same days.
+  if (PAGE_LIMIT) q.set('limit', PAGE_LIMIT);
   const data = await api(`/v1/calendar${q.toString() ? `?${q}` : ''}`);
   metrics.pages = 1;
   for (let next = data.nextCursor; next; metrics.pages++) {
     setStatus(`Loading… ${thousands(data.integrations.length)} integrations so far`);
-    const more = await api(`/v1/calendar?${new URLSearchParams({ from: data.from, to: data.to, cursor: next })}`);
+    const more = await api(`/v1/calendar?${new URLSearchParams({ from: data.from, to: data.to, ...(PAGE_LIMIT ? { limit: PAGE_LIMIT } : {}), cursor: next })}`);
     data.integrations.push(...more.integrations);
     next = more.nextCursor;
   }

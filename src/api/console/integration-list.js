@@ -1,6 +1,6 @@
 // Every integration with its destination, on/off toggle, last status in words, next run and links.
 import { EnabledSwitch } from './enabled-switch.js';
-import { formatInstant } from './format.js';
+import { formatInstant } from '../shared/format.js';
 import { html } from './html.js';
 import { calendarUrl, integrationHash, runsUrl } from './links.js';
 

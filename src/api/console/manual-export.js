@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, describeFailure } from './api.js';
 import { Problems } from './controls.js';
 import { problemsByField } from './fields.js';
-import { addDays, daysBetween, dayCount, formatBytes, formatCount, formatDuration } from './format.js';
+import { addDays, daysBetween, dayCount, formatBytes, formatCount, formatDuration } from '../shared/format.js';
 import { html } from './html.js';
 import { rangeProblems } from './range.js';
 

@@ -1,6 +1,6 @@
 // The manual export's day-range rules, the same as the API's dayRangeProblems for a backfill (checked
 // against it in test/unit/console-form.test.ts), so the page says what is wrong before sending.
-import { dayCount, isDay } from './format.js';
+import { dayCount, isDay } from '../shared/format.js';
 
 /** [{ field, rule }] like the API's 4xx details; empty when the range can be exported. */
 export function rangeProblems(from, to, today, maxDays) {

@@ -4,7 +4,7 @@
 // missed days, linked here.
 import { useEffect, useState } from 'preact/hooks';
 import { describeFailure } from './api.js';
-import { formatInstant } from './format.js';
+import { formatInstant } from '../shared/format.js';
 import { html } from './html.js';
 import { autoPausedText } from './integration-list.js';
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { PROJECT_ROOT } from '../../../paths.js';
 import { StartBackfillBody } from '../../schemas/backfills.js';
 import { CreateIntegrationBody, PatchIntegrationBody } from '../../schemas/integrations.js';
+import { pageCsp, readPageAssets, servePageAssets, type PageAsset } from '../page-assets.js';
 
 /**
  * The console's shell: its HTML, ES modules and stylesheet from src/api/console/, and the UI library
@@ -22,19 +23,6 @@ export const VENDOR = {
   'htm.mjs': 'htm/dist/htm.mjs',
 } as const;
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
-interface Asset {
-  url: string;
-  body: Buffer;
-  type: string;
-}
-
 /** The inline import map is the page's only inline script: the CSP allows exactly its bytes by hash. */
 export function importMapHash(html: string): string {
   const m = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html);
@@ -42,30 +30,19 @@ export function importMapHash(html: string): string {
   return `'sha256-${createHash('sha256').update(m[1]!, 'utf8').digest('base64')}'`;
 }
 
-/** Only the page's own files and the API's own origin; no other inline script, no framing, no referrer. */
+/** Only the page's own files and the API's own origin; the import map is the one inline script allowed. */
 export function consoleCsp(html: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'self' ${importMapHash(html)}`,
-    "style-src 'self'",
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return pageCsp([importMapHash(html)]);
 }
 
-export async function consoleAssets(): Promise<Asset[]> {
-  const assets: Asset[] = [];
-  for (const file of (await readdir(CONSOLE_DIR)).sort()) {
-    const type = TYPES[path.extname(file)];
-    if (!type) continue;
-    const url = file === 'index.html' ? '/console' : `/console/${file}`;
-    assets.push({ url, body: await readFile(path.join(CONSOLE_DIR, file)), type });
-  }
+export async function consoleAssets(): Promise<PageAsset[]> {
+  const assets = await readPageAssets(CONSOLE_DIR, '/console');
   for (const [name, file] of Object.entries(VENDOR)) {
-    assets.push({ url: `/console/vendor/${name}`, body: await readFile(path.join(PROJECT_ROOT, 'node_modules', file)), type: TYPES['.mjs']! });
+    assets.push({
+      url: `/console/vendor/${name}`,
+      body: await readFile(path.join(PROJECT_ROOT, 'node_modules', file)),
+      type: 'text/javascript; charset=utf-8',
+    });
   }
   return assets;
 }
@@ -86,26 +63,11 @@ const consoleShell: FastifyPluginAsync = async (app) => {
   const html = assets.find((a) => a.url === '/console');
   if (!html) throw new Error('src/api/console/index.html is missing');
   const csp = consoleCsp(html.body.toString('utf8'));
-  for (const asset of assets) {
-    const etag = `"${createHash('sha256').update(asset.body).digest('base64url').slice(0, 27)}"`;
-    app.get(asset.url, { schema: { hide: true } }, async (req, reply) => {
-      void reply
-        .header('content-type', asset.type)
-        .header('cache-control', 'no-cache')
-        .header('etag', etag)
-        .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer');
-      if (asset === html) void reply.header('content-security-policy', csp).header('x-frame-options', 'DENY');
-      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.send(asset.body);
-    });
-  }
+  servePageAssets(app, assets, { url: '/console', csp });
   const schemas = JSON.stringify(CONSOLE_SCHEMAS);
   app.get('/console/schemas.json', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-cache').send(schemas),
   );
-  // Fragments survive redirects, so /console/#token=… still lands on the page with its token.
-  app.get('/console/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/console', 302));
 };
 
 export default consoleShell;

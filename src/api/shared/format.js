@@ -1,4 +1,4 @@
-// Figures and times as the rest of the product shows them (src/temporal/format.ts, the calendar, the CLI).
+// Figures, times and days as the rest of the product shows them (src/temporal/format.ts, the CLI): one module for both browser pages, the console and the export calendar.
 
 export function formatBytes(n) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
