@@ -172,7 +172,7 @@ async function copyBaseline(pool: Pool, sql: string, session: (typeof BASELINE_S
     if (reader === 'CopyRows') {
       const rows = new CopyRows(sql);
       client.query(rows);
-      for await (const { starts, ends } of rows) for (let i = 0; i < ends.length; i++) bytes += ends[i]! - starts[i]!;
+      for await (const batch of rows) bytes += batch.ends.at(-1) ?? 0;
     } else {
       const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {

@@ -23,8 +23,7 @@ export interface Checkpoint {
 export interface StreamPartsInput {
   /**
    * The table-day's CSV rows in cursor order, in batches (CopyRows): each row one record with its line
-   * feed, led by `keyColumns` unquoted key fields that the file leaves out. A batch's bytes must stay
-   * as they are until the next batch is asked for (rows are copied into parts, keys into the assembler).
+   * feed, led by `keyColumns` unquoted key fields that the file leaves out.
    */
   source: AsyncIterable<RowBatch>;
   keyColumns: number;
@@ -103,13 +102,13 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
 
   try {
     if (start.after === null) assembler.data(input.header);
-    for await (const { bytes, starts, ends } of input.source) {
-      for (let i = 0; i < ends.length; i++) {
-        const rowStart = starts[i]!;
-        const rowEnd = ends[i]!;
+    for await (const { bytes, ends } of input.source) {
+      let rowStart = 0;
+      for (const rowEnd of ends) {
         const keyEnd = keyEndOf(bytes, rowStart, rowEnd, input.keyColumns);
         assembler.data(bytes, keyEnd + 1, rowEnd);
         assembler.rowEnd(bytes, rowStart, Math.max(rowStart, keyEnd));
+        rowStart = rowEnd;
       }
       assembler.sync();
       if (assembler.flush) await assembler.flush(false);
