@@ -55,13 +55,10 @@ TEMPORAL_SEARCH_ATTRIBUTES=(UaIntegrationId=Keyword UaAppId=Keyword UaExportDay=
 # synced at checkpoints rather than on every transaction, so the herd's thousands of small commits
 # do not each wait for the disk (docs/SCALING.md, "The dev server's flags"). A killed server loses
 # nothing (the log is replayed on open); only a power loss can drop the last commits, which a dev and
-# test server may. Eager activity dispatch hands an activity scheduled by a workflow task back to the
-# worker that completed it, in the same response, when that worker has a free slot: no matching round
-# trip (the SDK asks for it by default).
+# test server may. Eager activity dispatch is left off until measured (docs/SCALING.md).
 TEMPORAL_TUNING_FLAGS=(
   --sqlite-pragma journal_mode=wal
   --sqlite-pragma synchronous=normal
-  --dynamic-config-value system.enableActivityEagerExecution=true
 )
 
 # A named instance: own ports (a fixed, documented offset) and own state; see the header.
