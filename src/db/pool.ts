@@ -4,12 +4,7 @@ import pg from 'pg';
  * Every session runs in UTC with ISO dates: the export's SQL renders timestamps and days as text, and
  * the cursor keeps created_at as Postgres text, so the session settings are part of the file format.
  */
-export function createPool(
-  connectionString: string,
-  max = 10,
-  onConnectionLost?: (err: Error) => void,
-  connectionTimeoutMillis = 10_000,
-): pg.Pool {
+export function createPool(connectionString: string, max = 10, onConnectionLost?: (err: Error) => void, connectionTimeoutMillis = 10_000): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
