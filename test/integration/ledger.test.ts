@@ -262,5 +262,18 @@ describe('ledger', () => {
     await same();
     const after = (await calendarCodes(h.pool, first, to, BOTH, [id])).get(id)!;
     expect(after[dayCount(first, '2028-02-29') - 1]).toBe('x');
+    // The rebuild (the migration's fill, the benches' bulk loads) writes exactly what the trigger kept:
+    // a day without a state is '-' (no attempt), never a letter of a state it does not have.
+    const strips = async () =>
+      (
+        await h.pool.query<{ k: string }>(
+          `SELECT year || table_name || states AS k FROM export_year_strip WHERE integration_id = $1 ORDER BY year, table_name`,
+          [id],
+        )
+      ).rows.map((r) => r.k);
+    const kept = await strips();
+    expect(kept.join('')).toMatch(/-{30}/);
+    await h.pool.query('SELECT refill_export_year_strip()');
+    expect(await strips()).toEqual(kept);
   });
 });
