@@ -170,6 +170,32 @@ export async function setupHarness(name: string): Promise<Harness> {
 }
 
 /** Every string in a workflow history, payloads decoded: for scanning it for secrets or messages. */
+/**
+ * Which of `types` each local-activity marker of a history ran, in order: a marker's data carries its
+ * activity type (the SDK records local activities as `core_local_activity` markers, not as tasks).
+ */
+export function localActivityMarkers(
+  events: readonly {
+    markerRecordedEventAttributes?: {
+      markerName?: string | null;
+      details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null;
+    } | null;
+  }[],
+  types: RegExp,
+): (string | undefined)[] {
+  return events.flatMap((e) =>
+    e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+      ? [
+          Object.values(e.markerRecordedEventAttributes.details ?? {})
+            .flatMap((p) => p.payloads ?? [])
+            .map((p) => Buffer.from(p.data ?? []).toString('utf8'))
+            .join(' ')
+            .match(types)?.[0],
+        ]
+      : [],
+  );
+}
+
 export function historyText(history: unknown): string {
   const out: string[] = [];
   const walk = (v: unknown) => {

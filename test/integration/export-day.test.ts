@@ -11,7 +11,7 @@ import { getIntegration, type Integration } from '../../src/integrations/repo.js
 import type { ExportSettings } from '../../src/export/settings.js';
 import type { TableName } from '../../src/export/tables.js';
 import { expectedEventsCsv, expectedMetricsCsv, EVENT_COLUMNS } from '../helpers/expected-csv.js';
-import { failureOf, historyText, setupHarness, type Harness, type RunningWorker } from '../helpers/harness.js';
+import { failureOf, historyText, localActivityMarkers, setupHarness, type Harness, type RunningWorker } from '../helpers/harness.js';
 
 let h: Harness;
 let worker: RunningWorker;
@@ -301,17 +301,7 @@ describe('failures', () => {
     expect(failedAttempts).toHaveLength(1);
     expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual(['exportSmallFile', 'abandonFile']);
     // The plan and the last status are local activities: markers, each recorded once.
-    const markers = (history.events ?? []).flatMap((e) =>
-      e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
-        ? [
-            Object.values(e.markerRecordedEventAttributes.details ?? {})
-              .flatMap((p) => p.payloads ?? [])
-              .map((p) => Buffer.from(p.data ?? []).toString('utf8'))
-              .join(' ')
-              .match(/planExport|recordIntegrationStatus/)?.[0],
-          ]
-        : [],
-    );
+    const markers = localActivityMarkers(history.events ?? [], /planExport|recordIntegrationStatus/);
     expect(markers).toEqual(['planExport', 'recordIntegrationStatus']);
     const after = await getIntegration(h.pool, integration.id);
     expect(after.lastStatus).toBe('failed');

@@ -3,7 +3,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SA_APP_ID } from '../../src/temporal/search-attributes.js';
 import { exportDayWorkflow, exportProgressQuery } from '../../workflows/index.js';
-import { failureOf } from '../helpers/harness.js';
+import { failureOf, localActivityMarkers } from '../helpers/harness.js';
 import { Gate, happy, heartbeatUntil, startMockWorker, waitFor, type MockWorker, type Scenario } from '../helpers/mock-worker.js';
 
 /** exportDayWorkflow's own logic, with every activity mocked (test/helpers/mock-worker.ts). */
@@ -372,17 +372,7 @@ describe('exportDayWorkflow (mocked activities)', () => {
       const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
       expect(scheduled).toEqual(['exportSmallFile', 'exportSmallFile']);
       // A local activity's marker carries its activity type in the marker's data.
-      const markers = events.flatMap((e) =>
-        e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
-          ? [
-              Object.values(e.markerRecordedEventAttributes.details ?? {})
-                .flatMap((p) => p.payloads ?? [])
-                .map((p) => Buffer.from(p.data ?? []).toString('utf8'))
-                .join(' ')
-                .match(/planExport|recordIntegrationStatus/)?.[0],
-            ]
-          : [],
-      );
+      const markers = localActivityMarkers(events, /planExport|recordIntegrationStatus/);
       expect(markers).toEqual(['planExport', 'recordIntegrationStatus']);
       // Start + plan + first file, second file, status + completion: the files run one after the other.
       expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(3);
