@@ -81,6 +81,9 @@ describe('CopyRows', () => {
       let rows = 0;
       let sawPaused = false;
       for await (const batch of copy) {
+        // Behind for a moment on the first batch, so the reader's queue fills and the socket pauses
+        // whatever the machine's timing (a consumer that keeps up may never see it paused).
+        if (rows === 0) await new Promise((r) => setTimeout(r, 500));
         rows += batch.ends.length;
         sawPaused ||= socket.isPaused();
       }
