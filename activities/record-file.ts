@@ -1,6 +1,7 @@
 import { recordRunFinish } from '../src/ledger/export-runs.js';
 import { bytesExported, exportDurationSeconds, rowsExported, scheduleLagSeconds } from '../src/metrics/export-metrics.js';
 import { fileLogger, identity, type ActivityDeps, type FileRun } from './deps.js';
+import { whileAlive } from './storage.js';
 
 export interface RecordFileInput extends FileRun {
   rows: number;
@@ -14,7 +15,9 @@ export interface RecordFileInput extends FileRun {
 export function createRecordFileExported(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
   return async function recordFileExported(input: RecordFileInput): Promise<void> {
-    await recordRunFinish(deps.pool, identity(input), { status: 'succeeded', rows: input.rows, bytes: input.bytes, parts: input.parts, sha256: input.sha256 });
+    await whileAlive(() =>
+      recordRunFinish(deps.pool, identity(input), { status: 'succeeded', rows: input.rows, bytes: input.bytes, parts: input.parts, sha256: input.sha256 }),
+    );
     logFor(input).info({ rows: input.rows, bytes: input.bytes, parts: input.parts, sha256: input.sha256 }, 'file exported');
     const now = Date.now();
     rowsExported.inc({ table: input.table }, input.rows);

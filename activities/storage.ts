@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadStorageConfig, type Integration } from '../src/integrations/repo.js';
+import { SHORT_REQUEST_TIMEOUT_MS } from '../src/export/recovery-bounds.js';
 import { createS3Client } from '../src/s3/client.js';
 import { classifyStorageError } from '../src/s3/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -13,10 +14,19 @@ export interface Storage {
   fail: (err: unknown) => never;
 }
 
-/** Loads the integration and its decrypted credentials once, for one activity call; the caller destroys `s3`. */
-export async function openStorage(deps: Pick<ActivityDeps, 'pool' | 'keyring'>, integrationId: string, bucket: string): Promise<Storage> {
+/**
+ * Loads the integration and its decrypted credentials once, for one activity call; the caller destroys
+ * `s3`. `short`: the activity makes only small requests (create, abort, list, a manifest), each bounded
+ * by SHORT_REQUEST_TIMEOUT_MS so its attempts end within the short activities' start-to-close timeout.
+ */
+export async function openStorage(
+  deps: Pick<ActivityDeps, 'pool' | 'keyring'>,
+  integrationId: string,
+  bucket: string,
+  opts: { short?: boolean } = {},
+): Promise<Storage> {
   const loaded = await loadingIntegration(loadStorageConfig(deps.pool, deps.keyring, integrationId));
-  const s3 = createS3Client(loaded.storage);
+  const s3 = createS3Client(loaded.storage, opts.short ? { requestTimeoutMs: SHORT_REQUEST_TIMEOUT_MS } : {});
   const ctx = { endpoint: loaded.storage.endpoint, bucket, accessKeyId: loaded.storage.accessKeyId };
   const fail = (err: unknown): never => {
     if (err instanceof ApplicationFailure) throw err;
@@ -32,4 +42,18 @@ export function keepAlive(): () => void {
   const ctx = Context.current();
   const t = setInterval(() => ctx.heartbeat(), 5_000);
   return () => clearInterval(t);
+}
+
+/**
+ * Runs a short activity's body heartbeating on a timer: the workflow gives short activities a heartbeat
+ * timeout (SHORT_HEARTBEAT_TIMEOUT_MS), so an attempt whose worker died or whose completion a Temporal
+ * server restart lost is retried within it instead of waiting out the start-to-close timeout.
+ */
+export async function whileAlive<T>(body: () => Promise<T>): Promise<T> {
+  const stop = keepAlive();
+  try {
+    return await body();
+  } finally {
+    stop();
+  }
 }

@@ -5,7 +5,7 @@ import type { ExportPlan, FilePlan } from '../src/export/plan.js';
 import { putIfChanged, putObject } from '../src/s3/multipart.js';
 import { runSourceFingerprint } from '../src/ledger/fingerprints.js';
 import { identity, type ActivityDeps, type FileRun } from './deps.js';
-import { openStorage } from './storage.js';
+import { openStorage, whileAlive } from './storage.js';
 
 export interface ManifestInput extends FileRun {
   plan: ExportPlan;
@@ -43,16 +43,18 @@ export function createWriteManifest(deps: ActivityDeps) {
    * first, so a tree whose newest manifest says a column exists also has a schema that names it.
    */
   return async function writeManifest(input: ManifestInput): Promise<void> {
-    const { s3, fail } = await openStorage(deps, input.integrationId, input.file.bucket);
-    // Issue 12 (lookback): the fingerprint this attempt recorded as it started reading.
-    const sourceFingerprint = await runSourceFingerprint(deps.pool, identity(input));
-    const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date(), sourceFingerprint });
-    try {
-      await putSchemaAndManifest(s3, input.file, manifest);
-    } catch (err) {
-      fail(err);
-    } finally {
-      s3.destroy();
-    }
+    return whileAlive(async () => {
+      // Issue 12 (lookback): the fingerprint this attempt recorded as it started reading.
+      const sourceFingerprint = await runSourceFingerprint(deps.pool, identity(input));
+      const manifest = buildManifest({ ...input, partSize: input.partSize ?? deps.partSize, exportedAt: new Date(), sourceFingerprint });
+      const { s3, fail } = await openStorage(deps, input.integrationId, input.file.bucket, { short: true });
+      try {
+        await putSchemaAndManifest(s3, input.file, manifest);
+      } catch (err) {
+        fail(err);
+      } finally {
+        s3.destroy();
+      }
+    });
   };
 }

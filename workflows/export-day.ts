@@ -18,6 +18,7 @@ import {
   COMPLETE_START_TO_CLOSE_MS,
   RETRY_MAX_INTERVAL_MS,
   SHORT_SCHEDULE_TO_CLOSE_MS,
+  SHORT_HEARTBEAT_TIMEOUT_MS,
   SHORT_START_TO_CLOSE_MS,
   UPLOAD_HEARTBEAT_TIMEOUT_MS,
   UPLOAD_SCHEDULE_TO_CLOSE_MS,
@@ -63,9 +64,12 @@ export const exportProgressQuery = defineQuery<FileProgress[]>('exportProgress')
 // only a configuration error (classified non-retryable) stops early.
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: RETRY_MAX_INTERVAL_MS };
 
+// Short activities heartbeat on a timer (activities/storage.ts, whileAlive): an attempt whose worker
+// died or whose completion a Temporal server restart lost is retried after the heartbeat timeout.
 const short = proxyActivities<Activities>({
   startToCloseTimeout: SHORT_START_TO_CLOSE_MS,
   scheduleToCloseTimeout: SHORT_SCHEDULE_TO_CLOSE_MS,
+  heartbeatTimeout: SHORT_HEARTBEAT_TIMEOUT_MS,
   retry,
 });
 

@@ -19,6 +19,16 @@ export const RETRY_MAX_INTERVAL_MS = 2 * MINUTE;
  */
 export const SHORT_SCHEDULE_TO_CLOSE_MS = 12 * HOUR;
 export const SHORT_START_TO_CLOSE_MS = 2 * MINUTE;
+/**
+ * A short activity heartbeats on a timer while it runs, so a lost attempt (its worker killed, or its
+ * completion lost to a Temporal server restart) is retried after this, not after SHORT_START_TO_CLOSE_MS.
+ */
+export const SHORT_HEARTBEAT_TIMEOUT_MS = 20_000;
+/**
+ * A short activity's S3 requests (create, abort, list uploads, put a manifest) each end within this, so
+ * the SDK's two attempts fit in SHORT_START_TO_CLOSE_MS and a hung request fails the attempt in time.
+ */
+export const SHORT_REQUEST_TIMEOUT_MS = 30_000;
 /** Completion reads a resumed file back to hash it, so one attempt may take a while. */
 export const COMPLETE_START_TO_CLOSE_MS = 1 * HOUR;
 

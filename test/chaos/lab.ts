@@ -8,7 +8,8 @@ import { keyringFromEnv } from '../../src/config/keyring.js';
 import { loadEnv, type Env } from '../../src/config/env.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { createIntegration, type Integration } from '../../src/integrations/repo.js';
+import { createIntegration, deleteIntegration, type Integration } from '../../src/integrations/repo.js';
+import { deleteSchedule } from '../../src/temporal/schedules.js';
 import { freePorts } from '../../bench/free-ports.js';
 import type { Build } from './build.js';
 import { seedData, type DataSet, type DataSize } from './data.js';
@@ -73,6 +74,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
   const logDir = path.join(ROOT, '.local', 'instances', 'chaos', 'logs', opts.runTag);
   mkdirSync(logDir, { recursive: true });
   const taskQueue = `chaos-${opts.runTag}`;
+  const integrations: Integration[] = [];
   const keyring = keyringFromEnv(env);
   const workers: Proc[] = [];
   const others: Proc[] = [];
@@ -117,7 +119,7 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
     async integration(o = {}) {
       const bucket = `chaos-${randomUUID().slice(0, 13)}`;
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-      return createIntegration(pool, keyring, {
+      const created = await createIntegration(pool, keyring, {
         appId: o.appId ?? data.appId,
         endpointUrl: o.endpoint ?? env.LOCAL_S3_ENDPOINT,
         region: 'us-east-1',
@@ -129,6 +131,8 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
         enabled: false,
         settings: { includeEventsWithoutProfile: true },
       });
+      integrations.push(created);
+      return created;
     },
     async backfill(integration, from, to) {
       const info = await startBackfill(client, {
@@ -191,6 +195,12 @@ export async function openLab(opts: { size: DataSize; quick: boolean; runTag: st
     },
     async close() {
       await lab.stopWorkers();
+      // A worker reconciles every integration's schedule as it starts: integrations left by earlier runs
+      // would make each later run's workers start slower (and point those schedules at their queue).
+      for (const i of integrations) {
+        await deleteSchedule(client, i.id).catch(() => undefined);
+        await deleteIntegration(pool, i.id).catch(() => undefined);
+      }
       await pool.end().catch(() => undefined);
       await connection.close().catch(() => undefined);
       s3.destroy();

@@ -14,8 +14,10 @@ let figs: ScenarioFigures[] = [];
 const SUBSET = SCENARIOS.filter((s) => s.id !== 'soak');
 
 beforeAll(async () => {
+  const t0 = Date.now();
   // The build does not need the services: both at once.
   const [, build] = await Promise.all([up(), buildProduct(BUILD_DIR)]);
+  const t1 = Date.now();
   figs = await runSuite({
     scenarios: SUBSET.map((s) => s.id),
     runs: 1,
@@ -24,6 +26,8 @@ beforeAll(async () => {
     build,
     parallel: SUBSET.length,
   });
+  // The subset's cost in CI, for docs/RELIABILITY.md: services and build, then the runs.
+  process.stdout.write(`[chaos subset] services up + build ${((t1 - t0) / 1000).toFixed(0)} s, runs ${((Date.now() - t1) / 1000).toFixed(0)} s\n`);
 }, 1_200_000);
 afterAll(async () => {
   if (!process.env.CHAOS_KEEP_SERVICES) await down();

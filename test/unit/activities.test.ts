@@ -3,11 +3,12 @@ import { Writable } from 'node:stream';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities, type UploadCheckpoint, type UploadPartsInput, type UploadPartsResult } from '../../activities/index.js';
 import { buildKeyring, seal } from '../../src/crypto/secrets.js';
 import type { Pool } from '../../src/db/pool.js';
 import { csvHeader } from '../../src/export/csv.js';
+import { SHORT_HEARTBEAT_TIMEOUT_MS } from '../../src/export/recovery-bounds.js';
 import { buildExportPlan } from '../../src/export/plan.js';
 import { normalizeSettings } from '../../src/export/settings.js';
 import { columnNames } from '../../src/export/tables.js';
@@ -339,5 +340,65 @@ describe("writeManifest: the table folder's _schema.json", () => {
       type: 'any',
       description: 'JSON value as canonical jsonb text',
     });
+  });
+});
+
+describe('short activities heartbeat while they run', () => {
+  // The workflow gives them a heartbeat timeout, so a lost attempt (a killed worker, a completion a
+  // Temporal restart dropped) is retried within it: each must beat on a timer for as long as it runs,
+  // and stop when it returns.
+  const id = randomUUID();
+  const plan = buildExportPlan(
+    { id, appId: randomUUID(), endpointUrl: 'http://x', bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) },
+    '2026-03-01',
+    ['campaign_metrics'],
+  );
+  const file = plan.files[0]!;
+  const calls: [string, (a: ReturnType<typeof createActivities>) => Promise<unknown>][] = [
+    ['startFile', (a) => a.startFile({ ...run(id), bucket: file.bucket, key: file.key, manifestKey: file.manifestKey })],
+    ['writeManifest', (a) => a.writeManifest({ ...run(id), plan, file, rows: 0, bytes: 0, parts: 1, partSize: 5, sha256: 'x', etag: '"e"' })],
+    ['recordFileExported', (a) => a.recordFileExported({ ...run(id), rows: 1, bytes: 1, parts: 1, sha256: 'x', startedAt: new Date().toISOString() })],
+    ['abandonFile', (a) => a.abandonFile({ ...run(id), bucket: 'bucket', key: 'k', uploadId: 'u', error: 'boom', reason: 'ExportFailed', cancelled: false })],
+  ];
+
+  it.each(calls)('%s beats while its first statement is held, and stops once it returns', async (_name, call) => {
+    // Only the interval timers are faked: the S3 SDK's own timeouts and the fake S3 run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const base = fakePool(id);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const held = new Promise<void>((r) => (entered = r));
+      let first = true;
+      const pool = {
+        ...base,
+        async query(text: string) {
+          if (first) {
+            first = false;
+            entered();
+            await gate;
+          }
+          return base.query(text);
+        },
+      };
+      const env = mockEnv();
+      let beats = 0;
+      env.on('heartbeat', () => beats++);
+      const done = env.run(() => call(createActivities({ pool: pool as unknown as Pool, keyring, partSize: 64 })));
+      await held;
+      vi.advanceTimersByTime(SHORT_HEARTBEAT_TIMEOUT_MS);
+      const whileHeld = beats;
+      release();
+      // The fake S3 answers only some of the calls these make (startFile's listing fails on it): returned
+      // or failed, the timer must stop.
+      await done.catch(() => undefined);
+      vi.advanceTimersByTime(SHORT_HEARTBEAT_TIMEOUT_MS);
+      // at least two beats inside one heartbeat timeout, none after the activity returned
+      expect(whileHeld).toBeGreaterThanOrEqual(2);
+      expect(beats).toBe(whileHeld);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
