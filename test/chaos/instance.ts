@@ -25,8 +25,7 @@ export const down = (...s: Service[]): Promise<string> => services({}, 'down', .
  * Stops a service the abrupt way: SIGKILL once `graceSeconds` pass after SIGTERM. SeaweedFS takes its
  * time over a graceful stop, which the quick outage need not wait for.
  */
-export const downWithin = (graceSeconds: number, ...s: Service[]): Promise<string> =>
-  services({ SERVICES_STOP_TIMEOUT: String(graceSeconds) }, 'down', ...s);
+export const downWithin = (graceSeconds: number, ...s: Service[]): Promise<string> => services({ SERVICES_STOP_TIMEOUT: String(graceSeconds) }, 'down', ...s);
 
 /** The instance's addresses and keys, as `services.sh env` prints them. */
 export async function instanceEnv(): Promise<Record<string, string>> {
