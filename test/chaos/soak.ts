@@ -385,7 +385,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       WORKER_METRICS_PORT: String(metricsPort),
       TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
       ...opts.workerEnv,
+      // The services of `env`, not of this process's environment: inside the chaos suite they are the
+      // chaos instance's, and a worker that fell back to the default address reached another server
+      // (on a machine running both: NamespaceNotFound at start, 2026-12-02).
       DATABASE_URL: url,
+      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
       TEMPORAL_NAMESPACE: SOAK_NAMESPACE,
       TEMPORAL_TASK_QUEUE: taskQueue,
       LOG_LEVEL: 'info',
