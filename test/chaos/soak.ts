@@ -10,7 +10,7 @@
  * `ua_export_soak`, namespace `ua-export-soak`, a task queue of its own and the `soak/` prefix of the bench
  * bucket, so it never touches anyone else's integrations, schedules or objects.
  *
- * The worker runs as the Dockerfile runs it: compiled with tsc, plain `node --max-semi-space-size=2
+ * The worker runs as the Dockerfile runs it: compiled with tsc, plain `node --max-semi-space-size=2 --optimize-for-size
  * …/src/worker/main.js`, NODE_ENV=production, a workflow bundle built beforehand (WORKFLOW_BUNDLE_PATH).
  * `--tsx` runs src/worker/main.ts under tsx instead. Each backfill exports the same seeded days for a new
  * integration, so every backfill does the full work (new workflow ids, new object keys) on the same data.

@@ -54,7 +54,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs entry points that the build produces', () => {
-    expect(compose.services.worker!.command).toEqual(['node', '--max-semi-space-size=2', 'dist/src/worker/main.js']);
+    expect(compose.services.worker!.command).toEqual(['node', '--max-semi-space-size=2', '--optimize-for-size', 'dist/src/worker/main.js']);
     expect(compose.services.api!.command).toEqual(['node', 'dist/src/api/main.js']);
     expect(compose.services.migrate!.command).toEqual(['node', 'dist/src/db/migrate-cli.js']);
   });
