@@ -104,15 +104,23 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   return err as ApplicationFailure;
 }
 
-describe('a missing integration', () => {
-  const id = randomUUID();
+/** One activity called by name, for it.each over several activities. */
+type ActivityCall = [string, (a: ReturnType<typeof createActivities>) => Promise<unknown>];
+
+/** The campaign_metrics file of a plan for integration `id` on 2026-03-01 (its endpoint is never called). */
+function campaignMetricsPlan(id: string) {
   const plan = buildExportPlan(
     { id, appId: randomUUID(), endpointUrl: 'http://x', bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) },
     '2026-03-01',
     ['campaign_metrics'],
   );
-  const file = plan.files[0]!;
-  const calls: [string, (a: ReturnType<typeof createActivities>) => Promise<unknown>][] = [
+  return { plan, file: plan.files[0]! };
+}
+
+describe('a missing integration', () => {
+  const id = randomUUID();
+  const { plan, file } = campaignMetricsPlan(id);
+  const calls: ActivityCall[] = [
     ['planExport', (a) => a.planExport({ integrationId: id, day: '2026-03-01', tables: ['campaign_metrics'] })],
     ['startFile', (a) => a.startFile({ ...run(id), bucket: file.bucket, key: file.key, manifestKey: file.manifestKey })],
     ['uploadParts', (a) => a.uploadParts(uploadInput(id))],
@@ -348,13 +356,8 @@ describe('short activities heartbeat while they run', () => {
   // Temporal restart dropped) is retried within it: each must beat on a timer for as long as it runs,
   // and stop when it returns.
   const id = randomUUID();
-  const plan = buildExportPlan(
-    { id, appId: randomUUID(), endpointUrl: 'http://x', bucket: 'bucket', folder: 'f', settings: normalizeSettings({}) },
-    '2026-03-01',
-    ['campaign_metrics'],
-  );
-  const file = plan.files[0]!;
-  const calls: [string, (a: ReturnType<typeof createActivities>) => Promise<unknown>][] = [
+  const { plan, file } = campaignMetricsPlan(id);
+  const calls: ActivityCall[] = [
     ['startFile', (a) => a.startFile({ ...run(id), bucket: file.bucket, key: file.key, manifestKey: file.manifestKey })],
     ['writeManifest', (a) => a.writeManifest({ ...run(id), plan, file, rows: 0, bytes: 0, parts: 1, partSize: 5, sha256: 'x', etag: '"e"' })],
     ['recordFileExported', (a) => a.recordFileExported({ ...run(id), rows: 1, bytes: 1, parts: 1, sha256: 'x', startedAt: new Date().toISOString() })],
