@@ -172,7 +172,7 @@ describe('parquet', () => {
       expect(out.rows).toBe(ROWS.length);
       const { rows, meta } = await readParquet(stored);
       expect(rows.length).toBe(ROWS.length);
-      expect(meta.created_by).toBe('ua-export (hyparquet-writer)');
+      expect(meta.created_by).toBe('ua-export (parquet-wasm 0.8.0)');
       expect(meta.key_value_metadata ?? []).toEqual([]);
       const codec = { zstd: 'ZSTD', snappy: 'SNAPPY', gzip: 'GZIP', none: 'UNCOMPRESSED' }[compression];
       expect(meta.row_groups[0]!.columns[0]!.meta_data!.codec).toBe(codec);

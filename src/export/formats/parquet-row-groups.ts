@@ -1,35 +1,48 @@
-import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import type { CompressionCodec } from 'hyparquet';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type * as ParquetWasm from 'parquet-wasm';
 import type { BuiltPart, PartAssembler } from '../part-assembler.js';
 import type { ColumnSpec, TableName } from '../tables.js';
+import { arrow, ArrowColumn } from './arrow-columns.js';
 import type { ParquetCompression } from './format.js';
-import { parquetColumns, parquetRefusal, type ParquetColumn, type ParquetValue } from './parquet-columns.js';
+import { fileMetadata, footer, moved, PARQUET_MAGIC, rowGroupOf } from './parquet-footer.js';
+import { parquetRefusal } from './parquet-columns.js';
 import type { PartSink } from './part-sink.js';
 import { CsvFields } from './pg-csv-fields.js';
 
 /**
  * Row groups close at whichever comes first. Rows: DuckDB's own default row group (122,880 rows), a
  * size every reader handles well and large enough for column statistics to prune. CSV bytes: the
- * bound that keeps the worker's memory flat, since a row group's values are held until it is
- * encoded, as JS values several times their CSV size, and hyparquet-writer's encoding buffers come on
- * top; a wide ua_events row group then has a few thousand rows (docs/BENCHMARKS.md, "Formats").
+ * bound that keeps the worker's memory flat, since a row group is held as Arrow buffers (about its
+ * CSV size), then copied once into the writer's WebAssembly memory, which keeps its high-water mark;
+ * a wide ua_events row group then has about ten thousand rows (docs/BENCHMARKS.md, "Parquet through
+ * Arrow").
  */
 export const ROW_GROUP_MAX_ROWS = 122_880;
-export const ROW_GROUP_MAX_CSV_BYTES = 4 * 1024 * 1024;
+export const ROW_GROUP_MAX_CSV_BYTES = 8 * 1024 * 1024;
 
-const CODEC: Record<ParquetCompression, CompressionCodec> = { zstd: 'ZSTD', snappy: 'SNAPPY', gzip: 'GZIP', none: 'UNCOMPRESSED' };
-
-const COMPRESSORS = {
-  ZSTD: (input: Uint8Array) => zstdCompressSync(input),
-  GZIP: (input: Uint8Array) => gzipSync(input),
-};
+const require = createRequire(import.meta.url);
+let wasmModule: typeof ParquetWasm | null = null;
+// Loaded on first use: the writer compiles a few MB of WebAssembly that a CSV-only worker never needs.
+const parquetWasm = (): typeof ParquetWasm => (wasmModule ??= require('parquet-wasm') as typeof ParquetWasm);
+// The writer's version names the encoding (a checkpoint resumes only under the same bytes); its
+// package.json is not among the package's exports, so it is read beside the module it resolves to.
+const WRITER_VERSION: string = (
+  JSON.parse(readFileSync(path.join(path.dirname(require.resolve('parquet-wasm')), '..', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** No timestamp or host in the file's metadata: the same rows and settings give the same bytes. */
-export const CREATED_BY = 'ua-export (hyparquet-writer)';
+export const CREATED_BY = `ua-export (parquet-wasm ${WRITER_VERSION})`;
 
 export const parquetEncoding = (compression: ParquetCompression): string =>
-  `parquet/hyparquet-writer/${compression}/rg=${ROW_GROUP_MAX_ROWS},${ROW_GROUP_MAX_CSV_BYTES}/zlib=${process.versions.zlib ?? 'unknown'}/zstd=${process.versions.zstd ?? 'unknown'}`;
+  `parquet/parquet-wasm@${WRITER_VERSION}/${compression}/rg=${ROW_GROUP_MAX_ROWS},${ROW_GROUP_MAX_CSV_BYTES}`;
+
+function writerProperties(compression: ParquetCompression, maxRows: number): ParquetWasm.WriterProperties {
+  const pw = parquetWasm();
+  const codec = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, gzip: pw.Compression.GZIP, none: pw.Compression.UNCOMPRESSED }[compression];
+  return new pw.WriterPropertiesBuilder().setCompression(codec).setMaxRowGroupSize(maxRows).setCreatedBy(CREATED_BY).build();
+}
 
 export interface ParquetRowGroupsOptions {
   table: TableName;
@@ -44,9 +57,10 @@ export interface ParquetRowGroupsOptions {
 }
 
 /**
- * parquet: the CSV rows become typed columns, encoded a row group at a time by hyparquet-writer, and
- * each row group's bytes go to the part assembler as soon as they are written. The file's footer
- * (schema, row group offsets) comes last.
+ * parquet: the CSV rows become Arrow columns (arrow-columns.ts), and each row group is written by
+ * parquet-wasm (the Rust `parquet` crate compiled to WebAssembly) as a file of one row group, whose
+ * column chunks go to the part assembler at once; the file's footer (schema, every row group's
+ * offsets and statistics) is written last from theirs (parquet-footer.ts).
  *
  * A Parquet file cannot be resumed from the middle of its rows: the footer lists every row group
  * before it. So the part assembler never sees a row end, and every checkpoint's cursor is "from the
@@ -54,17 +68,18 @@ export interface ParquetRowGroupsOptions {
  * deterministic) and uploads only the parts after the checkpoint, under the same part numbers.
  */
 export class ParquetRowGroups implements PartSink {
-  private readonly writer: ParquetWriter;
-  private readonly bytes: ByteWriter & { flush?: () => void };
-  private readonly columns: ParquetColumn[];
+  private readonly columns: ArrowColumn[];
   private readonly fields: CsvFields;
-  private values: ParquetValue[][];
+  private readonly jsonColumns: ReadonlySet<string>;
   private toDrop: number;
   /** The current row's CSV bytes: rows arrive as data() calls, then rowEnd(). */
   private row: Buffer = Buffer.allocUnsafe(64 * 1024);
   private rowFill = 0;
-  private groupRows = 0;
   private groupCsvBytes = 0;
+  /** Bytes of the file so far: where the next row group's chunks start. */
+  private written = 0;
+  private readonly rowGroups: Record<string, unknown>[] = [];
+  private template: Record<`field_${number}`, unknown> | null = null;
   rows = 0;
   private readonly maxRows: number;
   private readonly maxCsvBytes: number;
@@ -73,22 +88,12 @@ export class ParquetRowGroups implements PartSink {
     private readonly out: PartAssembler,
     private readonly options: ParquetRowGroupsOptions,
   ) {
-    const { schema, columns } = parquetColumns(options.columns);
-    this.columns = columns;
-    this.fields = new CsvFields(columns.length);
-    this.values = columns.map(() => []);
+    this.columns = options.columns.map((c) => new ArrowColumn(c));
+    this.fields = new CsvFields(this.columns.length);
+    this.jsonColumns = new Set(options.columns.filter((c) => c.type === 'json').map((c) => c.name));
     this.toDrop = options.headerBytes;
     this.maxRows = options.maxRows ?? ROW_GROUP_MAX_ROWS;
     this.maxCsvBytes = options.maxCsvBytes ?? ROW_GROUP_MAX_CSV_BYTES;
-    const bytes: ByteWriter & { flush?: () => void } = new ByteWriter();
-    // Each row group's bytes leave as soon as it is written; `offset` keeps counting the file's bytes.
-    bytes.flush = () => {
-      if (bytes.index > 0) this.out.data(Buffer.from(bytes.buffer, 0, bytes.index));
-      bytes.index = 0;
-    };
-    bytes.finish = bytes.flush;
-    this.bytes = bytes;
-    this.writer = new ParquetWriter({ writer: bytes, schema, codec: CODEC[options.compression], compressors: COMPRESSORS, createdBy: CREATED_BY });
   }
 
   data(bytes: Buffer, start = 0, end = bytes.length): void {
@@ -116,14 +121,13 @@ export class ParquetRowGroups implements PartSink {
     // One closure per row, not per value: it reads which column failed from `i`.
     const refuse = (why: string): never => {
       const keyFields = keyEnd > keyStart ? source.toString('latin1', keyStart, keyEnd).split(',') : [];
-      throw parquetRefusal(this.options.table, this.options.rowName(keyFields, this.rows + 1), this.columns[i]!.name, f.text(row, i) ?? 'NULL', why);
+      throw parquetRefusal(this.options.table, this.options.rowName(keyFields, this.rows + 1), this.columns[i]!.spec.name, f.text(row, i) ?? 'NULL', why);
     };
-    for (; i < this.columns.length; i++) this.values[i]!.push(this.columns[i]!.convert(row, f, i, refuse));
+    for (; i < this.columns.length; i++) this.columns[i]!.push(row, f, i, refuse);
     this.rows++;
-    this.groupRows++;
     this.groupCsvBytes += this.rowFill;
     this.rowFill = 0;
-    if (this.groupRows >= this.maxRows || this.groupCsvBytes >= this.maxCsvBytes) this.writeGroup();
+    if (this.columns[0]!.length >= this.maxRows || this.groupCsvBytes >= this.maxCsvBytes) this.writeGroup();
   }
 
   sync(): void {
@@ -135,18 +139,40 @@ export class ParquetRowGroups implements PartSink {
   }
 
   finish(): BuiltPart {
-    if (this.groupRows > 0) this.writeGroup();
-    void this.writer.finish();
+    if (this.columns[0]!.length > 0 || this.template === null) this.writeGroup();
+    this.startFile();
+    this.out.data(footer({ template: this.template!, rowGroups: this.rowGroups, numRows: this.rows, jsonColumns: this.jsonColumns }));
     const last = this.out.finish();
     // The assembler counts no rows (see the class comment): the file's rows are this encoder's.
     return { ...last, rows: this.rows };
   }
 
+  private startFile(): void {
+    if (this.written > 0) return;
+    this.out.data(PARQUET_MAGIC);
+    this.written = PARQUET_MAGIC.length;
+  }
+
+  /** Writes the rows held as one row group (none: only learns the schema's footer, for an empty file). */
   private writeGroup(): void {
-    const columnData = this.columns.map((c, i) => ({ name: c.name, data: this.values[i]! }));
-    void this.writer.write({ columnData, rowGroupSize: this.groupRows });
-    this.values = this.columns.map(() => []);
-    this.groupRows = 0;
+    const A = arrow();
+    const pw = parquetWasm();
+    const length = this.columns[0]!.length;
+    const fields = this.columns.map((c) => A.Field.new({ name: c.spec.name, type: c.arrowType(), nullable: true }));
+    const data = A.makeData({ type: new A.Struct(fields), length, nullCount: 0, children: this.columns.map((c) => c.toData()) });
+    const ipc = A.tableToIPC(new A.Table([new A.RecordBatch(new A.Schema(fields), data)]), 'stream');
+    for (const c of this.columns) c.reset();
     this.groupCsvBytes = 0;
+    const file = pw.writeParquet(pw.Table.fromIPCStream(ipc), writerProperties(this.options.compression, this.maxRows));
+    if (length === 0) {
+      this.template ??= fileMetadata(file);
+      return;
+    }
+    const { bytes, rowGroup, meta } = rowGroupOf(file);
+    this.template ??= meta;
+    this.startFile();
+    this.rowGroups.push(moved(rowGroup, BigInt(this.written)));
+    this.out.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    this.written += bytes.length;
   }
 }

@@ -1,0 +1,130 @@
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
+import { ByteWriter } from 'hyparquet-writer';
+import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
+
+/**
+ * One Parquet file from a sequence of single-row-group files. The wasm writer (parquet-row-groups.ts)
+ * writes each row group as a complete file; this keeps the row group's column chunks, moves their
+ * offsets to where they land in the combined file, and writes one footer listing every row group.
+ *
+ * The footers are handled as raw Thrift (field numbers, not hyparquet's decoded metadata), so what
+ * the writer put there passes through untouched: statistics stay the writer's exact bytes (decoding
+ * them would turn DECIMAL bounds into doubles). What changes: offsets; the page indexes, which sit
+ * outside the kept chunks and are left out (row groups keep their statistics); the `ARROW:schema`
+ * key-value entry (the Parquet schema says everything, as in the files the product wrote before); the
+ * root's name; and the JSON logical type on the columns that hold JSON, which the Arrow writer cannot
+ * express.
+ */
+
+type Thrift = { [field: `field_${number}`]: unknown };
+
+const MAGIC = Buffer.from('PAR1');
+
+// FileMetaData, RowGroup, ColumnChunk and ColumnMetaData fields (parquet.thrift).
+const enum F {
+  schema = 'field_2',
+  numRows = 'field_3',
+  rowGroups = 'field_4',
+  keyValueMetadata = 'field_5',
+}
+
+export interface RowGroupChunk {
+  /** The row group's column chunks, to append to the file. */
+  bytes: Uint8Array;
+  /** The row group's metadata, offsets relative to the start of `bytes`. */
+  rowGroup: Thrift;
+  /** The file's metadata as the writer wrote it (its schema), for the combined footer. */
+  meta: Thrift;
+}
+
+/** The FileMetaData of a complete file the writer wrote, as raw Thrift. */
+export function fileMetadata(file: Uint8Array): Thrift {
+  const n = file.length;
+  const tail = Buffer.from(file.buffer, file.byteOffset + n - 4, 4);
+  if (n < 12 || !tail.equals(MAGIC)) throw new Error('Parquet writer output does not end with PAR1');
+  const length = new DataView(file.buffer, file.byteOffset + n - 8, 4).getUint32(0, true);
+  const view = new DataView(file.buffer, file.byteOffset + n - 8 - length, length);
+  return deserializeTCompactProtocol({ view, offset: 0 }) as Thrift;
+}
+
+const int = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
+
+/** Splits a one-row-group file into its column chunks and their metadata (offsets from the chunks' start). */
+export function rowGroupOf(file: Uint8Array): RowGroupChunk {
+  const meta = fileMetadata(file);
+  const groups = meta[F.rowGroups] as Thrift[];
+  if (groups.length !== 1) throw new Error(`expected one row group from the Parquet writer, got ${groups.length}`);
+  const group = groups[0]!;
+  const columns = group.field_1 as Thrift[];
+  let start = Infinity;
+  let end = 0;
+  for (const c of columns) {
+    const m = c.field_3 as Thrift;
+    const first = Number(m.field_11 ?? m.field_9);
+    start = Math.min(start, first);
+    end = Math.max(end, first + Number(m.field_7));
+  }
+  if (start !== MAGIC.length) throw new Error(`Parquet writer's first column chunk starts at ${start}, not after the magic`);
+  return { bytes: file.subarray(start, end), rowGroup: moved(group, -BigInt(start)), meta };
+}
+
+/** The row group with every file offset moved by `by`; page-index and ordinal fields dropped. */
+export function moved(group: Thrift, by: bigint): Thrift {
+  const columns = (group.field_1 as Thrift[]).map((c) => {
+    const m = c.field_3 as Thrift;
+    const meta: Thrift = { ...m };
+    for (const f of ['field_9', 'field_10', 'field_11', 'field_14'] as const) if (m[f] !== undefined) meta[f] = int(m[f]) + by;
+    // ColumnChunk: 1 file_path, 2 file_offset, 3 meta_data; 4–7 are the page indexes, not kept.
+    return { field_1: c.field_1, field_2: int(c.field_2 ?? 0n) + by, field_3: meta };
+  });
+  // RowGroup: 1 columns, 2 total_byte_size, 3 num_rows, 4 sorting_columns, 5 file_offset, 6 total_compressed_size (7, the i16 ordinal, dropped).
+  return {
+    field_1: columns,
+    field_2: group.field_2,
+    field_3: group.field_3,
+    field_4: group.field_4,
+    field_5: group.field_5 === undefined ? undefined : int(group.field_5) + by,
+    field_6: group.field_6,
+  };
+}
+
+export interface FooterOptions {
+  /** Metadata of any file the writer wrote with this schema (its row groups are ignored). */
+  template: Thrift;
+  rowGroups: Thrift[];
+  numRows: number;
+  /** Columns whose UTF-8 strings are JSON: they get the JSON logical type. */
+  jsonColumns: ReadonlySet<string>;
+}
+
+const utf8 = new TextDecoder();
+const nameOf = (element: Thrift): string => (element.field_4 instanceof Uint8Array ? utf8.decode(element.field_4) : String(element.field_4));
+
+/** Fields sorted by number: the serializer writes them in key order and Thrift wants them ascending. */
+function sorted(o: Thrift): Thrift {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => Number(a.slice(6)) - Number(b.slice(6)))) as Thrift;
+}
+
+/** The combined file's footer: Thrift FileMetaData, its length, and the closing magic. */
+export function footer(options: FooterOptions): Buffer {
+  const { template } = options;
+  const schema = (template[F.schema] as Thrift[]).map((element, i) => {
+    if (i === 0) return { ...element, field_4: 'schema' };
+    // SchemaElement 10: logical_type, a union whose field 12 is JSON.
+    return options.jsonColumns.has(nameOf(element)) ? sorted({ ...element, field_10: { field_12: {} } }) : element;
+  });
+  const meta: Thrift = sorted({
+    ...template,
+    [F.schema]: schema,
+    [F.numRows]: BigInt(options.numRows),
+    [F.rowGroups]: options.rowGroups,
+    [F.keyValueMetadata]: undefined,
+  });
+  const writer = new ByteWriter();
+  serializeTCompactProtocol(writer, meta);
+  writer.appendUint32(writer.offset);
+  writer.appendBytes(MAGIC);
+  return Buffer.from(writer.getBuffer());
+}
+
+export const PARQUET_MAGIC = MAGIC;
