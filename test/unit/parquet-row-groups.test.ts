@@ -30,7 +30,7 @@ class Collect {
   }
 }
 
-function encode(table: TableName, rows: string[], maxRows: number) {
+async function encode(table: TableName, rows: string[], maxRows: number) {
   const out = new Collect();
   const enc = new ParquetRowGroups(out as unknown as PartAssembler, {
     table,
@@ -44,7 +44,9 @@ function encode(table: TableName, rows: string[], maxRows: number) {
     const b = Buffer.from(r);
     enc.data(b);
     enc.rowEnd(b, 0, 0);
+    await enc.flush(false);
   }
+  await enc.flush(true);
   enc.finish();
   return out.file;
 }
@@ -81,7 +83,7 @@ describe('ParquetRowGroups (Arrow buffers, parquet-wasm, one combined footer)', 
   ];
 
   it('writes several row groups into one file that a reader returns exactly, JSON typed as JSON', async () => {
-    const file = encode('ua_events', rows, 7);
+    const file = await encode('ua_events', rows, 7);
     expect(file.subarray(0, 4).toString()).toBe('PAR1');
     expect(file.subarray(-4).toString()).toBe('PAR1');
     const meta = parquetMetadata(ab(file));
@@ -111,26 +113,59 @@ describe('ParquetRowGroups (Arrow buffers, parquet-wasm, one combined footer)', 
     expect(got[42]!.event_datetime).toBe(-1n);
   });
 
-  it('gives the same bytes for the same rows, and the statistics of each row group', () => {
-    const a = encode('ua_events', rows, 7);
-    expect(encode('ua_events', rows, 7).equals(a)).toBe(true);
+  it('gives the same bytes for the same rows, and the statistics of each row group', async () => {
+    const a = await encode('ua_events', rows, 7);
+    expect((await encode('ua_events', rows, 7)).equals(a)).toBe(true);
     const meta = parquetMetadata(ab(a));
     const stats = meta.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema[0] === 'campaign_name')!.meta_data!.statistics!;
     expect(stats).toMatchObject({ null_count: 0n, min_value: 'camp 0', max_value: 'camp 6' });
   });
 
-  it('keeps DECIMAL(38,9) and INT64 values exact, on both the fast and the BigInt paths', () => {
+  it('writes files at once on the shared Parquet thread without mixing their row groups', async () => {
+    const alone = await encode('ua_events', rows, 5);
+    const other = await encode('ua_events', rows.slice(3), 4);
+    const [a, b] = await Promise.all([encode('ua_events', rows, 5), encode('ua_events', rows.slice(3), 4)]);
+    expect(a.equals(alone)).toBe(true);
+    expect(b.equals(other)).toBe(true);
+  });
+
+  it('keeps DECIMAL(38,9) and INT64 values exact, on both the fast and the BigInt paths', async () => {
     const cols = columnSpecs('campaign_metrics', false);
-    const values = ['0', '-0.5', '1.25', '9007198.999999999', '9007199.5', '12345678901234567890.123456789', '-99999999999999999999999999999.999999999', '0.000000001', '-7'];
+    const values = [
+      '0',
+      '-0.5',
+      '1.25',
+      '9007198.999999999',
+      '9007199.5',
+      '12345678901234567890.123456789',
+      '-99999999999999999999999999999.999999999',
+      '0.000000001',
+      '-7',
+    ];
     const ints = ['0', '-1', '999999999999999', '9223372036854775807', '-9223372036854775808', '42', '7', '1', '2'];
-    const csv = values.map((v, i) =>
-      cols
-        .map((c) => (c.name === 'spend_usd' ? v : c.name === 'impressions' ? ints[i] : c.type === 'date' ? '2026-03-01' : c.type === 'decimal' || c.type === 'int64' ? '' : `x${i}`))
-        .join(',') + '\n',
+    const csv = values.map(
+      (v, i) =>
+        cols
+          .map((c) =>
+            c.name === 'spend_usd'
+              ? v
+              : c.name === 'impressions'
+                ? ints[i]
+                : c.type === 'date'
+                  ? '2026-03-01'
+                  : c.type === 'decimal' || c.type === 'int64'
+                    ? ''
+                    : `x${i}`,
+          )
+          .join(',') + '\n',
     );
-    const file = encode('campaign_metrics', csv, 4);
+    const file = await encode('campaign_metrics', csv, 4);
     const table = A.tableFromIPC(pw.readParquet(file).intoIPCStream());
-    const unscaled = (words: Uint32Array) => BigInt.asIntN(128, words.reduceRight((acc, w) => (acc << 32n) | BigInt(w), 0n));
+    const unscaled = (words: Uint32Array) =>
+      BigInt.asIntN(
+        128,
+        words.reduceRight((acc, w) => (acc << 32n) | BigInt(w), 0n),
+      );
     const spend = table.getChild('spend_usd')!;
     const got = Array.from({ length: values.length }, (_, i) => unscaled(spend.get(i) as Uint32Array));
     const want = values.map((v) => {
@@ -143,7 +178,7 @@ describe('ParquetRowGroups (Arrow buffers, parquet-wasm, one combined footer)', 
   });
 
   it('writes an empty day as a file with the schema and no row groups', async () => {
-    const file = encode('ua_events', [], 7);
+    const file = await encode('ua_events', [], 7);
     const meta = parquetMetadata(ab(file));
     expect(meta.row_groups).toEqual([]);
     expect(meta.schema.slice(1).map((s) => s.name)).toEqual(columnSpecs('ua_events', false).map((c) => c.name));

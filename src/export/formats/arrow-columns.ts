@@ -257,7 +257,12 @@ export class ArrowColumn {
     const base = { length, nullCount: this.nulls, nullBitmap };
     switch (this.kind) {
       case 'utf8':
-        return A.makeData({ ...base, type: type as Arrow.Utf8, valueOffsets: this.offsets.subarray(0, length + 1), data: this.data.u8.subarray(0, this.data.length) });
+        return A.makeData({
+          ...base,
+          type: type as Arrow.Utf8,
+          valueOffsets: this.offsets.subarray(0, length + 1),
+          data: this.data.u8.subarray(0, this.data.length),
+        });
       case 'date':
         return A.makeData({ ...base, type: type as Arrow.DateDay, data: new Int32Array(buffer, 0, length) });
       case 'decimal':

@@ -44,7 +44,7 @@ export function fileMetadata(file: Uint8Array): Thrift {
   if (n < 12 || !tail.equals(MAGIC)) throw new Error('Parquet writer output does not end with PAR1');
   const length = new DataView(file.buffer, file.byteOffset + n - 8, 4).getUint32(0, true);
   const view = new DataView(file.buffer, file.byteOffset + n - 8 - length, length);
-  return deserializeTCompactProtocol({ view, offset: 0 }) as Thrift;
+  return deserializeTCompactProtocol({ view, offset: 0 });
 }
 
 const int = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
@@ -102,7 +102,7 @@ const nameOf = (element: Thrift): string => (element.field_4 instanceof Uint8Arr
 
 /** Fields sorted by number: the serializer writes them in key order and Thrift wants them ascending. */
 function sorted(o: Thrift): Thrift {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => Number(a.slice(6)) - Number(b.slice(6)))) as Thrift;
+  return Object.fromEntries<unknown>(Object.entries(o).sort(([a], [b]) => Number(a.slice(6)) - Number(b.slice(6))));
 }
 
 /** The combined file's footer: Thrift FileMetaData, its length, and the closing magic. */

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type * as ParquetWasm from 'parquet-wasm';
 import type { BuiltPart, PartAssembler } from '../part-assembler.js';
 import type { ColumnSpec, TableName } from '../tables.js';
 import { arrow, ArrowColumn } from './arrow-columns.js';
@@ -9,6 +8,7 @@ import type { ParquetCompression } from './format.js';
 import { fileMetadata, footer, moved, PARQUET_MAGIC, rowGroupOf } from './parquet-footer.js';
 import { parquetRefusal } from './parquet-columns.js';
 import type { PartSink } from './part-sink.js';
+import { encodeRowGroup } from './parquet-thread.js';
 import { CsvFields } from './pg-csv-fields.js';
 
 /**
@@ -23,26 +23,23 @@ export const ROW_GROUP_MAX_ROWS = 122_880;
 export const ROW_GROUP_MAX_CSV_BYTES = 8 * 1024 * 1024;
 
 const require = createRequire(import.meta.url);
-let wasmModule: typeof ParquetWasm | null = null;
-// Loaded on first use: the writer compiles a few MB of WebAssembly that a CSV-only worker never needs.
-const parquetWasm = (): typeof ParquetWasm => (wasmModule ??= require('parquet-wasm') as typeof ParquetWasm);
 // The writer's version names the encoding (a checkpoint resumes only under the same bytes); its
 // package.json is not among the package's exports, so it is read beside the module it resolves to.
 const WRITER_VERSION: string = (
   JSON.parse(readFileSync(path.join(path.dirname(require.resolve('parquet-wasm')), '..', 'package.json'), 'utf8')) as { version: string }
 ).version;
 
+/**
+ * Row groups being encoded by the Parquet thread, per file, while the next one fills: the bound that
+ * keeps memory flat when Postgres reads faster than the thread encodes.
+ */
+export const ROW_GROUPS_IN_FLIGHT = 2;
+
 /** No timestamp or host in the file's metadata: the same rows and settings give the same bytes. */
 export const CREATED_BY = `ua-export (parquet-wasm ${WRITER_VERSION})`;
 
 export const parquetEncoding = (compression: ParquetCompression): string =>
   `parquet/parquet-wasm@${WRITER_VERSION}/${compression}/rg=${ROW_GROUP_MAX_ROWS},${ROW_GROUP_MAX_CSV_BYTES}`;
-
-function writerProperties(compression: ParquetCompression, maxRows: number): ParquetWasm.WriterProperties {
-  const pw = parquetWasm();
-  const codec = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, gzip: pw.Compression.GZIP, none: pw.Compression.UNCOMPRESSED }[compression];
-  return new pw.WriterPropertiesBuilder().setCompression(codec).setMaxRowGroupSize(maxRows).setCreatedBy(CREATED_BY).build();
-}
 
 export interface ParquetRowGroupsOptions {
   table: TableName;
@@ -58,9 +55,10 @@ export interface ParquetRowGroupsOptions {
 
 /**
  * parquet: the CSV rows become Arrow columns (arrow-columns.ts), and each row group is written by
- * parquet-wasm (the Rust `parquet` crate compiled to WebAssembly) as a file of one row group, whose
- * column chunks go to the part assembler at once; the file's footer (schema, every row group's
- * offsets and statistics) is written last from theirs (parquet-footer.ts).
+ * parquet-wasm (the Rust `parquet` crate compiled to WebAssembly) on the process's Parquet thread
+ * (parquet-thread.ts) as a file of one row group, while the next row group fills. Its column chunks
+ * go to the part assembler in row-group order; the file's footer (schema, every row group's offsets
+ * and statistics) is written last from theirs (parquet-footer.ts).
  *
  * A Parquet file cannot be resumed from the middle of its rows: the footer lists every row group
  * before it. So the part assembler never sees a row end, and every checkpoint's cursor is "from the
@@ -80,6 +78,7 @@ export class ParquetRowGroups implements PartSink {
   private written = 0;
   private readonly rowGroups: Record<string, unknown>[] = [];
   private template: Record<`field_${number}`, unknown> | null = null;
+  private readonly pending: PendingGroup[] = [];
   rows = 0;
   private readonly maxRows: number;
   private readonly maxCsvBytes: number;
@@ -127,11 +126,29 @@ export class ParquetRowGroups implements PartSink {
     this.rows++;
     this.groupCsvBytes += this.rowFill;
     this.rowFill = 0;
-    if (this.columns[0]!.length >= this.maxRows || this.groupCsvBytes >= this.maxCsvBytes) this.writeGroup();
+    if (this.columns[0]!.length >= this.maxRows || this.groupCsvBytes >= this.maxCsvBytes) this.sendGroup();
   }
 
   sync(): void {
     this.out.sync();
+  }
+
+  /**
+   * Writes encoded row groups to the assembler in order, waiting while more than
+   * ROW_GROUPS_IN_FLIGHT are encoding. `final`: the source has ended; the last row group is sent and
+   * every one written (for an empty day, the schema is learnt from an empty one), so finish() can follow.
+   */
+  async flush(final: boolean): Promise<void> {
+    if (final && (this.columns[0]!.length > 0 || (this.template === null && this.pending.length === 0))) this.sendGroup();
+    for (;;) {
+      const head = this.pending[0];
+      if (!head) return;
+      if (head.file === null && head.failed === null && !final && this.pending.length <= ROW_GROUPS_IN_FLIGHT) return;
+      await head.done;
+      this.pending.shift();
+      if (head.failed) throw head.failed;
+      this.writeGroup(head.file!, head.rows);
+    }
   }
 
   take(): BuiltPart[] {
@@ -139,9 +156,9 @@ export class ParquetRowGroups implements PartSink {
   }
 
   finish(): BuiltPart {
-    if (this.columns[0]!.length > 0 || this.template === null) this.writeGroup();
+    if (this.columns[0]!.length > 0 || this.pending.length > 0 || this.template === null) throw new Error('ParquetRowGroups.finish before flush(true)');
     this.startFile();
-    this.out.data(footer({ template: this.template!, rowGroups: this.rowGroups, numRows: this.rows, jsonColumns: this.jsonColumns }));
+    this.out.data(footer({ template: this.template, rowGroups: this.rowGroups, numRows: this.rows, jsonColumns: this.jsonColumns }));
     const last = this.out.finish();
     // The assembler counts no rows (see the class comment): the file's rows are this encoder's.
     return { ...last, rows: this.rows };
@@ -153,18 +170,26 @@ export class ParquetRowGroups implements PartSink {
     this.written = PARQUET_MAGIC.length;
   }
 
-  /** Writes the rows held as one row group (none: only learns the schema's footer, for an empty file). */
-  private writeGroup(): void {
+  /** Sends the rows held to the Parquet thread as one row group (none: to learn the schema's footer). */
+  private sendGroup(): void {
     const A = arrow();
-    const pw = parquetWasm();
-    const length = this.columns[0]!.length;
+    const rows = this.columns[0]!.length;
     const fields = this.columns.map((c) => A.Field.new({ name: c.spec.name, type: c.arrowType(), nullable: true }));
-    const data = A.makeData({ type: new A.Struct(fields), length, nullCount: 0, children: this.columns.map((c) => c.toData()) });
+    const data = A.makeData({ type: new A.Struct(fields), length: rows, nullCount: 0, children: this.columns.map((c) => c.toData()) });
     const ipc = A.tableToIPC(new A.Table([new A.RecordBatch(new A.Schema(fields), data)]), 'stream');
     for (const c of this.columns) c.reset();
     this.groupCsvBytes = 0;
-    const file = pw.writeParquet(pw.Table.fromIPCStream(ipc), writerProperties(this.options.compression, this.maxRows));
-    if (length === 0) {
+    const group: PendingGroup = { rows, file: null, failed: null, done: Promise.resolve() };
+    group.done = encodeRowGroup({ ipc, compression: this.options.compression, maxRows: this.maxRows, createdBy: CREATED_BY }).then(
+      (file) => void (group.file = file),
+      (err: unknown) => void (group.failed = err instanceof Error ? err : new Error(String(err))),
+    );
+    this.pending.push(group);
+  }
+
+  /** Appends one encoded row group's column chunks and keeps its metadata for the footer. */
+  private writeGroup(file: Uint8Array, rows: number): void {
+    if (rows === 0) {
       this.template ??= fileMetadata(file);
       return;
     }
@@ -175,4 +200,11 @@ export class ParquetRowGroups implements PartSink {
     this.out.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
     this.written += bytes.length;
   }
+}
+
+interface PendingGroup {
+  rows: number;
+  file: Uint8Array | null;
+  failed: Error | null;
+  done: Promise<void>;
 }
