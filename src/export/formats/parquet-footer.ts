@@ -43,8 +43,10 @@ export function fileMetadata(file: Uint8Array): Thrift {
   const tail = Buffer.from(file.buffer, file.byteOffset + n - 4, 4);
   if (n < 12 || !tail.equals(MAGIC)) throw new Error('Parquet writer output does not end with PAR1');
   const length = new DataView(file.buffer, file.byteOffset + n - 8, 4).getUint32(0, true);
-  const view = new DataView(file.buffer, file.byteOffset + n - 8 - length, length);
-  return deserializeTCompactProtocol({ view, offset: 0 });
+  // A copy: the decoded strings and statistics are views into it, and the file's own bytes are freed
+  // as soon as its chunks are written.
+  const bytes = file.slice(n - 8 - length, n - 8);
+  return deserializeTCompactProtocol({ view: new DataView(bytes.buffer), offset: 0 });
 }
 
 const int = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));

@@ -199,6 +199,8 @@ export class ParquetRowGroups implements PartSink {
     this.rowGroups.push(moved(rowGroup, BigInt(this.written)));
     this.out.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
     this.written += bytes.length;
+    // The assembler has copied the chunks: free the row group's file now, not at the next collection.
+    (file.buffer as ArrayBuffer).transfer(0);
   }
 }
 

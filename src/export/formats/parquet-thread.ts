@@ -27,7 +27,11 @@ parentPort.on('message', (job) => {
       .setMaxRowGroupSize(job.maxRows)
       .setCreatedBy(job.createdBy)
       .build();
-    let file = pw.writeParquet(pw.Table.fromIPCStream(job.ipc), props);
+    const table = pw.Table.fromIPCStream(job.ipc);
+    // The rows are in the WebAssembly memory now: free their IPC bytes at once rather than at this
+    // thread's next garbage collection, which little else here would trigger.
+    job.ipc.buffer.transfer(0);
+    let file = pw.writeParquet(table, props);
     if (file.byteOffset !== 0 || file.byteLength !== file.buffer.byteLength) file = file.slice();
     parentPort.postMessage({ id: job.id, file }, [file.buffer]);
   } catch (err) {
