@@ -70,9 +70,17 @@ export class ParquetRowGroups implements PartSink {
   private readonly fields: CsvFields;
   private readonly jsonColumns: ReadonlySet<string>;
   private toDrop: number;
-  /** The current row's CSV bytes: rows arrive as data() calls, then rowEnd(). */
+  /**
+   * The current row's CSV bytes: rows arrive as data() calls, then rowEnd(). A row that comes in one
+   * call (every row streamParts reads) is read where it lies, `source[sourceStart, sourceEnd)`, which
+   * the caller leaves untouched until rowEnd() (streamParts calls both in one synchronous step); only
+   * a row split over several calls is gathered into `row`.
+   */
   private row: Buffer = Buffer.allocUnsafe(64 * 1024);
   private rowFill = 0;
+  private source: Buffer | null = null;
+  private sourceStart = 0;
+  private sourceEnd = 0;
   private groupCsvBytes = 0;
   /** Bytes of the file so far: where the next row group's chunks start. */
   private written = 0;
@@ -103,6 +111,22 @@ export class ParquetRowGroups implements PartSink {
     }
     const n = end - start;
     if (n <= 0) return;
+    if (this.source === null && this.rowFill === 0) {
+      this.source = bytes;
+      this.sourceStart = start;
+      this.sourceEnd = end;
+      return;
+    }
+    if (this.source !== null) {
+      const held = this.source;
+      this.source = null;
+      this.append(held, this.sourceStart, this.sourceEnd);
+    }
+    this.append(bytes, start, end);
+  }
+
+  private append(bytes: Buffer, start: number, end: number): void {
+    const n = end - start;
     if (this.rowFill + n > this.row.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.row.length * 2, this.rowFill + n));
       this.row.copy(bigger, 0, 0, this.rowFill);
@@ -113,9 +137,12 @@ export class ParquetRowGroups implements PartSink {
   }
 
   rowEnd(source: Buffer, keyStart: number, keyEnd: number): void {
-    const row = this.row;
+    const inPlace = this.source !== null;
+    const row = inPlace ? this.source! : this.row;
+    const from = inPlace ? this.sourceStart : 0;
+    const to = inPlace ? this.sourceEnd : this.rowFill;
     const f = this.fields;
-    f.split(row, 0, this.rowFill);
+    f.split(row, from, to);
     let i = 0;
     // One closure per row, not per value: it reads which column failed from `i`.
     const refuse = (why: string): never => {
@@ -124,8 +151,9 @@ export class ParquetRowGroups implements PartSink {
     };
     for (; i < this.columns.length; i++) this.columns[i]!.push(row, f, i, refuse);
     this.rows++;
-    this.groupCsvBytes += this.rowFill;
+    this.groupCsvBytes += to - from;
     this.rowFill = 0;
+    this.source = null;
     if (this.columns[0]!.length >= this.maxRows || this.groupCsvBytes >= this.maxCsvBytes) this.sendGroup();
   }
 
