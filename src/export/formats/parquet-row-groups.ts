@@ -16,11 +16,11 @@ import { CsvFields } from './pg-csv-fields.js';
  * size every reader handles well and large enough for column statistics to prune. CSV bytes: the
  * bound that keeps the worker's memory flat, since a row group is held as Arrow buffers (about its
  * CSV size), then copied once into the writer's WebAssembly memory, which keeps its high-water mark;
- * a wide ua_events row group then has about ten thousand rows (docs/BENCHMARKS.md, "Parquet through
+ * a wide ua_events row group then has about six thousand rows (docs/BENCHMARKS.md, "Parquet through
  * Arrow").
  */
 export const ROW_GROUP_MAX_ROWS = 122_880;
-export const ROW_GROUP_MAX_CSV_BYTES = 8 * 1024 * 1024;
+export const ROW_GROUP_MAX_CSV_BYTES = 4 * 1024 * 1024;
 
 const require = createRequire(import.meta.url);
 // The writer's version names the encoding (a checkpoint resumes only under the same bytes); its
