@@ -5,6 +5,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type * as ParquetWasm from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import { ParquetRowGroups } from '../../src/export/formats/parquet-row-groups.js';
+import { encodeRowGroup } from '../../src/export/formats/parquet-thread.js';
 import type { BuiltPart, PartAssembler } from '../../src/export/part-assembler.js';
 import { columnSpecs, type TableName } from '../../src/export/tables.js';
 
@@ -186,5 +187,13 @@ describe('ParquetRowGroups (Arrow buffers, parquet-wasm, one combined footer)', 
     expect(meta.row_groups).toEqual([]);
     expect(meta.schema.slice(1).map((s) => s.name)).toEqual(columnSpecs('ua_events', false).map((c) => c.name));
     expect(await parquetReadObjects({ file: ab(file), compressors: COMPRESSORS })).toEqual([]);
+  });
+
+  it('fails a row group the writer rejects, and writes the next one on a fresh thread', async () => {
+    const job = { compression: 'zstd' as const, maxRows: 10, createdBy: 'test' };
+    await expect(encodeRowGroup({ ...job, ipc: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) })).rejects.toThrow(/^Parquet writer: /);
+    const ipc = A.tableToIPC(A.tableFromArrays({ n: Int32Array.from([1, 2, 3]) }), 'stream');
+    const file = await encodeRowGroup({ ...job, ipc });
+    expect(parquetMetadata(ab(Buffer.from(file))).num_rows).toBe(3n);
   });
 });

@@ -75,14 +75,6 @@ class EncoderThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { parquetWasm: require.resolve('parquet-wasm') } });
-    worker.on('message', (m: { id: number; file?: Uint8Array; error?: string }) => {
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      this.waiting.delete(m.id);
-      if (this.waiting.size === 0) worker.unref();
-      if (m.file) w.resolve(m.file);
-      else w.reject(new Error(`Parquet writer: ${m.error ?? 'no output'}`));
-    });
     // A thread that died fails the row groups it held; the next one starts a new thread.
     const fail = (err: Error) => {
       if (this.worker !== worker) return;
@@ -90,6 +82,18 @@ class EncoderThread {
       for (const w of this.waiting.values()) w.reject(err);
       this.waiting.clear();
     };
+    worker.on('message', (m: { id: number; file?: Uint8Array; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (this.waiting.size === 0) worker.unref();
+      if (m.file) return w.resolve(m.file);
+      w.reject(new Error(`Parquet writer: ${m.error ?? 'no output'}`));
+      // WebAssembly that failed mid-call may have left its memory inconsistent: the next row group
+      // gets a fresh thread, and those queued behind this one fail and are retried with their file.
+      fail(new Error('Parquet writer thread replaced after an error'));
+      void worker.terminate();
+    });
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`Parquet writer thread exited with code ${code}`)));
     worker.unref();
