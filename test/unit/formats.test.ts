@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { csvHeader } from '../../src/export/csv.js';
 import { exportTableDay, type ExportTableDayInput } from '../../src/export/export-table-day.js';
 import { contentType, fileExtension, formatOfKey, resolveOutputFormat, type OutputFormat } from '../../src/export/formats/format.js';
-import { GZIP_LEVEL, GzipMembers, MEMBER_BYTES, MemberCompressor } from '../../src/export/formats/gzip-members.js';
+import { GZIP_LEVEL, GzipMembers, MEMBER_BYTES, MEMBERS_IN_FLIGHT, MemberCompressor } from '../../src/export/formats/gzip-members.js';
 import { ParquetRowGroups } from '../../src/export/formats/parquet-row-groups.js';
 import { GatherLimitExceeded } from '../../src/export/gather-rows.js';
 import { daysFromCivil, unscaledDecimal } from '../../src/export/formats/parquet-columns.js';
@@ -118,6 +118,26 @@ describe('csv_gzip', () => {
       expect(out.uncompressedBytes).toBeNull();
     }
   }, 60_000);
+
+  it('reuses its member buffers although the row that closes a member runs past MEMBER_BYTES', { timeout: 30_000 }, async () => {
+    // A buffer per member (or one grown for the closing row) is new external memory each time, which
+    // V8 counts towards a full collection of the worker's heap (docs/BENCHMARKS.md).
+    const rows = [...MANY, ...MANY.map((r) => r.replace(/^c/, 'd'))];
+    const members = Math.ceil((HEADER.length + rows.reduce((n, r) => n + Buffer.byteLength(r), 0)) / MEMBER_BYTES);
+    expect(members).toBeGreaterThan(2 * (MEMBERS_IN_FLIGHT + 2));
+    const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      const r = run(rows, { format: 'csv_gzip', compression: null });
+      await r.result;
+      expect(gunzipSync(file(r.uploaded)).length).toBe(HEADER.length + rows.reduce((n, row) => n + Buffer.byteLength(row), 0));
+      // Member-sized buffers: zlib's own output chunks are exactly 1 MiB, so count only larger ones.
+      const memberBuffers = allocUnsafe.mock.calls.filter(([size]) => size > MEMBER_BYTES).length;
+      expect(memberBuffers).toBeGreaterThan(0);
+      expect(memberBuffers).toBeLessThanOrEqual(MEMBERS_IN_FLIGHT + 2);
+    } finally {
+      allocUnsafe.mockRestore();
+    }
+  });
 
   it('is read by zlib as one stream however the members fall, an empty day included', async () => {
     const r = run([], { format: 'csv_gzip', compression: null });

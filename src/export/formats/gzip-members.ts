@@ -37,6 +37,16 @@ export const GZIP_ENCODING = `gzip-members/level=${GZIP_LEVEL}/member=${MEMBER_B
 const MAX_KEY_BYTES = 256;
 
 /**
+ * Room past MEMBER_BYTES in every member buffer. A member ends after the row that reaches
+ * MEMBER_BYTES, so that row nearly always runs past it; without room for it, almost every member
+ * grew into a fresh buffer of twice the size and left the pool. That was a few MiB of new
+ * ArrayBuffers per member, which V8 counts towards the old generation's limit, and it kept the
+ * worker's heap in back-to-back full collections (docs/BENCHMARKS.md, "csv_gzip: the member that
+ * outgrew its buffer"). Rows longer than this still grow a buffer of their own, which is not pooled.
+ */
+export const MEMBER_HEADROOM_BYTES = 64 * 1024;
+
+/**
  * zlib's output buffer per compressor: members' compressed bytes are views into it, one after the
  * other, and a new one is allocated only when it is full, so a member costs no buffer of its own.
  * Larger than a level-1 member of MEMBER_BYTES usually is, so most members come out as one view.
@@ -131,7 +141,7 @@ export class GzipMembers implements PartSink {
   ) {
     if (!Number.isInteger(memberBytes) || memberBytes <= 0) throw new RangeError('memberBytes must be a positive integer');
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError('inFlight must be a positive integer');
-    this.member = Buffer.allocUnsafe(memberBytes);
+    this.member = this.newMemberBuffer();
     this.compressors = Array.from({ length: inFlight }, () => new MemberCompressor());
   }
 
@@ -180,7 +190,7 @@ export class GzipMembers implements PartSink {
       for (const chunk of head.compressed!) this.out.data(chunk);
       if (head.rows > 0) this.out.rowEnd(head.key, 0, head.keyLen, head.rows);
       this.uncompressedBytes += head.fill;
-      if (head.input.length === this.memberBytes) this.freeMembers.push(head.input);
+      if (head.input.length === this.memberBytes + MEMBER_HEADROOM_BYTES) this.freeMembers.push(head.input);
       this.freeKeys.push(head.key);
     }
   }
@@ -197,6 +207,10 @@ export class GzipMembers implements PartSink {
 
   close(): void {
     for (const c of this.compressors) c.close();
+  }
+
+  private newMemberBuffer(): Buffer {
+    return Buffer.allocUnsafe(this.memberBytes + MEMBER_HEADROOM_BYTES);
   }
 
   private closeMember(): void {
@@ -217,7 +231,7 @@ export class GzipMembers implements PartSink {
       (err: unknown) => void (m.failed = err instanceof Error ? err : new Error(String(err))),
     );
     this.pending.push(m);
-    this.member = this.freeMembers.pop() ?? Buffer.allocUnsafe(this.memberBytes);
+    this.member = this.freeMembers.pop() ?? this.newMemberBuffer();
     this.key = this.freeKeys.pop() ?? Buffer.allocUnsafe(MAX_KEY_BYTES);
     this.keyLen = 0;
     this.rows = 0;
