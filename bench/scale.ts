@@ -46,6 +46,7 @@ const { values: opts } = parseArgs({
     sample: { type: 'string', default: '20' },
     'timeout-s': { type: 'string', default: '900' },
     'worker-env': { type: 'string', default: '' },
+    'worker-node-flags': { type: 'string', default: '' },
     json: { type: 'string' },
     fresh: { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
@@ -61,7 +62,8 @@ const SCALE_NAMESPACE = `ua-export-scale${suffix}`;
 const SCALE_QUEUE = `ua-export-scale${suffix}`;
 if (opts.help) {
   process.stdout.write(`npm run bench:scale -- [--integrations 1000] [--workers 1] [--events 2000] [--sample 20] [--timeout-s 900]
-  [--worker-env K=V,K=V] [--json out.json] [--tag NAME] [--fresh] [--tsx]
+  [--worker-env K=V,K=V] [--worker-node-flags="F F"] [--json out.json] [--tag NAME] [--fresh] [--tsx]
+--worker-node-flags adds node flags to the worker's (investigation: --cpu-prof --cpu-prof-dir=DIR, --trace-gc).
 --tsx runs the worker from source under tsx; by default it is compiled and run as the Dockerfile runs it.
 --tag keeps a run's database, bucket, namespace and integrations apart from other runs' (e.g. per N).
 Creates the integrations over the API, fires all their schedules at one instant and reports delivery.\n`);
@@ -269,7 +271,8 @@ async function main(): Promise<void> {
       await spawnWorker({
         root: ROOT,
         logFile: path.join(logDir, `worker-${w}.log`),
-        ...(docker ? { entry: docker.entry, nodeFlags: docker.nodeFlags } : {}),
+        ...(docker ? { entry: docker.entry } : {}),
+        nodeFlags: [...(docker?.nodeFlags ?? []), ...opts['worker-node-flags'].split(' ').filter(Boolean)],
         // The worker reconciles every integration's schedule before it polls.
         readyTimeoutMs: 900_000,
         env: {
