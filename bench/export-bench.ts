@@ -241,6 +241,8 @@ interface Trial {
 
 interface SizeResult {
   rows: number;
+  /** The PART_SIZE_MIB the worker ran with (16, the code's default, when nothing set it). */
+  partMiB: number;
   format: FileFormat;
   appId: string;
   data: DataPrep;
@@ -345,8 +347,9 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     ...process.env,
     WORKER_METRICS_PORT: String(metricsPort),
     TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
-    ...(partSize ? { PART_SIZE_MIB: String(partSize / MiB) } : {}),
     ...(ctx.docker?.env ?? {}),
+    // After the Dockerfile's ENV (which sets PART_SIZE_MIB): an explicit --part-size-mib wins.
+    ...(partSize ? { PART_SIZE_MIB: String(partSize / MiB) } : {}),
     ...workerExtraEnv,
     DATABASE_URL: benchUrl,
     TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
@@ -413,6 +416,7 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     trials,
     baseline,
     best,
+    partMiB: Number(workerEnv.PART_SIZE_MIB ?? 16),
     workerReadyMs: worker.readyMs,
     rssAtReady: worker.atReady.rss,
     hwmAtReady: worker.atReady.hwm,
@@ -729,7 +733,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
   for (const x of rowsOut) {
     const r = x.r;
     details.push(
-      `${r.format}, ${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${partSize ? fmtMiB(partSize) : `${process.env.PART_SIZE_MIB || 16} MiB (worker's PART_SIZE_MIB)`}, ${r.trials.length} trial(s)):`,
+      `${r.format}, ${fmtInt(r.rows)} rows (app ${r.appId}, day ${day}, ${r.best.parts} parts of ${r.partMiB} MiB (the worker's PART_SIZE_MIB), ${r.trials.length} trial(s)):`,
     );
     details.push(
       `  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`,
