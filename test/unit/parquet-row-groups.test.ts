@@ -4,6 +4,9 @@ import type * as Arrow from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type * as ParquetWasm from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from 'hyparquet-writer';
+import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
+import { fileMetadata } from '../../src/export/formats/parquet-footer.js';
 import { ParquetRowGroups } from '../../src/export/formats/parquet-row-groups.js';
 import { encodeRowGroup } from '../../src/export/formats/parquet-thread.js';
 import type { BuiltPart, PartAssembler } from '../../src/export/part-assembler.js';
@@ -124,6 +127,29 @@ describe('ParquetRowGroups (Arrow buffers, parquet-wasm, one combined footer)', 
     const stats = meta.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema[0] === 'campaign_name')!.meta_data!.statistics!;
     expect(stats).toMatchObject({ null_count: 0n, min_value: 'camp 0', max_value: 'camp 6' });
   });
+
+  it.each([3, 20])(
+    'writes the footer with its row groups spliced in as encoded bytes, exactly as one Thrift struct would be (%i row groups)',
+    async (groups) => {
+      // The row groups' metadata is kept encoded (memory flat with the row count) and the footer's
+      // row_groups list is written by hand around it: decoding the footer and encoding it again in
+      // one piece must give the same bytes, for a list header in one byte (< 15) and with a varint.
+      const file = await encode(
+        'ua_events',
+        Array.from({ length: groups * 4 }, (_, i) => eventRow(i)),
+        4,
+      );
+      const length = file.readUInt32LE(file.length - 8);
+      const stored = file.subarray(file.length - 8 - length, file.length - 8);
+      // A Uint8Array of its own, as the Parquet thread hands files over (a Buffer's slice is a view).
+      const meta = fileMetadata(new Uint8Array(file));
+      expect((meta.field_4 as unknown[]).length).toBe(groups);
+      const writer = new ByteWriter();
+      serializeTCompactProtocol(writer, meta);
+      expect(Buffer.from(writer.getBuffer()).equals(stored)).toBe(true);
+      expect(parquetMetadata(ab(file)).row_groups.length).toBe(groups);
+    },
+  );
 
   it('writes files at once on the shared Parquet thread without mixing their row groups', async () => {
     const alone = await encode('ua_events', rows, 5);

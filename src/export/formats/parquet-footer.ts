@@ -90,10 +90,36 @@ export function moved(group: Thrift, by: bigint): Thrift {
   };
 }
 
+/**
+ * A row group's metadata as the Thrift bytes it has in the footer. Why bytes: decoded, a row group's
+ * metadata is a few dozen JS objects per column (and views that keep its whole single-row-group footer
+ * alive); kept that way for every row group until the footer, a file's memory grew with its row count
+ * (docs/BENCHMARKS.md, "Parquet: the footer's row groups"). A compact-protocol struct is the same bytes
+ * alone as inside the footer's list, so footer() appends these as they are.
+ */
+export function encodedRowGroup(group: Thrift): Uint8Array {
+  const writer = new ByteWriter();
+  serializeTCompactProtocol(writer, group);
+  return new Uint8Array(writer.getBuffer());
+}
+
+// Compact-protocol type ids used when the footer's field 4 is written by hand.
+const LIST = 9;
+const STRUCT = 12;
+const STOP = 0;
+
+/** The bytes of a struct's fields without its closing STOP: the footer goes on after them. */
+function fieldsOf(o: Thrift): Uint8Array {
+  const bytes = encodedRowGroup(o);
+  if (bytes[bytes.length - 1] !== STOP) throw new Error('Thrift struct does not end with STOP');
+  return bytes.subarray(0, bytes.length - 1);
+}
+
 export interface FooterOptions {
   /** Metadata of any file the writer wrote with this schema (its row groups are ignored). */
   template: Thrift;
-  rowGroups: Thrift[];
+  /** Every row group's metadata, in file order, as encodedRowGroup() gave it. */
+  rowGroups: readonly Uint8Array[];
   numRows: number;
   /** Columns whose UTF-8 strings are JSON: they get the JSON logical type. */
   jsonColumns: ReadonlySet<string>;
@@ -119,11 +145,37 @@ export function footer(options: FooterOptions): Buffer {
     ...template,
     [F.schema]: schema,
     [F.numRows]: BigInt(options.numRows),
-    [F.rowGroups]: options.rowGroups,
+    [F.rowGroups]: undefined,
     [F.keyValueMetadata]: undefined,
   });
+  // FileMetaData's fields 1–3 (version, schema, num_rows: all required), then field 4 (row_groups)
+  // written by hand around the encoded row groups, then the fields after it. Field headers hold the
+  // id as a delta from the previous field's, so the part after field 4 is encoded after an empty
+  // field 4 and that field's two bytes are dropped: the deltas then come out as in one struct.
+  const head: Thrift = {};
+  const rest: Thrift = { field_4: [] };
+  for (const [k, v] of Object.entries(meta) as [`field_${number}`, unknown][]) {
+    if (v === undefined) continue;
+    const id = Number(k.slice(6));
+    if (id < 4) head[k] = v;
+    else rest[k] = v;
+  }
+  if (!(['field_1', 'field_2', 'field_3'] as const).every((k) => head[k] !== undefined))
+    throw new Error('Parquet writer footer lacks version, schema or num_rows');
+  const tail = encodedRowGroup(rest);
+  if (tail[0] !== ((4 << 4) | LIST) || tail[1]! >> 4 !== 0) throw new Error('unexpected Thrift encoding of an empty row_groups list');
   const writer = new ByteWriter();
-  serializeTCompactProtocol(writer, meta);
+  writer.appendBytes(fieldsOf(head));
+  // Field 4, a delta of 1 from num_rows, a list of structs: the size in the header's high nibble
+  // below 15, else 15 there and the size as a varint.
+  writer.appendUint8((1 << 4) | LIST);
+  const n = options.rowGroups.length;
+  if (n > 14) {
+    writer.appendUint8((15 << 4) | STRUCT);
+    writer.appendVarInt(n);
+  } else writer.appendUint8((n << 4) | STRUCT);
+  for (const group of options.rowGroups) writer.appendBytes(group);
+  writer.appendBytes(tail.subarray(2));
   writer.appendUint32(writer.offset);
   writer.appendBytes(MAGIC);
   return Buffer.from(writer.getBuffer());

@@ -5,7 +5,7 @@ import type { BuiltPart, PartAssembler } from '../part-assembler.js';
 import type { ColumnSpec, TableName } from '../tables.js';
 import { arrow, ArrowColumn } from './arrow-columns.js';
 import type { ParquetCompression } from './format.js';
-import { fileMetadata, footer, moved, PARQUET_MAGIC, rowGroupOf } from './parquet-footer.js';
+import { encodedRowGroup, fileMetadata, footer, moved, PARQUET_MAGIC, rowGroupOf } from './parquet-footer.js';
 import { parquetRefusal } from './parquet-columns.js';
 import type { PartSink } from './part-sink.js';
 import { encodeRowGroup } from './parquet-thread.js';
@@ -84,7 +84,8 @@ export class ParquetRowGroups implements PartSink {
   private groupCsvBytes = 0;
   /** Bytes of the file so far: where the next row group's chunks start. */
   private written = 0;
-  private readonly rowGroups: Record<string, unknown>[] = [];
+  /** Every written row group's footer metadata, encoded (see encodedRowGroup). */
+  private readonly rowGroups: Uint8Array[] = [];
   private template: Record<`field_${number}`, unknown> | null = null;
   private readonly pending: PendingGroup[] = [];
   rows = 0;
@@ -224,7 +225,7 @@ export class ParquetRowGroups implements PartSink {
     const { bytes, rowGroup, meta } = rowGroupOf(file);
     this.template ??= meta;
     this.startFile();
-    this.rowGroups.push(moved(rowGroup, BigInt(this.written)));
+    this.rowGroups.push(encodedRowGroup(moved(rowGroup, BigInt(this.written))));
     this.out.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
     this.written += bytes.length;
     // The assembler has copied the chunks: free the row group's file now, not at the next collection.
