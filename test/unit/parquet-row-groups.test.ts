@@ -128,12 +128,13 @@ describe('ParquetRowGroups (Arrow buffers, parquet-wasm, one combined footer)', 
     expect(stats).toMatchObject({ null_count: 0n, min_value: 'camp 0', max_value: 'camp 6' });
   });
 
-  it.each([3, 20])(
+  it.each([0, 3, 20])(
     'writes the footer with its row groups spliced in as encoded bytes, exactly as one Thrift struct would be (%i row groups)',
     async (groups) => {
       // The row groups' metadata is kept encoded (memory flat with the row count) and the footer's
       // row_groups list is written by hand around it: decoding the footer and encoding it again in
-      // one piece must give the same bytes, for a list header in one byte (< 15) and with a varint.
+      // one piece must give the same bytes, for a list header in one byte (< 15) and with a varint,
+      // and for an empty day's file.
       const file = await encode(
         'ua_events',
         Array.from({ length: groups * 4 }, (_, i) => eventRow(i)),

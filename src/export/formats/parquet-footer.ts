@@ -167,13 +167,14 @@ export function footer(options: FooterOptions): Buffer {
   const writer = new ByteWriter();
   writer.appendBytes(fieldsOf(head));
   // Field 4, a delta of 1 from num_rows, a list of structs: the size in the header's high nibble
-  // below 15, else 15 there and the size as a varint.
+  // below 15, else 15 there and the size as a varint. An empty list keeps the header byte the
+  // serializer gives it (no element type), so an empty day's file is the same bytes as before.
   writer.appendUint8((1 << 4) | LIST);
   const n = options.rowGroups.length;
   if (n > 14) {
     writer.appendUint8((15 << 4) | STRUCT);
     writer.appendVarInt(n);
-  } else writer.appendUint8((n << 4) | STRUCT);
+  } else writer.appendUint8(n === 0 ? tail[1]! : (n << 4) | STRUCT);
   for (const group of options.rowGroups) writer.appendBytes(group);
   writer.appendBytes(tail.subarray(2));
   writer.appendUint32(writer.offset);
