@@ -98,8 +98,13 @@ export function moved(group: Thrift, by: bigint): Thrift {
  * alone as inside the footer's list, so footer() appends these as they are.
  */
 export function encodedRowGroup(group: Thrift): Uint8Array {
+  return encodedStruct(group);
+}
+
+/** A Thrift struct in the compact protocol, its closing STOP included. */
+function encodedStruct(o: Thrift): Uint8Array {
   const writer = new ByteWriter();
-  serializeTCompactProtocol(writer, group);
+  serializeTCompactProtocol(writer, o);
   return new Uint8Array(writer.getBuffer());
 }
 
@@ -110,7 +115,7 @@ const STOP = 0;
 
 /** The bytes of a struct's fields without its closing STOP: the footer goes on after them. */
 function fieldsOf(o: Thrift): Uint8Array {
-  const bytes = encodedRowGroup(o);
+  const bytes = encodedStruct(o);
   if (bytes[bytes.length - 1] !== STOP) throw new Error('Thrift struct does not end with STOP');
   return bytes.subarray(0, bytes.length - 1);
 }
@@ -162,7 +167,7 @@ export function footer(options: FooterOptions): Buffer {
   }
   if (!(['field_1', 'field_2', 'field_3'] as const).every((k) => head[k] !== undefined))
     throw new Error('Parquet writer footer lacks version, schema or num_rows');
-  const tail = encodedRowGroup(rest);
+  const tail = encodedStruct(rest);
   if (tail[0] !== ((4 << 4) | LIST) || tail[1]! >> 4 !== 0) throw new Error('unexpected Thrift encoding of an empty row_groups list');
   const writer = new ByteWriter();
   writer.appendBytes(fieldsOf(head));
