@@ -88,7 +88,8 @@ describe.concurrent('backfillWorkflow pause and resume (mocked activities)', () 
     });
     expect(second.status.name).toBe('RUNNING');
     await sleep(QUIET_MS);
-    expect(plannedDays(s)).toEqual(days.slice(0, 2));
+    // Exactly the first run's two days, and nothing while paused; at concurrency 2 they may be planned in either order.
+    expect([...plannedDays(s)].sort()).toEqual(days.slice(0, 2));
     const latest = w.client.workflow.getHandle(handle.workflowId);
     expect(await latest.query(backfillProgressQuery)).toMatchObject({ status: 'running', paused: true, completedDays: 2, inProgressDays: [], totalDays: 5 });
 
