@@ -219,6 +219,8 @@ interface Trial {
   cpu: { group: string; seconds: number }[];
   /** The worker process's whole CPU time over the export (utime + stime of /proc/<pid>/stat: every thread, live or exited). */
   workerProcessCpu: number;
+  /** Of workerProcessCpu, the kernel's share (stime). */
+  workerProcessSys: number;
   /** MD5 + SHA-256 of the file's bytes in the bench process, right after the export: the hashing floor now. */
   hashingFloor: number;
   workerThreads: { name: string; threads: number; seconds: number }[];
@@ -482,7 +484,8 @@ async function runTrial(
     const rss = new RssSampler(worker.pid);
     const cpu = new CpuGroups(groupOf);
     const threadsBefore = threadTicks(worker.pid);
-    const processBefore = procStat(worker.pid)?.ticks ?? NaN;
+    const statBefore = procStat(worker.pid);
+    const processBefore = statBefore?.ticks ?? NaN;
     rss.start(100);
     cpu.start(250);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -503,7 +506,8 @@ async function runTrial(
     const exportMs = performance.now() - t0;
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const threadsAfter = threadTicks(worker.pid);
-    const processAfter = procStat(worker.pid)?.ticks ?? NaN;
+    const statAfter = procStat(worker.pid);
+    const processAfter = statAfter?.ticks ?? NaN;
     const file = result.value.files[0]!;
     if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
     log(
@@ -595,6 +599,7 @@ async function runTrial(
       rssSamples: rss.samples,
       cpu: cpu.seconds(),
       workerProcessCpu: (processAfter - processBefore) / CLK_TCK,
+      workerProcessSys: ((statAfter?.sysTicks ?? NaN) - (statBefore?.sysTicks ?? NaN)) / CLK_TCK,
       hashingFloor: hashingFloorSeconds(file.bytes ?? 0),
       workerThreads: threadCpuDelta(worker.pid, threadsBefore, threadsAfter),
       timeline,
@@ -769,7 +774,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
         `    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`,
       );
       details.push(
-        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s (MD5 + SHA-256 of the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
+        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (MD5 + SHA-256 of the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
       );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
       details.push(

@@ -41,6 +41,8 @@ interface Stat {
   ppid: number;
   /** utime + stime, in clock ticks. */
   ticks: number;
+  /** stime alone (the kernel's share: socket copies, page faults), in clock ticks. */
+  sysTicks: number;
 }
 
 function parseStat(text: string): Stat | null {
@@ -50,7 +52,7 @@ function parseStat(text: string): Stat | null {
   if (open < 0 || close < 0) return null;
   const rest = text.slice(close + 2).split(' ');
   // rest[0] is field 3 (state): utime is field 14, stime field 15.
-  return { comm: text.slice(open + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+  return { comm: text.slice(open + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]), sysTicks: Number(rest[12]) };
 }
 
 export function procStat(pid: number): Stat | null {
