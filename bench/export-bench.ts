@@ -485,7 +485,6 @@ async function runTrial(
     const cpu = new CpuGroups(groupOf);
     const threadsBefore = threadTicks(worker.pid);
     const statBefore = procStat(worker.pid);
-    const processBefore = statBefore?.ticks ?? NaN;
     rss.start(100);
     cpu.start(250);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -507,7 +506,6 @@ async function runTrial(
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const threadsAfter = threadTicks(worker.pid);
     const statAfter = procStat(worker.pid);
-    const processAfter = statAfter?.ticks ?? NaN;
     const file = result.value.files[0]!;
     if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
     log(
@@ -598,7 +596,7 @@ async function runTrial(
       hwmAfter: rss.lastHwm,
       rssSamples: rss.samples,
       cpu: cpu.seconds(),
-      workerProcessCpu: (processAfter - processBefore) / CLK_TCK,
+      workerProcessCpu: ((statAfter?.ticks ?? NaN) - (statBefore?.ticks ?? NaN)) / CLK_TCK,
       workerProcessSys: ((statAfter?.sysTicks ?? NaN) - (statBefore?.sysTicks ?? NaN)) / CLK_TCK,
       hashingFloor: hashingFloorSeconds(file.bytes ?? 0),
       workerThreads: threadCpuDelta(worker.pid, threadsBefore, threadsAfter),
