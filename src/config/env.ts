@@ -6,6 +6,9 @@ export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 /** WORKER_MAX_CONCURRENT_ACTIVITIES / WORKER_DB_POOL_MAX when unset (sizing: docs/SCALING.md). */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 8;
 export const DEFAULT_WORKER_DB_POOL_MAX = 10;
+/** WORKER_ROLE: `all` polls workflow and activity tasks; the others one kind only. */
+export const WORKER_ROLES = ['all', 'workflows', 'activities'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /**
  * Every environment variable the product reads, with its default. `.env.example`, the README and
@@ -61,6 +64,13 @@ export const EnvSchema = Type.Object({
   WORKER_DB_POOL_MAX: Type.Integer({ default: DEFAULT_WORKER_DB_POOL_MAX, minimum: 2, maximum: 1000 }),
   // Where the Temporal SDK's own Prometheus exporter listens (scraped through WORKER_METRICS_PORT).
   TEMPORAL_SDK_METRICS_ADDRESS: Type.String({ default: '127.0.0.1:9465' }),
+  // What this worker process polls for: both kinds of task (one process, the default), or only one of
+  // them, so a deployment can run export-running pods apart from the light workflow pods and size
+  // each on its own (docs/SCALING.md, "Workflow and activity workers apart").
+  WORKER_ROLE: Type.Union(
+    WORKER_ROLES.map((r) => Type.Literal(r)),
+    { default: 'all' },
+  ),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -74,6 +84,13 @@ export class ConfigError extends Error {
     super(`invalid configuration: ${problems.map((p) => `${p.field} ${p.rule}`).join('; ')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** A choice of literals says which values it takes; TypeBox's own message only says "union". */
+function ruleOf(schema: unknown, value: unknown, message: string): string {
+  const choices = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
+  if (!choices?.length || choices.some((c) => typeof c !== 'string')) return message;
+  return `must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`;
 }
 
 /** Reads and validates the environment; a bad value fails start-up naming the variable and the rule. */
@@ -95,7 +112,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   picked.ALLOW_PLAIN_HTTP_ENDPOINTS ??= dev;
   picked.ALLOW_PRIVATE_ENDPOINTS ??= dev;
   const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked));
-  for (const e of Value.Errors(EnvSchema, withDefaults)) problems.push({ field: e.path.replace(/^\//, ''), rule: e.message });
+  for (const e of Value.Errors(EnvSchema, withDefaults)) problems.push({ field: e.path.replace(/^\//, ''), rule: ruleOf(e.schema, e.value, e.message) });
   if (problems.length === 0) {
     const env = withDefaults as Env;
     if (env.WORKER_DB_POOL_MAX <= env.WORKER_MAX_CONCURRENT_ACTIVITIES)

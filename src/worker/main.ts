@@ -8,7 +8,7 @@ import { listIntegrations } from '../integrations/repo.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { createLogger } from '../logging.js';
-import { createExportWorker, prebuildWorkflowBundle, workerSettingsFromEnv } from './worker.js';
+import { createExportWorker, pollsWorkflows, prebuildWorkflowBundle, workerSettingsFromEnv } from './worker.js';
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
@@ -43,12 +43,14 @@ const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRES
 const partDelayMs = Number(process.env.UA_EXPORT_TEST_PART_DELAY_MS ?? 0) || undefined;
 // A prebuilt bundle spares the start-up child, whose RSS adds to the worker's for a few seconds
 // (docs/BENCHMARKS.md); it must come from the same build as this code.
-const prebuilt = env.WORKFLOW_BUNDLE_PATH ?? null;
+// A worker of role activities loads no workflow code at all (src/worker/worker.ts, pollsWorkflows).
+const withWorkflows = pollsWorkflows(env.WORKER_ROLE);
+const prebuilt = withWorkflows ? (env.WORKFLOW_BUNDLE_PATH ?? null) : null;
 if (prebuilt !== null && !existsSync(prebuilt)) {
   throw new Error(`WORKFLOW_BUNDLE_PATH: no file at ${prebuilt}; build it with npm run build:workflows, or unset the variable to bundle at start`);
 }
-const workflowBundlePath = prebuilt ?? prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`));
-log.info({ workflowBundle: workflowBundlePath, prebuilt: prebuilt !== null }, 'workflow bundle');
+const workflowBundlePath = withWorkflows ? (prebuilt ?? prebuildWorkflowBundle(path.join(os.tmpdir(), `ua-export-workflows-${process.pid}.js`))) : undefined;
+if (workflowBundlePath) log.info({ workflowBundle: workflowBundlePath, prebuilt: prebuilt !== null }, 'workflow bundle');
 const worker = await createExportWorker({
   ...workerSettingsFromEnv(env),
   connection,
@@ -59,8 +61,9 @@ const worker = await createExportWorker({
   workflowBundlePath,
   client,
   temporalUiUrl: env.TEMPORAL_UI_URL,
+  role: env.WORKER_ROLE,
 });
-log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE }, 'worker started');
+log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, role: env.WORKER_ROLE }, 'worker started');
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });
 // A parent that started this worker with an IPC channel (tests, npm start, bench, soak) may die without
@@ -79,5 +82,5 @@ await connection.close();
 await client.connection.close();
 await pool.end();
 metricsServer?.close();
-if (prebuilt === null) rmSync(workflowBundlePath, { force: true });
+if (workflowBundlePath && prebuilt === null) rmSync(workflowBundlePath, { force: true });
 log.info('worker stopped');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES, partSizeBytes, type Env } from '../config/env.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES, partSizeBytes, type Env, type WorkerRole } from '../config/env.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
@@ -79,6 +79,8 @@ export interface ExportWorkerOptions {
   maxCachedWorkflows?: number;
   /** TEMPORAL_UI_URL: links in alert payloads (issue 12). */
   temporalUiUrl?: string;
+  /** WORKER_ROLE: which kinds of task this worker polls (see roleOptions); both when unset. */
+  role?: WorkerRole;
 }
 
 /**
@@ -121,26 +123,37 @@ export function prebuildWorkflowBundle(outPath: string): string {
   return outPath;
 }
 
+// --- Workflow and activity workers apart (issue 11, more than one box) --------------------------------
+/**
+ * A worker of role `activities` registers no workflow code, so the SDK starts no workflow thread (its
+ * isolate, the bundle and the workflow cache): the process that runs the big exports carries none of
+ * that memory. One of role `workflows` does not poll for activity tasks, but keeps the activities
+ * registered, because the workflows run their short bookkeeping steps (the plan, the status, the
+ * lookback check) as local activities, in the process of the workflow itself. Both poll the same task
+ * queue, so a deployment may run any mix of them with `all` workers; every workflow task needs some
+ * worker of role `all` or `workflows`, every activity one of role `all` or `activities`.
+ * Measured: docs/BENCHMARKS.md, "Workflow and activity workers apart".
+ */
+export function pollsWorkflows(role: WorkerRole): boolean {
+  return role !== 'activities';
+}
+
+export function pollsActivities(role: WorkerRole): boolean {
+  return role !== 'workflows';
+}
+// ------------------------------------------------------------------------------------------------------
+
 export async function createExportWorker(opts: ExportWorkerOptions): Promise<Worker> {
+  const role = opts.role ?? 'all';
+  const workflowCode = opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({
-      pool: opts.pool,
-      keyring: opts.keyring,
-      partSize: opts.partSize,
-      partsInFlight: opts.partsInFlight,
-      partBuffers: opts.partBuffers,
-      partDelayMs: opts.partDelayMs,
-      ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
-      log: opts.log,
-      ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
-      // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.
-      ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
-      ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
-    }),
+    ...(pollsWorkflows(role) ? workflowCode : {}),
+    activities: exportActivities(opts),
+    // Not even eagerly: an activity a workflow task schedules would otherwise be offered to this worker.
+    ...(pollsActivities(role) ? {} : { enableNonLocalActivities: false, maxEagerActivityReservationsPerWorkflowTask: 0 }),
     ...sourceProtectionOptions(opts.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES),
     // Checkpoints ride on heartbeats, and a killed attempt resumes from the last one the server got:
     // the throttle is the bound on parts rebuilt after a kill (reported as parts rebuilt). A heartbeat
@@ -151,5 +164,22 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     interceptors: { activity: [activityMetricsInterceptor] },
     ...workflowCacheOptions(opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     ...opts.extra,
+  });
+}
+
+function exportActivities(opts: ExportWorkerOptions) {
+  return createActivities({
+    pool: opts.pool,
+    keyring: opts.keyring,
+    partSize: opts.partSize,
+    partsInFlight: opts.partsInFlight,
+    partBuffers: opts.partBuffers,
+    partDelayMs: opts.partDelayMs,
+    ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
+    log: opts.log,
+    ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
+    // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.
+    ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
+    ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
   });
 }

@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { loadEnv, partSizeBytes, type Env } from '../../src/config/env.js';
+import { loadEnv, partSizeBytes, type Env, type WorkerRole } from '../../src/config/env.js';
 import { keyringFromEnv } from '../../src/config/keyring.js';
 import type { Keyring } from '../../src/crypto/secrets.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -31,8 +31,11 @@ export interface Harness {
   s3: S3Client;
   /** JSON log lines written by workers this harness started. */
   workerLogs: string[];
-  /** `partSize`: bytes per multipart part, PART_SIZE_MIB of the test environment by default. */
-  startWorker(extra?: { partDelayMs?: number; partSize?: number }): Promise<RunningWorker>;
+  /**
+   * `partSize`: bytes per multipart part, PART_SIZE_MIB of the test environment by default. `role`:
+   * WORKER_ROLE (both kinds of task by default); `identity`: the worker identity histories record.
+   */
+  startWorker(extra?: { partDelayMs?: number; partSize?: number; role?: WorkerRole; identity?: string }): Promise<RunningWorker>;
   integration(overrides?: Partial<NewIntegration>): Promise<Integration>;
   getText(key: string): Promise<string>;
   getBytes(key: string): Promise<Buffer>;
@@ -113,6 +116,8 @@ export async function setupHarness(name: string): Promise<Harness> {
         partSize: extra.partSize ?? partSizeBytes(env),
         partDelayMs: extra.partDelayMs,
         log: createLogger('info', logSink),
+        ...(extra.role ? { role: extra.role } : {}),
+        ...(extra.identity ? { extra: { identity: extra.identity } } : {}),
       });
       const running = worker.run();
       const handle: RunningWorker = {

@@ -43,6 +43,7 @@ describe('loadEnv', () => {
       WORKER_MAX_CONCURRENT_ACTIVITIES: 8,
       WORKER_DB_POOL_MAX: 10,
       TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:9465',
+      WORKER_ROLE: 'all',
       LOG_LEVEL: 'info',
     });
   });
@@ -98,6 +99,7 @@ describe('loadEnv', () => {
     ['LOCAL_S3_ENDPOINT', 's3.example.com'],
     ['TEMPORAL_UI_URL', 'ftp://x'],
     ['LOG_LEVEL', 'verbose'],
+    ['WORKER_ROLE', 'both'],
     ['LOCAL_S3_BUCKET', 'ab'],
   ])('rejects %s=%j naming the variable', (name, value) => {
     const e = configError({ [name]: value });

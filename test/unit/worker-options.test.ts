@@ -23,7 +23,7 @@ async function optionsFor(env: NodeJS.ProcessEnv, passEnv = true): Promise<Worke
     keyring: buildKeyring(Buffer.alloc(32, 7).toString('base64'), ''),
     partSize: 5 * 2 ** 20,
     workflowBundlePath: '/nonexistent/bundle.js',
-    ...(passEnv ? { maxCachedWorkflows: loaded.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    ...(passEnv ? { maxCachedWorkflows: loaded.WORKER_MAX_CACHED_WORKFLOWS, role: loaded.WORKER_ROLE } : {}),
   });
   expect(create).toHaveBeenCalledTimes(1);
   return create.mock.calls[0]![0];
@@ -56,5 +56,36 @@ describe('createExportWorker: the workflow cache', () => {
 
   it('refuses a value that is not a whole number', () => {
     expect(() => loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+  });
+});
+
+describe('createExportWorker: WORKER_ROLE', () => {
+  beforeEach(() => create.mockClear());
+
+  it('polls both kinds of task by default', async () => {
+    const opts = await optionsFor({});
+    expect(opts.workflowBundle).toEqual({ codePath: '/nonexistent/bundle.js' });
+    expect(Object.keys(opts.activities ?? {})).toContain('uploadParts');
+    expect(opts).not.toHaveProperty('enableNonLocalActivities');
+  });
+
+  it('activities: registers no workflow code, so no workflow thread starts', async () => {
+    const opts = await optionsFor({ WORKER_ROLE: 'activities' });
+    expect(opts).not.toHaveProperty('workflowBundle');
+    expect(opts).not.toHaveProperty('workflowsPath');
+    expect(Object.keys(opts.activities ?? {})).toContain('uploadParts');
+    expect(opts).not.toHaveProperty('enableNonLocalActivities');
+  });
+
+  it('workflows: keeps the activities for its local ones but polls for no activity task, not even eagerly', async () => {
+    const opts = await optionsFor({ WORKER_ROLE: 'workflows' });
+    expect(opts.workflowBundle).toEqual({ codePath: '/nonexistent/bundle.js' });
+    expect(Object.keys(opts.activities ?? {})).toContain('planExport');
+    expect(opts.enableNonLocalActivities).toBe(false);
+    expect(opts.maxEagerActivityReservationsPerWorkflowTask).toBe(0);
+  });
+
+  it('refuses any other value, naming the variable and the values it takes', () => {
+    expect(() => loadEnv({ WORKER_ROLE: 'both' })).toThrow('WORKER_ROLE must be one of all, workflows, activities, got "both"');
   });
 });
