@@ -17,6 +17,16 @@ const files = readdirSync(DIR)
   .map((f) => path.join(DIR, f));
 let validator = '';
 
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  spec?: {
+    selector?: Record<string, string>;
+    scaleTargetRef?: { name: string };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: { env?: { name: string; value?: string }[] }[] } };
+  };
+}
+
 function validate(paths: string[]): { status: number | null; output: string } {
   const r = spawnSync(validator, ['--strict', '--no-warn', ...paths], { encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -28,7 +38,7 @@ beforeAll(() => {
 
 // Each validator run starts Python and loads the bundled schemas: seconds on a busy box.
 describe('deploy/k8s manifests', { timeout: 60_000 }, () => {
-  it('hold the worker and API Deployments, their Services, a ConfigMap and the worker HPA', () => {
+  it("hold the export worker, workflow worker and API Deployments, their Services, a ConfigMap and the workers' HPAs", () => {
     const kinds = files.flatMap((f) =>
       parseAllDocuments(readFileSync(f, 'utf8')).map(
         (d) => `${(d.toJS() as { kind: string }).kind}/${(d.toJS() as { metadata: { name: string } }).metadata.name}`,
@@ -39,11 +49,28 @@ describe('deploy/k8s manifests', { timeout: 60_000 }, () => {
         'ConfigMap/ua-export-config',
         'Deployment/ua-export-api',
         'Deployment/ua-export-worker',
+        'Deployment/ua-export-workflow-worker',
         'HorizontalPodAutoscaler/ua-export-worker',
+        'HorizontalPodAutoscaler/ua-export-workflow-worker',
         'Service/ua-export-api',
         'Service/ua-export-worker-metrics',
       ].sort(),
     );
+  });
+
+  it('run workers that between them poll both kinds of task, and scrape them all', () => {
+    const docs = files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as K8sObject));
+    const roles = docs
+      .filter((d) => d.kind === 'Deployment' && d.metadata.name !== 'ua-export-api')
+      .map((d) => d.spec?.template?.spec?.containers?.[0]?.env?.find((e) => e.name === 'WORKER_ROLE')?.value ?? 'all');
+    expect(roles.sort()).toEqual(['activities', 'workflows']);
+    const metrics = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'ua-export-worker-metrics')!;
+    for (const d of docs.filter((x) => x.kind === 'Deployment' && x.metadata.name !== 'ua-export-api')) {
+      const labels = d.spec?.template?.metadata?.labels ?? {};
+      for (const [k, v] of Object.entries(metrics.spec?.selector ?? {})) expect(labels[k], `${d.metadata.name}: ${k}`).toBe(v);
+    }
+    for (const hpa of docs.filter((d) => d.kind === 'HorizontalPodAutoscaler'))
+      expect(docs.some((d) => d.kind === 'Deployment' && d.metadata.name === hpa.spec?.scaleTargetRef?.name)).toBe(true);
   });
 
   it('pass the Kubernetes schemas (strict)', () => {
