@@ -23,7 +23,19 @@ import { sha256OfObject } from '../src/s3/multipart.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import type { exportDayWorkflow } from '../workflows/export-day.js';
 import { formatProfileSummary, loadProfile, summarizeProfile, type ProfileSummary } from './cpuprofile-summary.js';
-import { CLK_TCK, CpuGroups, machineInfo, postgresGroup, procStat, threadCpuDelta, threadTicks, waitForQuiet, type MachineInfo } from './proc.js';
+import {
+  CLK_TCK,
+  CpuGroups,
+  machineInfo,
+  memStatus,
+  postgresGroup,
+  procStat,
+  threadCpuDelta,
+  threadTicks,
+  waitForQuiet,
+  type MachineInfo,
+  type MemStatus,
+} from './proc.js';
 import {
   BENCH_BUCKET,
   BENCH_DB,
@@ -71,6 +83,9 @@ const USAGE = `usage: npm run bench -- [options]
   --worker-node-flags=F    investigation: extra node flags for the worker (space-separated; use the
                            = form), e.g. --worker-node-flags=--max-semi-space-size=8
   --worker-env K=V[,K=V]   investigation: extra environment for the worker, e.g. MALLOC_ARENA_MAX=2
+  --split-workers     run the worker as the split deployment runs it (deploy/k8s): the measured worker
+                      with WORKER_ROLE=activities (it runs the export), and beside it a second worker
+                      with WORKER_ROLE=workflows, whose CPU and memory are reported apart
   --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
   --timeline          print cores used per process group, per second, during each export
   --format F[,F…]     the integration's file format: csv (default), csv_gzip, parquet (zstd), or a list
@@ -95,6 +110,7 @@ const { values: opts } = parseArgs({
     trials: { type: 'string', default: '1' },
     compiled: { type: 'boolean', default: false },
     docker: { type: 'boolean', default: false },
+    'split-workers': { type: 'boolean', default: false },
     'worker-node-flags': { type: 'string', default: '' },
     'worker-env': { type: 'string', default: '' },
     'write-doc': { type: 'boolean', default: false },
@@ -129,6 +145,7 @@ const workerExtraEnv = Object.fromEntries(
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
 const partSize = opts['part-size-mib'] ? Number(opts['part-size-mib']) * 2 ** 20 : undefined;
+const splitWorkers = opts['split-workers'];
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const MB = 1e6;
@@ -265,6 +282,8 @@ interface SizeResult {
   workerIdentity: string;
   profile: ProfileSummary | null;
   profileFile: string | null;
+  /** --split-workers: the workflows-only worker beside the measured one, at ready and at its stop. */
+  workflowWorker: { pid: number; atReady: MemStatus; atEnd: MemStatus | null } | null;
 }
 
 async function main() {
@@ -360,7 +379,29 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
   };
   delete workerEnv.UA_EXPORT_TEST_PART_DELAY_MS;
   delete workerEnv.NODE_OPTIONS;
-  log(`starting worker (task queue ${taskQueue}, namespace ${BENCH_NAMESPACE})`);
+  // The split deployment: the measured worker runs the activities; a second process, on its own
+  // metrics ports, the workflows. Started first, so the export never waits for a workflow poller.
+  let workflowWorker: WorkerProcess | null = null;
+  if (splitWorkers) {
+    const [wfMetricsPort, wfSdkMetricsPort] = await freePorts(2);
+    log(`starting the workflows-only worker (WORKER_ROLE=workflows)`);
+    workflowWorker = await spawnWorker({
+      root: ROOT,
+      env: {
+        ...workerEnv,
+        WORKER_ROLE: 'workflows',
+        WORKER_METRICS_PORT: String(wfMetricsPort),
+        TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${wfSdkMetricsPort}`,
+      },
+      logFile: path.join(tmp, `worker-workflows-${format}-${rows}.log`),
+      entry: ctx.entry,
+      nodeFlags: [...(ctx.docker?.nodeFlags ?? []), ...workerNodeFlags],
+    });
+    liveWorkers.add(workflowWorker);
+    log(`workflows-only worker ready: pid ${workflowWorker.pid}; RSS ${fmtMiB(workflowWorker.atReady.rss)}`);
+    workerEnv.WORKER_ROLE = 'activities';
+  }
+  log(`starting worker (task queue ${taskQueue}, namespace ${BENCH_NAMESPACE}${splitWorkers ? ', WORKER_ROLE=activities' : ''})`);
   const worker = await spawnWorker({
     root: ROOT,
     env: workerEnv,
@@ -373,6 +414,7 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
 
   const groupOf = (pid: number, comm: string): string => {
     if (pid === worker.pid) return 'worker (node)';
+    if (pid === workflowWorker?.pid) return 'workflows-only worker (node)';
     if (pid === process.pid) return 'bench process';
     if (worker.helperPids.includes(pid)) return 'esbuild (tsx)';
     if (comm === 'postgres') return postgresGroup(pid, BENCH_DB);
@@ -380,6 +422,7 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     if (comm === 'temporal') return 'temporal server';
     return `other: ${comm}`;
   };
+  let workflowWorkerMem: MemStatus | null = null;
   const helperRss = worker.helperPids.map((p) => new RssSampler(p));
   for (const h of helperRss) h.start(500);
   const trials: Trial[] = [];
@@ -393,6 +436,11 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     const exitInfo = await worker.stop();
     liveWorkers.delete(worker);
     log(`worker stopped (code ${exitInfo.code}, signal ${exitInfo.signal})`);
+    if (workflowWorker) {
+      workflowWorkerMem = memStatus(workflowWorker.pid);
+      await workflowWorker.stop();
+      liveWorkers.delete(workflowWorker);
+    }
   }
 
   const best = trials.reduce((a, b) => (b.exportMs < a.exportMs ? b : a));
@@ -429,6 +477,7 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     workerIdentity: worker.identity,
     profile,
     profileFile,
+    workflowWorker: workflowWorker ? { pid: workflowWorker.pid, atReady: workflowWorker.atReady, atEnd: workflowWorkerMem } : null,
   };
 }
 
@@ -741,7 +790,15 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     details.push(
       `  data: ${r.data.generated ? `generated in ${secs(r.data.generateMs)}` : 'already present (generation skipped)'}; VACUUM ANALYZE ${secs(r.data.vacuumMs)}`,
     );
-    details.push(`  worker: ready ${secs(r.workerReadyMs)} after spawn; ${r.workerIdentity}`);
+    details.push(
+      `  worker: ready ${secs(r.workerReadyMs)} after spawn; ${r.workerIdentity}${r.workflowWorker ? '; WORKER_ROLE=activities (--split-workers)' : ''}`,
+    );
+    const wf = r.workflowWorker;
+    if (wf) {
+      details.push(
+        `  workflows-only worker beside it (WORKER_ROLE=workflows, pid ${wf.pid}): RSS at ready ${fmtMiB(wf.atReady.rss)}, VmHWM at its stop ${wf.atEnd ? fmtMiB(wf.atEnd.hwm) : '(gone)'}; its CPU is in each trial's CPU line`,
+      );
+    }
     if (r.startup.children.length > 0) {
       details.push(
         `  start-up children of the worker: ${r.startup.children.map((c) => `pid ${c.pid} (${c.argv.slice(0, 80)}) peak RSS ${fmtMiB(c.peakRss)}`).join('; ')}; ` +
@@ -793,7 +850,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
 
   const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
   const code = codeVersion();
-  const command = `npm run bench -- --rows ${sizes.join(',')}${formats.join(',') !== 'csv' ? ` --format ${formats.join(',')}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const command = `npm run bench -- --rows ${sizes.join(',')}${formats.join(',') !== 'csv' ? ` --format ${formats.join(',')}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${splitWorkers ? ' --split-workers' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
   const markdown = [

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import pg from 'pg';
 import { startApi } from '../src/api/server.js';
-import { loadEnv, type Env } from '../src/config/env.js';
+import { loadEnv, WORKER_ROLES, type Env } from '../src/config/env.js';
 import { DEV_KEY_FILE, keyringFromEnv } from '../src/config/keyring.js';
 import { createPool } from '../src/db/pool.js';
 import { EVENT_INSERT_COLUMNS, METRIC_INSERT_COLUMNS, eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../src/dev/generate.js';
@@ -46,6 +46,7 @@ const { values: opts } = parseArgs({
     sample: { type: 'string', default: '20' },
     'timeout-s': { type: 'string', default: '900' },
     'worker-env': { type: 'string', default: '' },
+    roles: { type: 'string', default: '' },
     'worker-node-flags': { type: 'string', default: '' },
     json: { type: 'string' },
     fresh: { type: 'boolean', default: false },
@@ -62,7 +63,9 @@ const SCALE_NAMESPACE = `ua-export-scale${suffix}`;
 const SCALE_QUEUE = `ua-export-scale${suffix}`;
 if (opts.help) {
   process.stdout.write(`npm run bench:scale -- [--integrations 1000] [--workers 1] [--events 2000] [--sample 20] [--timeout-s 900]
-  [--worker-env K=V,K=V] [--worker-node-flags="F F"] [--json out.json] [--tag NAME] [--fresh] [--tsx]
+  [--worker-env K=V,K=V] [--roles R,R] [--worker-node-flags="F F"] [--json out.json] [--tag NAME] [--fresh] [--tsx]
+--roles gives each worker its WORKER_ROLE, one per --workers (all, workflows, activities): e.g.
+  --workers 2 --roles workflows,activities runs the split deployment of deploy/k8s on this box.
 --worker-node-flags adds node flags to the worker's (investigation: --cpu-prof --cpu-prof-dir=DIR, --trace-gc).
 --tsx runs the worker from source under tsx; by default it is compiled and run as the Dockerfile runs it.
 --tag keeps a run's database, bucket, namespace and integrations apart from other runs' (e.g. per N).
@@ -71,6 +74,9 @@ Creates the integrations over the API, fires all their schedules at one instant 
 }
 const N = Number(opts.integrations);
 const WORKERS = Number(opts.workers);
+const ROLES = opts.roles ? opts.roles.split(',') : Array.from({ length: WORKERS }, () => 'all');
+if (ROLES.length !== WORKERS || ROLES.some((r) => !(WORKER_ROLES as readonly string[]).includes(r)))
+  throw new Error(`--roles: one WORKER_ROLE per worker (${WORKERS}), each one of ${WORKER_ROLES.join(', ')}; got ${opts.roles}`);
 const EVENTS = Number(opts.events);
 const SAMPLE = Math.min(Number(opts.sample), N);
 const say = (m: string) => process.stdout.write(`[scale] ${m}\n`);
@@ -287,10 +293,11 @@ async function main(): Promise<void> {
           TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${ports[w * 2 + 1]}`,
           LOG_LEVEL: 'warn',
           ...extraEnv,
+          WORKER_ROLE: ROLES[w]!,
         },
       }),
     );
-    say(`worker ${w} ready in ${s(workers[w]!.readyMs)} (pid ${workers[w]!.pid}, log ${workers[w]!.logFile})`);
+    say(`worker ${w} (WORKER_ROLE=${ROLES[w]}) ready in ${s(workers[w]!.readyMs)} (pid ${workers[w]!.pid}, log ${workers[w]!.logFile})`);
   }
 
   const api = await startApi({ env, pool, keyring: keyringFromEnv(env), client, logger: createLogger('warn') });
@@ -467,7 +474,7 @@ async function main(): Promise<void> {
   say(`throughput ${report.daysPerSecond.toFixed(2)} days/s (wall clock: noisy while other work shares the box)`);
   workers.forEach((w, i) =>
     say(
-      `worker ${i}: CPU ${cpu[i]!.toFixed(1)} core-s (${((cpu[i]! / perIntegration.length) * 1000).toFixed(1)} core-ms per day of the whole herd), peak RSS ${mib(peakRss[i]!)}`,
+      `worker ${i} (${ROLES[i]}): CPU ${cpu[i]!.toFixed(1)} core-s (${((cpu[i]! / perIntegration.length) * 1000).toFixed(1)} core-ms per day of the whole herd), peak RSS ${mib(peakRss[i]!)}`,
     ),
   );
   const days = perIntegration.length;
@@ -480,7 +487,7 @@ async function main(): Promise<void> {
   say(`Postgres connections (ua-export, scale db): peak ${peakConns}, peak not idle ${peakActive}`);
   wfLatency.forEach((l, i) =>
     say(
-      `worker ${i}: workflow-task schedule-to-start ${l.count} tasks, mean ${l.meanMs.toFixed(0)} ms, p50 ≤ ${l.p50Ms} ms, p95 ≤ ${l.p95Ms} ms; activity schedule-to-start mean ${actLatency[i]!.meanMs.toFixed(0)} ms, p95 ≤ ${actLatency[i]!.p95Ms} ms`,
+      `worker ${i} (${ROLES[i]}): workflow-task schedule-to-start ${l.count} tasks, mean ${l.meanMs.toFixed(0)} ms, p50 ≤ ${l.p50Ms} ms, p95 ≤ ${l.p95Ms} ms; activity schedule-to-start mean ${actLatency[i]!.meanMs.toFixed(0)} ms, p95 ≤ ${actLatency[i]!.p95Ms} ms`,
     ),
   );
   say(`activity attempts ${JSON.stringify(report.activityAttempts)}; retries ${retries}; ledger runs not succeeded ${report.nonSucceededRuns}`);
