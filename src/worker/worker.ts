@@ -79,7 +79,7 @@ export interface ExportWorkerOptions {
   maxCachedWorkflows?: number;
   /** TEMPORAL_UI_URL: links in alert payloads (issue 12). */
   temporalUiUrl?: string;
-  /** WORKER_ROLE: which kinds of task this worker polls (see roleOptions); both when unset. */
+  /** WORKER_ROLE: which kinds of task this worker polls (pollsWorkflows, pollsActivities); both when unset. */
   role?: WorkerRole;
 }
 
@@ -151,7 +151,20 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(pollsWorkflows(role) ? workflowCode : {}),
-    activities: exportActivities(opts),
+    activities: createActivities({
+      pool: opts.pool,
+      keyring: opts.keyring,
+      partSize: opts.partSize,
+      partsInFlight: opts.partsInFlight,
+      partBuffers: opts.partBuffers,
+      partDelayMs: opts.partDelayMs,
+      ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
+      log: opts.log,
+      ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
+      // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.
+      ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
+      ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
+    }),
     // Not even eagerly: an activity a workflow task schedules would otherwise be offered to this worker.
     ...(pollsActivities(role) ? {} : { enableNonLocalActivities: false, maxEagerActivityReservationsPerWorkflowTask: 0 }),
     ...sourceProtectionOptions(opts.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES),
@@ -164,22 +177,5 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
     interceptors: { activity: [activityMetricsInterceptor] },
     ...workflowCacheOptions(opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     ...opts.extra,
-  });
-}
-
-function exportActivities(opts: ExportWorkerOptions) {
-  return createActivities({
-    pool: opts.pool,
-    keyring: opts.keyring,
-    partSize: opts.partSize,
-    partsInFlight: opts.partsInFlight,
-    partBuffers: opts.partBuffers,
-    partDelayMs: opts.partDelayMs,
-    ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
-    log: opts.log,
-    ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
-    // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.
-    ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
-    ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
   });
 }
