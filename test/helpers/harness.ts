@@ -72,6 +72,22 @@ async function ensureDatabase(adminUrl: string, testUrl: string): Promise<void> 
   }
 }
 
+/**
+ * DROP DATABASE … WITH (FORCE), as a non-superuser: FORCE refuses to terminate an autovacuum worker
+ * that happens to be in the database ("must be a member of the role whose process is being
+ * terminated"), while a plain DROP has the server stop autovacuum itself. So on that refusal the drop
+ * is retried without FORCE (our own sessions are gone by then, or FORCE would have ended them).
+ */
+export async function dropDatabaseForce(admin: { query(text: string): Promise<unknown> }, name: string): Promise<void> {
+  const quoted = `"${name.replace(/"/g, '')}"`;
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    await admin.query(`DROP DATABASE IF EXISTS ${quoted}`);
+  }
+}
+
 export const adminS3 = localS3Client;
 
 export async function setupHarness(name: string): Promise<Harness> {

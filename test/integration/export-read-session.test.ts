@@ -7,6 +7,7 @@ import { exportTableDay } from '../../src/export/export-table-day.js';
 import { BEGIN_EXPORT_READ } from '../../src/export/query.js';
 import { normalizeSettings } from '../../src/export/settings.js';
 import { migrate } from '../../src/db/migrate.js';
+import { dropDatabaseForce } from '../helpers/harness.js';
 
 /** The transaction the export's COPY runs in, against the real Postgres planner. */
 let pool: Pool;
@@ -92,7 +93,7 @@ describe('a server that times out long statements and idle transactions', () => 
 
   beforeAll(async () => {
     serverUrl = new URL(loadEnv().DATABASE_URL);
-    await withServer((p) => p.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).then(() => p.query(`CREATE DATABASE ${dbName}`)));
+    await withServer((p) => dropDatabaseForce(p, dbName).then(() => p.query(`CREATE DATABASE ${dbName}`)));
     const url = new URL(serverUrl);
     url.pathname = `/${dbName}`;
     await migrate(url.toString());
@@ -114,7 +115,7 @@ describe('a server that times out long statements and idle transactions', () => 
   });
   afterAll(async () => {
     await slow?.end();
-    if (serverUrl) await withServer((p) => p.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    if (serverUrl) await withServer((p) => dropDatabaseForce(p, dbName));
   });
 
   it('the database really kills a statement after 1 s (the control)', async () => {

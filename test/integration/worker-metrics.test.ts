@@ -11,7 +11,7 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { createIntegration } from '../../src/integrations/repo.js';
 import { exportWorkflowId, scheduleId } from '../../src/temporal/ids.js';
 import { deleteSchedule } from '../../src/temporal/schedules.js';
-import { setupHarness, type Harness } from '../helpers/harness.js';
+import { dropDatabaseForce, setupHarness, type Harness } from '../helpers/harness.js';
 
 /**
  * The real worker process (src/worker/main.ts) on its own empty database: it migrates, reconciles the
@@ -28,7 +28,7 @@ beforeAll(async () => {
   url.pathname = '/ua_export_test_worker_main';
   const admin = new pg.Client({ connectionString: h.env.DATABASE_URL });
   await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS ua_export_test_worker_main WITH (FORCE)');
+  await dropDatabaseForce(admin, 'ua_export_test_worker_main');
   await admin.query('CREATE DATABASE ua_export_test_worker_main');
   await admin.end();
   await migrate(url.toString());
