@@ -1,4 +1,4 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, utcDayOf } from '../../src/export/days.js';
 import { eventsForDay, insertEvents } from '../../src/dev/generate.js';
@@ -112,6 +112,21 @@ describe('the daily schedule', () => {
     await deleteSchedule(client, paused.id);
   });
 
+  it("does not fail a worker's start when a schedule is deleted while it reconciles, and does not bring it back", async () => {
+    const going = await h.integration();
+    const staying = await h.integration();
+    await syncSchedule(h.testEnv.client, going, settings());
+    await syncSchedule(h.testEnv.client, staying, settings());
+    await h.testEnv.client.schedule.getHandle(scheduleId(staying.id)).pause('operator pause');
+    const client = deleteBeforeUpdate(h.testEnv.client, [scheduleId(going.id)]);
+    const result = await reconcileSchedules(client, [going, staying], settings());
+    expect(result).toMatchObject({ synced: 1, vanished: 1 });
+    await expect(h.testEnv.client.schedule.getHandle(scheduleId(going.id)).describe()).rejects.toThrow(ScheduleNotFoundError);
+    // The other integration's schedule was still reconciled, its operator pause kept.
+    expect((await h.testEnv.client.schedule.getHandle(scheduleId(staying.id)).describe()).state).toMatchObject({ paused: true, note: 'operator pause' });
+    await deleteSchedule(h.testEnv.client, staying.id);
+  });
+
   it('is created once when two processes sync it at the same time (two workers starting together), and neither fails', async () => {
     // Found by the chaos suite: both describe, find nothing, create; the second create used to throw
     // ScheduleAlreadyRunning out of reconcile and end that worker's start. The client below holds each
@@ -129,18 +144,41 @@ describe('the daily schedule', () => {
 });
 
 /** A client whose schedule creates wait until `n` schedule describes have answered, recording each create's outcome. */
+/** `target` with some members replaced; the others still act on `target` itself. */
+function bind<T extends object>(target: T, overrides: Partial<Record<PropertyKey, unknown>>): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (p in overrides) return overrides[p];
+      const v: unknown = Reflect.get(t, p, t);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+/**
+ * A client whose schedule updates find the schedule gone: each update first deletes it for real, as an
+ * integration's deletion does between a reconcile's describe and its update.
+ */
+function deleteBeforeUpdate(client: Client, ids: string[]): Client {
+  const schedule = bind(client.schedule, {
+    getHandle: (id: string) => {
+      const handle = client.schedule.getHandle(id);
+      if (!ids.includes(id)) return handle;
+      return bind(handle, {
+        update: async (fn: Parameters<typeof handle.update>[0]) => {
+          await handle.delete();
+          return handle.update(fn);
+        },
+      });
+    },
+  });
+  return bind(client, { schedule });
+}
+
 function raceCreates(client: Client, n: number, creates: string[]): Client {
   let described = 0;
   let release = () => undefined as void;
   const allDescribed = new Promise<void>((r) => (release = r));
-  const bind = <T extends object>(target: T, overrides: Partial<Record<PropertyKey, unknown>>): T =>
-    new Proxy(target, {
-      get(t, p) {
-        if (p in overrides) return overrides[p];
-        const v: unknown = Reflect.get(t, p, t);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-      },
-    });
   const schedule = bind(client.schedule, {
     getHandle: (id: string) => {
       const handle = client.schedule.getHandle(id);
