@@ -20,12 +20,20 @@ let validator = '';
 interface K8sObject {
   kind: string;
   metadata: { name: string };
+  data?: Record<string, string>;
   spec?: {
     selector?: Record<string, string>;
     scaleTargetRef?: { name: string };
-    template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: { env?: { name: string; value?: string }[] }[] } };
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec?: { containers?: { env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: unknown } }[] }[] };
+    };
   };
 }
+
+/** Every object of every manifest, with the file it is in. */
+const manifests = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => ({ file, obj: d.toJS() as K8sObject })));
+const docs = manifests.map((m) => m.obj);
 
 function validate(paths: string[]): { status: number | null; output: string } {
   const r = spawnSync(validator, ['--strict', '--no-warn', ...paths], { encoding: 'utf8' });
@@ -39,11 +47,7 @@ beforeAll(() => {
 // Each validator run starts Python and loads the bundled schemas: seconds on a busy box.
 describe('deploy/k8s manifests', { timeout: 60_000 }, () => {
   it("hold the export worker, workflow worker and API Deployments, their Services, a ConfigMap and the workers' HPAs", () => {
-    const kinds = files.flatMap((f) =>
-      parseAllDocuments(readFileSync(f, 'utf8')).map(
-        (d) => `${(d.toJS() as { kind: string }).kind}/${(d.toJS() as { metadata: { name: string } }).metadata.name}`,
-      ),
-    );
+    const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`);
     expect(kinds.sort()).toEqual(
       [
         'ConfigMap/ua-export-config',
@@ -59,7 +63,6 @@ describe('deploy/k8s manifests', { timeout: 60_000 }, () => {
   });
 
   it('run workers that between them poll both kinds of task, and scrape them all', () => {
-    const docs = files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as K8sObject));
     const roles = docs
       .filter((d) => d.kind === 'Deployment' && d.metadata.name !== 'ua-export-api')
       .map((d) => d.spec?.template?.spec?.containers?.[0]?.env?.find((e) => e.name === 'WORKER_ROLE')?.value ?? 'all');
@@ -100,19 +103,13 @@ describe('deploy/k8s manifests', { timeout: 60_000 }, () => {
   it('configure only environment variables the code reads, and take every secret from a Secret', () => {
     const known = new Set([...Object.keys(EnvSchema.properties), 'NODE_ENV', 'MALLOC_ARENA_MAX']);
     const secrets = new Set(['DATABASE_URL', 'ENCRYPTION_KEY', 'ENCRYPTION_KEYS_PREVIOUS', 'API_TOKENS']);
-    for (const f of files)
-      for (const doc of parseAllDocuments(readFileSync(f, 'utf8'))) {
-        const r = doc.toJS() as {
-          kind: string;
-          data?: Record<string, string>;
-          spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: unknown } }[] }[] } } };
-        };
-        if (r.kind === 'ConfigMap') for (const name of Object.keys(r.data ?? {})) expect(known.has(name) && !secrets.has(name), `${f}: ${name}`).toBe(true);
-        for (const c of r.spec?.template?.spec?.containers ?? [])
-          for (const e of c.env ?? []) {
-            expect(known.has(e.name), `${f}: ${e.name}`).toBe(true);
-            if (secrets.has(e.name)) expect(e.valueFrom?.secretKeyRef, `${f}: ${e.name} must come from a Secret`).toBeDefined();
-          }
-      }
+    for (const { file: f, obj: r } of manifests) {
+      if (r.kind === 'ConfigMap') for (const name of Object.keys(r.data ?? {})) expect(known.has(name) && !secrets.has(name), `${f}: ${name}`).toBe(true);
+      for (const c of r.spec?.template?.spec?.containers ?? [])
+        for (const e of c.env ?? []) {
+          expect(known.has(e.name), `${f}: ${e.name}`).toBe(true);
+          if (secrets.has(e.name)) expect(e.valueFrom?.secretKeyRef, `${f}: ${e.name} must come from a Secret`).toBeDefined();
+        }
+    }
   });
 });
