@@ -122,7 +122,7 @@ async function main() {
     copy: () =>
       withCopy(pool, async (source) => {
         let bytes = 0;
-        for await (const batch of source) bytes += batch.ends.at(-1) ?? 0;
+        for await (const batch of source) for (let i = 0; i < batch.ends.length; i++) bytes += batch.ends[i]! - batch.starts[i]!;
         return bytes;
       }),
     parts: () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false)).bytes),

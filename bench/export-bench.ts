@@ -180,8 +180,13 @@ interface CopyRun {
 }
 
 /** The export's own query, read by `reader` into a sink that only counts bytes. */
-async function copyBaseline(pool: Pool, sql: string, session: (typeof BASELINE_SESSIONS)[number], reader: (typeof BASELINE_READERS)[number]): Promise<CopyRun> {
-  const client = await pool.connect();
+async function copyBaseline(
+  pools: { pool: Pool; pgSockets: Pool },
+  sql: string,
+  session: (typeof BASELINE_SESSIONS)[number],
+  reader: (typeof BASELINE_READERS)[number],
+): Promise<CopyRun> {
+  const client = await (reader === 'CopyRows' ? pools.pool : pools.pgSockets).connect();
   try {
     let bytes = 0;
     const t0 = performance.now();
@@ -189,7 +194,7 @@ async function copyBaseline(pool: Pool, sql: string, session: (typeof BASELINE_S
     if (reader === 'CopyRows') {
       const rows = new CopyRows(sql);
       client.query(rows);
-      for await (const batch of rows) bytes += batch.ends.at(-1) ?? 0;
+      for await (const batch of rows) for (let i = 0; i < batch.ends.length; i++) bytes += batch.ends[i]! - batch.starts[i]!;
     } else {
       const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {
@@ -294,6 +299,8 @@ async function main() {
 
   const benchUrl = await ensureBenchDatabase(env);
   const pool = createPool(benchUrl, 4);
+  // pg-copy-streams' COPY TO reads the socket through its stream interface: pg's own sockets.
+  const pgSockets = createPool(benchUrl, 1, undefined, undefined, { reusedBufferReads: false });
   const s3 = adminS3(env);
   await ensureBucket(s3, BENCH_BUCKET);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
@@ -313,9 +320,10 @@ async function main() {
   const results: SizeResult[] = [];
   try {
     for (const format of formats)
-      for (const rows of sizes) results.push(await runSize(rows, format, { env, benchUrl, pool, s3, client, keyring, entry, docker }));
+      for (const rows of sizes) results.push(await runSize(rows, format, { env, benchUrl, pool, pgSockets, s3, client, keyring, entry, docker }));
   } finally {
     await pool.end();
+    await pgSockets.end();
     s3.destroy();
     await connection.close();
     // The build's links (node_modules, migrations, …) are removed, never followed.
@@ -334,6 +342,8 @@ interface Ctx {
   env: ReturnType<typeof loadEnv>;
   benchUrl: string;
   pool: Pool;
+  /** pg's own sockets, for pg-copy-streams' baseline. */
+  pgSockets: Pool;
   s3: ReturnType<typeof adminS3>;
   client: Client;
   keyring: ReturnType<typeof keyringFromEnv>;
@@ -490,7 +500,7 @@ async function runTrial(
   groupOf: (pid: number, comm: string) => string,
   ctx: Ctx,
 ): Promise<Trial> {
-  const { env, pool, s3, client, keyring } = ctx;
+  const { env, pool, pgSockets, s3, client, keyring } = ctx;
   let integrationId: string | null = null;
   const folder = `bench/${rows}-${Date.now()}`;
   try {
@@ -507,7 +517,7 @@ async function runTrial(
       for (const reader of BASELINE_READERS) {
         const bcpu = new CpuGroups(groupOf);
         bcpu.start(250);
-        const r = await copyBaseline(pool, sql, session, reader);
+        const r = await copyBaseline({ pool, pgSockets }, sql, session, reader);
         bcpu.stop();
         r.cpu = bcpu.seconds();
         baselineRuns.push(r);

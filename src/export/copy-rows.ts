@@ -1,12 +1,9 @@
 import type pg from 'pg';
+import { DIRECT_READER, isReusedBufferSocket } from '../db/reused-buffer-socket.js';
+import { CopyOutFrames, type RowBatch } from './copy-out-frames.js';
 
-/** Rows of the COPY stream: row i is `bytes[ends[i - 1] ?? 0, ends[i])`, each with its line feed. */
-export interface RowBatch {
-  bytes: Buffer;
-  ends: readonly number[];
-}
+export type { RowBatch } from './copy-out-frames.js';
 
-const BATCH_BYTES = 256 * 1024;
 /** A socket read smaller than this means the reader is ahead of Postgres: let bytes gather a moment. */
 const SMALL_READ = 32 * 1024;
 const GATHER_MS = 1;
@@ -14,22 +11,35 @@ const GATHER_MS = 1;
 const BEHIND = 1;
 const GATHERING = 2;
 
-type Socket = { pause(): unknown; resume(): unknown; on(e: 'data', f: (b: Buffer) => void): unknown; off(e: 'data', f: (b: Buffer) => void): unknown };
+type DataListener = (chunk: Buffer) => void;
+type Socket = {
+  pause(): unknown;
+  resume(): unknown;
+  on(e: 'data', f: DataListener): unknown;
+  off(e: 'data', f: DataListener): unknown;
+  emit(e: 'data', chunk: Buffer): unknown;
+};
 
 /**
  * Runs `COPY … TO STDOUT` on a pg client and yields its rows, in batches.
  *
  * In copy-out mode Postgres sends every row as its own CopyData message ("always one per row", in the
- * protocol's COPY flow), and pg's own parser already splits the messages. So the row boundaries of the
- * CSV come for free: nothing scans the bytes for quotes and line feeds, and nothing joins rows into
- * chunks only to split them again. That, and gathering small reads (onRead), took most of the reader's
- * CPU away compared with pg-copy-streams and a quote-aware framer (figures in docs/BENCHMARKS.md).
+ * protocol's COPY flow), so the row boundaries of the CSV come from the protocol's framing: nothing
+ * scans the bytes for quotes and line feeds. How the messages are read depends on the client's socket:
  *
- * pg's parser reuses its buffer, so a message's bytes are only valid while it is being dispatched:
- * each row is copied once, into a batch buffer of this reader. Batch buffers are recycled, so a batch
- * is valid until the consumer asks for the next one. While `highWater` batches wait, the socket is
- * paused: a consumer slower than Postgres (an S3 upload) holds memory flat, and Postgres waits behind
- * TCP backpressure.
+ * - A socket that reads into a reused buffer (src/db/reused-buffer-socket.ts, plain TCP: what
+ *   createPool gives unless the connection uses TLS): this reader takes the COPY's data off the socket
+ *   itself (copy-out-frames.ts), so a row costs no message object of pg's and no copy of its own. pg
+ *   gets the socket back at the COPY's end, or at an error, and reports the command tag's row count
+ *   and errors through this query's callbacks.
+ * - Any other socket (TLS): pg's parser splits the messages and hands each row over (handleCopyData),
+ *   and the row is copied into a batch buffer of this reader, since pg reuses its own buffer. Taking
+ *   these reads over would cost more than it saves: each is a fresh buffer that V8 then frees only in
+ *   full collections (docs/BENCHMARKS.md, "COPY reads into a reused buffer").
+ *
+ * A batch is valid until the consumer asks for the next one. While `highWater` batches wait, the
+ * socket is paused: a consumer slower than Postgres (an S3 upload) holds memory flat, and Postgres
+ * waits behind TCP backpressure.
  *
  * Usage: `client.query(copy)`, then `for await (const batch of copy)`. A consumer that stops before
  * the end leaves the connection in the middle of a COPY: it must discard the client (`release(err)`).
@@ -38,22 +48,30 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   /** The row count of Postgres's `COPY n` command tag, once the command completed. */
   rowCount: number | null = null;
   private readonly queue: RowBatch[] = [];
-  private readonly free: Buffer[] = [];
-  private current: { bytes: Buffer; ends: number[]; fill: number } | null = null;
-  private flushQueued = false;
   private done = false;
   private error: Error | null = null;
   private wake: (() => void) | null = null;
   private stream: Socket | null = null;
+  /** Reused-buffer sockets: the frame reader while it holds the socket. */
+  private frames: CopyOutFrames | null = null;
+  /** Reused-buffer sockets: the frame reader, also after it handed the socket back (batches go back to it). */
+  private reader: CopyOutFrames | null = null;
+  /** Other sockets: the batch rows from pg's parser are copied into, and spare batch buffers. */
+  private current: { bytes: Buffer; starts: number[]; ends: number[]; fill: number } | null = null;
+  private readonly free: Buffer[] = [];
+  private flushQueued = false;
   /** BEHIND | GATHERING bits; the socket is paused while any is set. */
   private holds = 0;
 
   constructor(
     readonly text: string,
     private readonly highWater = 16,
+    /** Size of the reader's buffers: a batch holds at most this many bytes of rows (unless one row is larger). */
+    private readonly bufferBytes = 256 * 1024,
   ) {
     if (!/^\s*COPY\b[\s\S]*\bTO\s+STDOUT\b/i.test(text)) throw new RangeError('CopyRows runs COPY … TO STDOUT statements only');
     if (!Number.isInteger(highWater) || highWater < 1) throw new RangeError('highWater must be a positive integer');
+    if (!Number.isInteger(bufferBytes) || bufferBytes < 64) throw new RangeError('bufferBytes must be an integer of at least 64');
   }
 
   /** Batches read and not yet taken by the consumer: `highWater`, plus what one socket read adds past it. */
@@ -69,23 +87,35 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   // ---- pg's Submittable interface: pg calls these while this query is the client's active one.
 
   submit(connection: pg.Connection): void {
-    this.stream = (connection as unknown as { stream: Socket }).stream;
-    // After pg's own listener has parsed the read (it was registered first).
-    this.stream.on('data', this.onRead);
+    const stream = (connection as unknown as { stream: Socket }).stream;
+    this.stream = stream;
+    if (isReusedBufferSocket(stream)) {
+      // Postgres answers only after the query is sent, so every read from here on is this COPY's.
+      this.frames = this.reader = new CopyOutFrames((message) => stream.emit('data', message), this.bufferBytes);
+      stream[DIRECT_READER] = this.onFrames;
+    } else {
+      // After pg's own listener has parsed the read (it was registered first).
+      stream.on('data', this.onParsedRead);
+    }
     connection.query(this.text);
   }
 
   handleCopyData(msg: { chunk: Buffer }): void {
+    if (this.reader !== null) {
+      this.fail(new Error('COPY data reached pg while the reader held the socket'));
+      return;
+    }
     const row = msg.chunk;
     let cur = this.current;
     if (cur !== null && cur.fill + row.length > cur.bytes.length) {
-      this.flush();
+      this.flushParsed();
       cur = null;
     }
     if (cur === null) {
-      const bytes = row.length <= BATCH_BYTES ? (this.free.pop() ?? Buffer.allocUnsafe(BATCH_BYTES)) : Buffer.allocUnsafe(row.length);
-      cur = this.current = { bytes, ends: [], fill: 0 };
+      const bytes = row.length <= this.bufferBytes ? (this.free.pop() ?? Buffer.allocUnsafe(this.bufferBytes)) : Buffer.allocUnsafe(row.length);
+      cur = this.current = { bytes, starts: [], ends: [], fill: 0 };
     }
+    cur.starts.push(cur.fill);
     row.copy(cur.bytes, cur.fill);
     cur.fill += row.length;
     cur.ends.push(cur.fill);
@@ -102,10 +132,11 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   }
 
   handleReadyForQuery(): void {
-    this.flush();
+    this.flushParsed();
     this.done = true;
+    this.handBack(null);
     // The connection goes back to pg for the next statement: flowing, without this reader.
-    this.stream?.off('data', this.onRead);
+    this.stream?.off('data', this.onParsedRead);
     this.release(GATHERING);
     this.signal();
   }
@@ -136,13 +167,17 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     for (;;) {
       if (this.error) throw this.error;
       // The consumer is free: rows read since the last batch need not wait for a full buffer.
-      if (this.queue.length === 0) this.flush();
+      if (this.queue.length === 0) {
+        this.frames?.flush(this.queue);
+        this.flushParsed();
+      }
       const next = this.queue.shift();
       if (next) {
         if (this.queue.length <= this.highWater >> 1) this.release(BEHIND);
         yield next;
         // The consumer is done with `next`: its buffer can take new rows.
-        if (next.bytes.length === BATCH_BYTES) this.free.push(next.bytes);
+        if (this.reader !== null) this.reader.release(next);
+        else if (next.bytes.length === this.bufferBytes) this.free.push(next.bytes);
         continue;
       }
       if (this.done) return;
@@ -150,13 +185,33 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     }
   }
 
-  private flush(): void {
-    const cur = this.current;
-    if (cur === null) return;
-    this.current = null;
-    this.queue.push({ bytes: cur.bytes, ends: cur.ends });
+  /**
+   * Every read of a reused-buffer socket while this reader holds it: a view of the socket's buffer,
+   * copied by the frame reader before this returns.
+   */
+  private readonly onFrames = (chunk: Buffer): void => {
+    const frames = this.frames;
+    if (frames === null) return;
+    let rest: Buffer | null;
+    try {
+      rest = frames.push(chunk, this.queue);
+      // A waiting consumer gets this read's rows now, not once a buffer is full.
+      if (this.wake !== null) frames.flush(this.queue);
+    } catch (err) {
+      // The bytes are no longer the protocol: the consumer throws, and the caller discards the client.
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     if (this.queue.length >= this.highWater) this.hold(BEHIND);
-  }
+    if (rest !== null) this.handBack(rest);
+    else this.gather(chunk.length);
+    if (this.queue.length > 0) this.signal();
+  };
+
+  /** Every read of any other socket, after pg's parser has dispatched its rows. */
+  private readonly onParsedRead = (chunk: Buffer): void => {
+    if (!this.done) this.gather(chunk.length);
+  };
 
   /**
    * A local Postgres sends a few KiB at a time, and a reader that keeps up wakes for each send: those
@@ -164,10 +219,36 @@ export class CopyRows implements AsyncIterable<RowBatch> {
    * millisecond lets the kernel gather the next sends (Postgres keeps writing into the socket buffer
    * meanwhile), so one wakeup takes them all.
    */
-  private readonly onRead = (chunk: Buffer): void => {
-    if (this.done || chunk.length >= SMALL_READ || this.holds & GATHERING) return;
+  private gather(readBytes: number): void {
+    if (readBytes >= SMALL_READ || this.holds & GATHERING) return;
     this.hold(GATHERING);
     setTimeout(() => this.release(GATHERING), GATHER_MS);
+  }
+
+  /** Gives a reused-buffer socket back to pg's parser, with the bytes it has to parse first (CopyDone onwards). */
+  private handBack(rest: Buffer | null): void {
+    const stream = this.stream;
+    const frames = this.frames;
+    if (stream === null || frames === null || !isReusedBufferSocket(stream)) return;
+    frames.flush(this.queue);
+    this.frames = null;
+    stream[DIRECT_READER] = null;
+    // A copy (CopyOutFrames.push): pg's parser may hold on to a buffer it was given and append to it.
+    if (rest !== null && rest.length > 0) stream.emit('data', rest);
+  }
+
+  private flushParsed(): void {
+    const cur = this.current;
+    if (cur === null) return;
+    this.current = null;
+    this.queue.push({ bytes: cur.bytes, starts: cur.starts, ends: cur.ends });
+    if (this.queue.length >= this.highWater) this.hold(BEHIND);
+  }
+
+  private readonly flushAndSignal = (): void => {
+    this.flushQueued = false;
+    this.flushParsed();
+    this.signal();
   };
 
   private hold(reason: number): void {
@@ -180,12 +261,6 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     this.holds &= ~reason;
     if (this.holds === 0) this.stream?.resume();
   }
-
-  private readonly flushAndSignal = (): void => {
-    this.flushQueued = false;
-    this.flush();
-    this.signal();
-  };
 
   private fail(err: Error): void {
     this.error ??= err;

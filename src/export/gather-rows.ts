@@ -27,26 +27,29 @@ export class GatherLimitExceeded extends Error {
 export async function gatherRows(source: AsyncIterable<RowBatch>, next: () => Buffer | null): Promise<RowBatch[]> {
   const batches: RowBatch[] = [];
   let buf: Buffer | null = null;
+  let starts: number[] = [];
   let ends: number[] = [];
   let fill = 0;
   for await (const batch of source) {
-    let start = 0;
-    for (const end of batch.ends) {
+    for (let i = 0; i < batch.ends.length; i++) {
+      const start = batch.starts[i]!;
+      const end = batch.ends[i]!;
       const n = end - start;
       if (buf === null || fill + n > buf.length) {
-        if (buf !== null && ends.length > 0) batches.push({ bytes: buf.subarray(0, fill), ends });
+        if (buf !== null && ends.length > 0) batches.push({ bytes: buf.subarray(0, fill), starts, ends });
         buf = next();
         if (buf === null || n > buf.length) throw new GatherLimitExceeded();
+        starts = [];
         ends = [];
         fill = 0;
       }
       batch.bytes.copy(buf, fill, start, end);
+      starts.push(fill);
       fill += n;
       ends.push(fill);
-      start = end;
     }
   }
-  if (buf !== null && ends.length > 0) batches.push({ bytes: buf.subarray(0, fill), ends });
+  if (buf !== null && ends.length > 0) batches.push({ bytes: buf.subarray(0, fill), starts, ends });
   return batches;
 }
 

@@ -102,13 +102,13 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
 
   try {
     if (start.after === null) assembler.data(input.header);
-    for await (const { bytes, ends } of input.source) {
-      let rowStart = 0;
-      for (const rowEnd of ends) {
+    for await (const { bytes, starts, ends } of input.source) {
+      for (let i = 0; i < ends.length; i++) {
+        const rowStart = starts[i]!;
+        const rowEnd = ends[i]!;
         const keyEnd = keyEndOf(bytes, rowStart, rowEnd, input.keyColumns);
         assembler.data(bytes, keyEnd + 1, rowEnd);
         assembler.rowEnd(bytes, rowStart, Math.max(rowStart, keyEnd));
-        rowStart = rowEnd;
       }
       assembler.sync();
       if (assembler.flush) await assembler.flush(false);

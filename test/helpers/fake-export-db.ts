@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CopyRows } from '../../src/export/copy-rows.js';
+import { commandComplete, copyData, copyDone, copyOutResponse, cut, FakePgSocket, readyForQuery } from './copy-protocol.js';
 import type { ExportReadClient } from '../../src/export/export-table-day.js';
 
 /**
  * In-process stand-ins for what an export talks to: a Postgres pool whose COPY serves the given rows
- * (through CopyRows' real protocol callbacks), and an S3 endpoint that accepts UploadPart.
+ * (CopyRows reads it as wire-protocol bytes from a fake socket), and an S3 endpoint that accepts UploadPart.
  */
 
 export interface FakeClient extends ExportReadClient {
@@ -57,15 +58,14 @@ export function fakeExportPool(rows: readonly string[], opts: FakeCopyOptions = 
 
 function serveCopy(copy: CopyRows, rows: readonly string[], opts: FakeCopyOptions): void {
   const offset = Number(/OFFSET (\d+)/.exec(copy.text)?.[1] ?? 0);
-  const socket = { pause: () => undefined, resume: () => undefined, on: () => undefined, off: () => undefined };
-  copy.submit({ stream: socket, query: () => undefined } as never);
-  setImmediate(() => {
-    const sent = rows.slice(offset);
-    for (const row of sent) copy.handleCopyData({ chunk: Buffer.from(row) });
-    if (opts.stall) return;
-    copy.handleCommandComplete({ text: `COPY ${opts.reportedRows ? opts.reportedRows(sent.length) : sent.length}` });
-    copy.handleReadyForQuery();
-  });
+  const sent = rows.slice(offset);
+  const socket = new FakePgSocket(copy, { reusedBuffer: true });
+  copy.submit(socket.connection() as never);
+  const data = Buffer.concat([copyOutResponse(), ...sent.map(copyData)]);
+  const end = opts.stall ? [] : [copyDone(), commandComplete(`COPY ${opts.reportedRows ? opts.reportedRows(sent.length) : sent.length}`), readyForQuery()];
+  // Reads of odd sizes, so that headers and rows split across them, as a socket may deliver them
+  // (small enough for the few rows of most tests, large enough for the 30,000 of some).
+  socket.send(cut(Buffer.concat([data, ...end]), [37, 3, 101, 16_381, 5, 40_009]));
 }
 
 export interface FakeS3 {

@@ -24,21 +24,25 @@ const N_PARTS = Math.ceil(EXPECTED_FILE.length / PART_SIZE);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
- * Row batches as CopyRows yields them, all written into one buffer: like CopyRows recycling its
- * buffers, a batch's bytes are overwritten as soon as the consumer asks for the next one.
+ * Row batches as CopyRows yields them: rows are ranges of one buffer with protocol bytes between them
+ * (CopyData headers), and the buffer is overwritten as soon as the consumer asks for the next batch,
+ * the most a source may do (streamParts must keep nothing of a batch but copies).
  */
 async function* batches(groups: Buffer[][]): AsyncGenerator<RowBatch> {
   const shared = Buffer.alloc(4096);
   for (const rows of groups) {
-    shared.fill(0x23); // '#': whatever the previous batch left must not reach the file
+    shared.fill(0x23); // '#': whatever the previous batch left, and the gaps, must not reach the file
+    const starts: number[] = [];
     const ends: number[] = [];
     let fill = 0;
     for (const row of rows) {
+      fill += 5; // a CopyData header's worth of gap
+      starts.push(fill);
       fill += row.copy(shared, fill);
       ends.push(fill);
     }
     await Promise.resolve();
-    yield { bytes: shared, ends };
+    yield { bytes: shared, starts, ends };
   }
 }
 
