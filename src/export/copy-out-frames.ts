@@ -27,11 +27,11 @@ function taken(type: number): boolean {
 /**
  * Splits the bytes Postgres sends in answer to `COPY … TO STDOUT`, read straight off the socket, into
  * rows. Copy-out sends each row as its own CopyData message, so the message framing is the row framing:
- * a row is found by reading its 5-byte header, with no object and no copy of its own. Each read is
- * copied once, whole, into a recycled buffer of this reader (the socket's reads then die young, as
- * they did under pg's parser), and rows are handed on as ranges of that buffer. pg's parser, by
- * contrast, makes a message object and a Buffer view per row, out of a buffer it reuses, so every row
- * had to be copied out of it again.
+ * a row is found by reading its 5-byte header, with no object and no copy of its own. Each read (a
+ * view of the socket's reused buffer, src/db/reused-buffer-socket.ts, valid only while it is pushed)
+ * is copied once, whole, into a recycled buffer of this reader, and rows are handed on as ranges of
+ * that buffer. pg's parser, by contrast, makes a message object and a Buffer view per row, out of a
+ * buffer it reuses, so every row had to be copied out of it again.
  *
  * The exchange's end is left to pg: at the first message that is not CopyData or an asynchronous one
  * (CopyDone on success, ErrorResponse when the query fails midway), `push` returns a copy of the bytes
