@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CreateMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { loadEnv } from '../src/config/env.js';
 import { createPool, type Pool } from '../src/db/pool.js';
+import { batchBytes } from '../src/export/copy-out-frames.js';
 import { CopyRows } from '../src/export/copy-rows.js';
 import { csvHeader } from '../src/export/csv.js';
 import { eventKey } from '../src/export/part-assembler.js';
@@ -122,7 +123,7 @@ async function main() {
     copy: () =>
       withCopy(pool, async (source) => {
         let bytes = 0;
-        for await (const batch of source) for (let i = 0; i < batch.ends.length; i++) bytes += batch.ends[i]! - batch.starts[i]!;
+        for await (const batch of source) bytes += batchBytes(batch);
         return bytes;
       }),
     parts: () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false)).bytes),

@@ -14,6 +14,7 @@ import { loadEnv } from '../src/config/env.js';
 import { keyringFromEnv } from '../src/config/keyring.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { objectKeys } from '../src/export/keys.js';
+import { batchBytes } from '../src/export/copy-out-frames.js';
 import { CopyRows } from '../src/export/copy-rows.js';
 import { BEGIN_EXPORT_READ, buildCopy } from '../src/export/query.js';
 import { normalizeSettings } from '../src/export/settings.js';
@@ -194,7 +195,7 @@ async function copyBaseline(
     if (reader === 'CopyRows') {
       const rows = new CopyRows(sql);
       client.query(rows);
-      for await (const batch of rows) for (let i = 0; i < batch.ends.length; i++) bytes += batch.ends[i]! - batch.starts[i]!;
+      for await (const batch of rows) bytes += batchBytes(batch);
     } else {
       const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {

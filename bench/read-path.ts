@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadEnv } from '../src/config/env.js';
 import { createPool, type Pool } from '../src/db/pool.js';
+import { batchBytes } from '../src/export/copy-out-frames.js';
 import { CopyRows } from '../src/export/copy-rows.js';
 import { BEGIN_EXPORT_READ, buildCopy } from '../src/export/query.js';
 import { normalizeSettings } from '../src/export/settings.js';
@@ -41,7 +42,7 @@ async function readOnce(pool: Pool, sql: string): Promise<Run> {
     const t0 = performance.now();
     client.query(copy);
     let bytes = 0;
-    for await (const b of copy) for (let i = 0; i < b.ends.length; i++) bytes += b.ends[i]! - b.starts[i]!;
+    for await (const b of copy) bytes += batchBytes(b);
     const cpu = process.cpuUsage(cpu0);
     const wall = (performance.now() - t0) / 1000;
     await client.query('COMMIT');

@@ -9,6 +9,13 @@ export interface RowBatch {
   ends: readonly number[];
 }
 
+/** Bytes of the rows of `batch` (the protocol's headers between them not counted). */
+export function batchBytes(batch: RowBatch): number {
+  let n = 0;
+  for (let i = 0; i < batch.ends.length; i++) n += batch.ends[i]! - batch.starts[i]!;
+  return n;
+}
+
 const COPY_DATA = 0x64; // 'd'
 const COPY_OUT_RESPONSE = 0x48; // 'H'
 // Messages the server may send at any time, also in the middle of a COPY (protocol-flow.html, "COPY

@@ -134,7 +134,6 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   handleReadyForQuery(): void {
     this.flushParsed();
     this.done = true;
-    this.handBack(null);
     // The connection goes back to pg for the next statement: flowing, without this reader.
     this.stream?.off('data', this.onParsedRead);
     this.release(GATHERING);
@@ -226,7 +225,7 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   }
 
   /** Gives a reused-buffer socket back to pg's parser, with the bytes it has to parse first (CopyDone onwards). */
-  private handBack(rest: Buffer | null): void {
+  private handBack(rest: Buffer): void {
     const stream = this.stream;
     const frames = this.frames;
     if (stream === null || frames === null || !isReusedBufferSocket(stream)) return;
@@ -234,7 +233,7 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     this.frames = null;
     stream[DIRECT_READER] = null;
     // A copy (CopyOutFrames.push): pg's parser may hold on to a buffer it was given and append to it.
-    if (rest !== null && rest.length > 0) stream.emit('data', rest);
+    if (rest.length > 0) stream.emit('data', rest);
   }
 
   private flushParsed(): void {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DIRECT_READER } from '../../src/db/reused-buffer-socket.js';
+import type { RowBatch } from '../../src/export/copy-out-frames.js';
 import type { CopyRows } from '../../src/export/copy-rows.js';
 
 /** Backend messages of the Postgres wire protocol, as the server sends them during `COPY … TO STDOUT`. */
@@ -10,6 +11,11 @@ export function message(type: string, body: Buffer | string = Buffer.alloc(0)): 
   head.write(type, 0, 'latin1');
   head.writeUInt32BE(bytes.length + 4, 1);
   return Buffer.concat([head, bytes]);
+}
+
+/** The rows of a batch, as UTF-8 strings with their line feeds. */
+export function batchRows({ bytes, starts, ends }: RowBatch): string[] {
+  return starts.map((s, i) => bytes.toString('utf8', s, ends[i]));
 }
 
 /** CopyOutResponse for a text-format COPY of `columns` columns. */

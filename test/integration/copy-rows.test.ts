@@ -4,6 +4,7 @@ import { loadEnv } from '../../src/config/env.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { isReusedBufferSocket } from '../../src/db/reused-buffer-socket.js';
 import { CopyRows, type RowBatch } from '../../src/export/copy-rows.js';
+import { batchRows } from '../helpers/copy-protocol.js';
 
 /**
  * CopyRows against the real Postgres: row framing from the protocol, backpressure and errors. Twice:
@@ -33,7 +34,7 @@ async function collect(copy: CopyRows, each?: (batch: RowBatch) => Promise<void>
     let batches = 0;
     for await (const batch of copy) {
       batches++;
-      batch.starts.forEach((start, i) => rows.push(batch.bytes.toString('utf8', start, batch.ends[i])));
+      rows.push(...batchRows(batch));
       await each?.(batch);
     }
     client.release();
@@ -123,7 +124,7 @@ describe.each([
       const copy = new CopyRows(`COPY (SELECT pg_temp.noisy(g), repeat('z', 50) FROM generate_series(1, 5000) g ORDER BY g) TO STDOUT (FORMAT csv)`);
       client.query(copy);
       const rows: string[] = [];
-      for await (const { bytes, starts, ends } of copy) starts.forEach((start, i) => rows.push(bytes.toString('utf8', start, ends[i])));
+      for await (const batch of copy) rows.push(...batchRows(batch));
       expect(rows).toEqual(Array.from({ length: 5000 }, (_, i) => `${i + 1},${'z'.repeat(50)}\n`));
       expect(copy.rowCount).toBe(5000);
       expect(notices).toContain('at 1000');

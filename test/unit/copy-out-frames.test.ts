@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { CopyOutFrames, type RowBatch } from '../../src/export/copy-out-frames.js';
-import { commandComplete, copyData, copyDone, copyOutResponse, copyOutStream, cut, errorResponse, message, readyForQuery } from '../helpers/copy-protocol.js';
+import {
+  batchRows,
+  commandComplete,
+  copyData,
+  copyDone,
+  copyOutResponse,
+  copyOutStream,
+  cut,
+  errorResponse,
+  message,
+  readyForQuery,
+} from '../helpers/copy-protocol.js';
 
 /** CopyOutFrames on wire-protocol bytes cut into reads at every kind of boundary. */
 
@@ -31,9 +42,8 @@ function feed(reads: readonly Buffer[], bufferBytes = 64, flushEach = true): Fed
     const rest = frames.push(reads[i]!, out);
     if (flushEach) frames.flush(out);
     for (const batch of out) {
-      const { bytes, starts, ends } = batch;
-      expect(starts).toHaveLength(ends.length);
-      starts.forEach((s, k) => rows.push(bytes.toString('utf8', s, ends[k])));
+      expect(batch.starts).toHaveLength(batch.ends.length);
+      rows.push(...batchRows(batch));
       // What the consumer saw is all it may rely on: a released buffer is overwritten by later reads.
       frames.release(batch);
     }
@@ -108,7 +118,7 @@ describe('CopyOutFrames', () => {
     frames.flush(out);
     expect(out).toHaveLength(1);
     const first = out[0]!;
-    expect(first.starts.map((s, k) => first.bytes.toString('utf8', s, first.ends[k]))).toEqual([ROWS[0], ROWS[2]]);
+    expect(batchRows(first)).toEqual([ROWS[0], ROWS[2]]);
     // A read while the consumer holds the batch: the 300-byte row does not fit in what is left of the
     // buffer, so it moves to a buffer of its own size, and the held rows stay as they were.
     const before = first.bytes.toString('latin1', first.starts[0], first.ends[1]);
@@ -120,7 +130,7 @@ describe('CopyOutFrames', () => {
     const second = out[1]!;
     expect(second.bytes).not.toBe(first.bytes);
     expect(second.bytes.length).toBeGreaterThan(256);
-    expect(second.starts.map((s, k) => second.bytes.toString('utf8', s, second.ends[k]))).toEqual([ROWS[3]]);
+    expect(batchRows(second)).toEqual([ROWS[3]]);
     // Nothing more to flush.
     frames.flush(out);
     expect(out).toHaveLength(2);
@@ -139,7 +149,7 @@ describe('CopyOutFrames', () => {
       frames.flush(out);
       for (const b of out) {
         seen.add(b.bytes);
-        b.starts.forEach((s, k) => got.push(b.bytes.toString('utf8', s, b.ends[k])));
+        got.push(...batchRows(b));
         frames.release(b);
       }
       if (rest !== null) break;

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DIRECT_READER } from '../../src/db/reused-buffer-socket.js';
 import { CopyRows } from '../../src/export/copy-rows.js';
-import { copyData, copyOutResponse, copyOutStream, cut, errorResponse, FakePgSocket, readyForQuery } from '../helpers/copy-protocol.js';
+import { batchRows, copyData, copyOutResponse, copyOutStream, cut, errorResponse, FakePgSocket, readyForQuery } from '../helpers/copy-protocol.js';
 
 /**
  * CopyRows holding a socket: the reader takes it from pg's parser, gives it back at the COPY's end or
@@ -23,8 +23,8 @@ function start(copy: CopyRows): { socket: FakePgSocket; pgListeners: unknown[] }
 
 async function drain(copy: CopyRows, each?: () => Promise<void>): Promise<string[]> {
   const rows: string[] = [];
-  for await (const { bytes, starts, ends } of copy) {
-    starts.forEach((s, i) => rows.push(bytes.toString('utf8', s, ends[i])));
+  for await (const batch of copy) {
+    rows.push(...batchRows(batch));
     await each?.();
   }
   return rows;
@@ -72,7 +72,7 @@ describe.each([
     const seen: string[] = [];
     await expect(
       (async () => {
-        for await (const { bytes, starts, ends } of copy) starts.forEach((s, i) => seen.push(bytes.toString('utf8', s, ends[i])));
+        for await (const batch of copy) seen.push(...batchRows(batch));
       })(),
     ).rejects.toThrow('division by zero');
     expect(before.slice(0, seen.length)).toEqual(seen);
