@@ -1,6 +1,7 @@
 import type { Keyring } from '../src/crypto/secrets.js';
 import type { Pool } from '../src/db/pool.js';
 import type { PartBudget } from '../src/export/part-budget.js';
+import type { PartChecksums } from '../src/s3/part-checksum.js';
 import type { TableName } from '../src/export/tables.js';
 import type { RunIdentity, RunKind } from '../src/ledger/export-runs.js';
 import { createLogger, type Logger } from '../src/logging.js';
@@ -23,6 +24,11 @@ export interface ActivityDeps {
    * builds it from partBuffers when absent (tests pass their own).
    */
   partBudget?: PartBudget;
+  /**
+   * The worker's part-checksum choice per bucket (PART_CHECKSUM), shared by every startFile:
+   * createActivities builds one when absent.
+   */
+  partChecksums?: PartChecksums;
   /** JSON log lines carry integration id, table, day and workflow id; never a credential. */
   log?: Logger;
   /**

@@ -91,11 +91,11 @@ export function createExportSmallFile(deps: ActivityDeps) {
           // Lookback (issue 12): after the COPY, in its transaction: a file of one part costs it little,
           // and a file that turns out larger never pays for it (see same-snapshot.ts).
           sameSnapshot: fingerprintInSnapshot(deps, input, integration, log, { mode: 'after', fromStart: true }),
-          uploadPart: async (partNumber, bytes, contentMd5, signal) => {
+          uploadPart: async (partNumber, bytes, digest, signal) => {
             // Every part but the last is exactly partSize, so a shorter first part is the whole file.
             if (partNumber !== 1 || bytes.length >= deps.partSize) throw new LargerThanOnePart();
             // The part buffer goes back to the pool when the read ends: keep a copy of the file's bytes.
-            body = { bytes: Buffer.from(bytes), contentMd5 };
+            body = { bytes: Buffer.from(bytes), contentMd5: digest };
             // Test-only, as in uploadParts: a slow file, so a test can cancel or kill it mid-way.
             if (deps.partDelayMs) await sleep(deps.partDelayMs, undefined, { signal });
             return 'pending';

@@ -9,6 +9,8 @@ import { loadingIntegration } from './failures.js';
 
 export interface Storage {
   integration: Integration;
+  /** Where the integration's storage is and who calls it: for choices made per bucket, never logged whole. */
+  storage: { endpoint: string; accessKeyId: string };
   s3: S3Client;
   /** Rethrows a storage error as a retryable or non-retryable failure that explains it. */
   fail: (err: unknown) => never;
@@ -34,7 +36,7 @@ export async function openStorage(
     if (c.kind === 'permanent') throw ApplicationFailure.nonRetryable(c.message, c.reason);
     throw ApplicationFailure.retryable(c.message, c.reason);
   };
-  return { integration: loaded.integration, s3, fail };
+  return { integration: loaded.integration, storage: { endpoint: loaded.storage.endpoint, accessKeyId: loaded.storage.accessKeyId }, s3, fail };
 }
 
 /** Heartbeats on a timer for activities whose single storage call may outlast the heartbeat timeout. */

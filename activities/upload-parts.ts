@@ -9,6 +9,7 @@ import type { Checkpoint, UploadedPart } from '../src/export/stream-parts.js';
 import { partsRebuilt, partUploadSeconds, uploadResumes } from '../src/metrics/export-metrics.js';
 import { uploadedPartNumbers, uploadPart } from '../src/s3/multipart.js';
 import type { Logger } from '../src/logging.js';
+import type { PartChecksum } from '../src/s3/part-checksum.js';
 import { fileLogger, type ActivityDeps, type FileRun } from './deps.js';
 import { fingerprintInSnapshot } from './source-fingerprint.js';
 import { openStorage } from './storage.js';
@@ -19,6 +20,8 @@ export interface UploadPartsInput extends FileRun {
   uploadId: string;
   /** The plan's format (FilePlan.output); absent from workflows started before formats: csv. */
   output?: OutputFormat;
+  /** The part checksum startFile created the upload with; absent from workflows started before it: md5. */
+  checksum?: PartChecksum;
 }
 
 export interface UploadPartsResult {
@@ -78,6 +81,7 @@ export function createUploadParts(deps: ActivityDeps) {
   return async function uploadParts(input: UploadPartsInput): Promise<UploadPartsResult> {
     const ctx = Context.current();
     const output = input.output ?? DEFAULT_OUTPUT;
+    const checksum = input.checksum ?? 'md5';
     const encoding = encodingOf(output);
     const log = logFor(input);
     const found = (ctx.info.heartbeatDetails as UploadCheckpoint | undefined) ?? null;
@@ -117,10 +121,12 @@ export function createUploadParts(deps: ActivityDeps) {
         // Lookback (issue 12): taken beside the COPY in its snapshot, by the attempt that reads from the
         // first row only; a resumed attempt keeps the first one's (the rule: source-fingerprint.ts).
         sameSnapshot: fingerprintInSnapshot(deps, input, integration, log, { mode: 'concurrent', fromStart: resume === null }),
-        uploadPart: async (partNumber, body, contentMd5, abortSignal) => {
+        checksum,
+        uploadPart: async (partNumber, body, digest, abortSignal) => {
           const timer = partUploadSeconds.startTimer({ table: input.table });
           try {
-            const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, contentMd5, abortSignal });
+            const proof = checksum === 'sha256' ? { checksumSha256: digest } : { contentMd5: digest };
+            const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, ...proof, abortSignal });
             timer();
             if (deps.partDelayMs) await new Promise((r) => setTimeout(r, deps.partDelayMs));
             return etag;

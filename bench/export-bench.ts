@@ -21,6 +21,7 @@ import { normalizeSettings } from '../src/export/settings.js';
 import { FORMATS, isFileFormat, resolveOutputFormat, type FileFormat } from '../src/export/formats/format.js';
 import { createIntegration, deleteIntegration } from '../src/integrations/repo.js';
 import { sha256OfObject } from '../src/s3/multipart.js';
+import type { PartChecksum } from '../src/s3/part-checksum.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import type { exportDayWorkflow } from '../workflows/export-day.js';
 import { formatProfileSummary, loadProfile, summarizeProfile, type ProfileSummary } from './cpuprofile-summary.js';
@@ -244,7 +245,9 @@ interface Trial {
   workerProcessCpu: number;
   /** Of workerProcessCpu, the kernel's share (stime). */
   workerProcessSys: number;
-  /** MD5 + SHA-256 of the file's bytes in the bench process, right after the export: the hashing floor now. */
+  /** The uploaded parts' checksum (startFile's result); null for a file that fit one request (MD5). */
+  partChecksum: PartChecksum | null;
+  /** The part hash + SHA-256 of the file's bytes in the bench process, right after the export: the hashing floor now. */
   hashingFloor: number;
   workerThreads: { name: string; threads: number; seconds: number }[];
   timeline: string | null;
@@ -576,6 +579,7 @@ async function runTrial(
     const history = await result.handle.fetchHistory();
     const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>();
     const activities: ActivityTiming[] = [];
+    let partChecksum: PartChecksum | null = null;
     for (const e of history.events ?? []) {
       const id = String(e.eventId);
       if (e.activityTaskScheduledEventAttributes)
@@ -587,6 +591,9 @@ async function runTrial(
       if (e.activityTaskCompletedEventAttributes) {
         const s = scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId));
         if (s) activities.push({ name: s.name, queueMs: (s.startedAt ?? s.at) - s.at, runMs: tsMs(e.eventTime) - (s.startedAt ?? s.at) });
+        // startFile's result says how the parts were checksummed (src/s3/part-checksum.ts): the hashing floor depends on it.
+        const data = e.activityTaskCompletedEventAttributes.result?.payloads?.[0]?.data;
+        if (s?.name === 'startFile' && data) partChecksum = (JSON.parse(Buffer.from(data).toString('utf8')) as { checksum?: PartChecksum }).checksum ?? 'md5';
       }
     }
     const uploadPartsMs = activities.find((a) => a.name === 'uploadParts')?.runMs ?? NaN;
@@ -658,7 +665,8 @@ async function runTrial(
       cpu: cpu.seconds(),
       workerProcessCpu: ((statAfter?.ticks ?? NaN) - (statBefore?.ticks ?? NaN)) / CLK_TCK,
       workerProcessSys: ((statAfter?.sysTicks ?? NaN) - (statBefore?.sysTicks ?? NaN)) / CLK_TCK,
-      hashingFloor: hashingFloorSeconds(file.bytes ?? 0),
+      partChecksum,
+      hashingFloor: hashingFloorSeconds(file.bytes ?? 0, partChecksum ?? 'md5'),
       workerThreads: threadCpuDelta(worker.pid, threadsBefore, threadsAfter),
       timeline,
       backgroundCoresBefore: quiet.cores,
@@ -672,22 +680,23 @@ async function runTrial(
 }
 
 /**
- * CPU seconds this machine needs right now for the export's unavoidable hashing of `bytes`: one MD5
- * and one SHA-256 pass, measured in this process. On a shared VM the same work costs more core-s
+ * CPU seconds this machine needs right now for the export's unavoidable hashing of `bytes`: one pass of
+ * the part checksum (MD5, or SHA-256 where the provider checks it) and one SHA-256 pass for the
+ * manifest, measured in this process. On a shared VM the same work costs more core-s
  * while neighbours load it, so the worker's CPU is also given as a multiple of this floor measured in
  * the same trial.
  */
-function hashingFloorSeconds(bytes: number): number {
+function hashingFloorSeconds(bytes: number, partChecksum: PartChecksum): number {
   const chunk = Buffer.alloc(256 * 1024, 0x61);
   const sample = 128 * 2 ** 20;
   const before = process.cpuUsage();
-  const md5 = createHash('md5');
+  const part = createHash(partChecksum);
   const sha = createHash('sha256');
   for (let done = 0; done < sample; done += chunk.length) {
-    md5.update(chunk);
+    part.update(chunk);
     sha.update(chunk);
   }
-  md5.digest();
+  part.digest();
   sha.digest();
   const used = process.cpuUsage(before);
   return ((used.user + used.system) / 1e6) * (bytes / sample);
@@ -840,7 +849,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
         `    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`,
       );
       details.push(
-        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (MD5 + SHA-256 of the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
+        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (parts checksummed with ${t.partChecksum ?? 'md5 (one request)'}; ${t.partChecksum === 'sha256' ? 'SHA-256 twice' : 'MD5 + SHA-256'} over the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
       );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
       details.push(

@@ -244,7 +244,15 @@ async function exportFile(
     // reports the size it cut, and the manifest records that.
     const up = await long.uploadParts.executeWithOptions({ summary: `${file.table} · stream rows into parts` }, [
       // formats (issue 10): the plan's format reaches the encoder; absent in plans from before formats: csv.
-      { ...fileRun, bucket: file.bucket, key: file.key, uploadId, ...(file.output ? { output: file.output } : {}) },
+      // The part checksum the upload was created with; absent in startFile results from before it: md5.
+      {
+        ...fileRun,
+        bucket: file.bucket,
+        key: file.key,
+        uploadId,
+        ...(file.output ? { output: file.output } : {}),
+        ...(started.checksum ? { checksum: started.checksum } : {}),
+      },
     ]);
     progress.state = 'completing';
     progress.rows = up.rows;

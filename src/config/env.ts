@@ -33,6 +33,9 @@ export const EnvSchema = Type.Object({
   LOCAL_S3_READONLY_ACCESS_KEY_ID: Type.String({ default: 'ua-export-readonly', minLength: 1 }),
   LOCAL_S3_READONLY_SECRET_ACCESS_KEY: Type.String({ default: 'ua-export-readonly-secret', minLength: 1 }),
   PART_SIZE_MIB: Type.Integer({ default: 16, minimum: 5, maximum: 5120 }),
+  // How each multipart part proves its bytes (src/s3/part-checksum.ts): 'auto' sends a SHA-256 checksum
+  // to buckets whose provider a probe saw refuse a wrong one, Content-MD5 to the rest; 'md5' always MD5.
+  PART_CHECKSUM: Type.Union([Type.Literal('auto'), Type.Literal('md5')], { default: 'auto' }),
   // Parts of one file uploading while the next one fills (src/export/stream-parts.ts): each holds a
   // part buffer, so memory per running upload is (this + 1) × PART_SIZE_MIB.
   UPLOAD_PARTS_IN_FLIGHT: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),

@@ -1,3 +1,4 @@
+import type { PartChecksum } from '../s3/part-checksum.js';
 import type { PartBuffers } from './buffer-pool.js';
 import { CopyRows } from './copy-rows.js';
 import { csvHeader } from './csv.js';
@@ -29,7 +30,10 @@ export interface ExportTableDayInput {
   /** Where a previous attempt got to; null starts the file from its header. */
   resume: Checkpoint | null;
   /** Uploads one part and returns its ETag; `signal` fires when the export is aborted. */
-  uploadPart: (partNumber: number, body: Buffer, contentMd5: string, signal: AbortSignal) => Promise<string>;
+  /** `digest`: the part's base64 hash by `checksum`. */
+  uploadPart: (partNumber: number, body: Buffer, digest: string, signal: AbortSignal) => Promise<string>;
+  /** The upload's part checksum (default 'md5'). */
+  checksum?: PartChecksum;
   onCheckpoint: (checkpoint: Checkpoint) => void;
   /** Aborting stops the COPY and the part uploads; the export then rejects. */
   signal?: AbortSignal;
@@ -96,7 +100,8 @@ export async function exportTableDay(input: ExportTableDayInput): Promise<Export
       maxInFlight: input.maxInFlight,
       ...(input.buffers ? { buffers: input.buffers } : {}),
       resume,
-      uploadPart: (partNumber, body, contentMd5) => input.uploadPart(partNumber, body, contentMd5, signal),
+      uploadPart: (partNumber, body, digest) => input.uploadPart(partNumber, body, digest, signal),
+      ...(input.checksum ? { checksum: input.checksum } : {}),
       onCheckpoint: (cp) => input.onCheckpoint(cp),
       ...(encoder.encode ? { encode: encoder.encode } : {}),
     });

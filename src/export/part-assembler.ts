@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { PartChecksum } from '../s3/part-checksum.js';
 import type { KeyOf, RowKey } from './tables.js';
 
 /** The tables' key functions: the spec (tableSpec(t).keyOf) says which one a table uses. */
@@ -25,22 +26,22 @@ export interface BuiltPart {
   next: Cursor | null;
   /** Rows wholly written when this part ends. */
   rows: number;
-  /** Base64 MD5 of `body`, for the Content-MD5 header. */
-  contentMd5: string;
+  /** Base64 hash of `body` by the file's PartChecksum: its Content-MD5, or its x-amz-checksum-sha256. */
+  digest: string;
 }
 
 const MAX_KEY_BYTES = 256;
 
 /**
  * Splits the file's bytes into parts of exactly `partSize` bytes, except the last, and hashes them as
- * they fill: each part's MD5 (its Content-MD5), and optionally every byte into a whole-file hash.
+ * they fill: each part's checksum (MD5 or SHA-256), and optionally every byte into a whole-file hash.
  */
 export class PartAssembler {
   private buf: Buffer;
   private fill = 0;
   /** Bytes of `buf` already fed to the hashes. */
   private hashed = 0;
-  private md5: Hash = createHash('md5');
+  private partHash: Hash;
   private toSkip: number;
   private rows: number;
   private lastKey: RowKey | null;
@@ -64,8 +65,11 @@ export class PartAssembler {
     private readonly allocate: () => Buffer = () => Buffer.allocUnsafe(partSize),
     /** Fed every byte of the parts built here, in order (the manifest's sha256); null: none kept. */
     private readonly fileHash: Hash | null = null,
+    /** The hash behind each part's `digest`. */
+    private readonly checksum: PartChecksum = 'md5',
   ) {
     if (!Number.isInteger(partSize) || partSize <= 0) throw new RangeError('partSize must be a positive integer');
+    this.partHash = createHash(checksum);
     this.buf = this.allocate();
     this.toSkip = start.skip;
     this.rows = start.rows;
@@ -117,7 +121,7 @@ export class PartAssembler {
   sync(): void {
     if (this.fill === this.hashed) return;
     const fresh = this.buf.subarray(this.hashed, this.fill);
-    this.md5.update(fresh);
+    this.partHash.update(fresh);
     this.fileHash?.update(fresh);
     this.hashed = this.fill;
   }
@@ -132,7 +136,7 @@ export class PartAssembler {
     if (this.toSkip > 0) throw new Error(`stream ended ${this.toSkip} bytes before the resume point: the source changed`);
     if (this.fill === 0) throw new Error('no bytes left for a final part: the source changed since the checkpoint');
     this.sync();
-    return { partNumber: this.partNumber, body: this.buf.subarray(0, this.fill), next: null, rows: this.rows, contentMd5: this.md5.digest('base64') };
+    return { partNumber: this.partNumber, body: this.buf.subarray(0, this.fill), next: null, rows: this.rows, digest: this.partHash.digest('base64') };
   }
 
   private cut(): void {
@@ -143,11 +147,11 @@ export class PartAssembler {
     }
     const next: Cursor = { rows: this.rows, after: this.lastKey, skip: this.sinceKey };
     this.sync();
-    this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows, contentMd5: this.md5.digest('base64') });
+    this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows, digest: this.partHash.digest('base64') });
     this.partNumber++;
     this.buf = this.allocate();
     this.fill = 0;
     this.hashed = 0;
-    this.md5 = createHash('md5');
+    this.partHash = createHash(this.checksum);
   }
 }

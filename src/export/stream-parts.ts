@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BufferPool, type PartBuffers } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
+import type { PartChecksum } from '../s3/part-checksum.js';
 import type { PartSink } from './formats/part-sink.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
 import type { KeyOf } from './tables.js';
@@ -9,6 +10,8 @@ export interface UploadedPart {
   PartNumber: number;
   ETag: string;
   size: number;
+  /** Base64 SHA-256 of the part, for an upload with checksum 'sha256': its completion lists it. */
+  ChecksumSHA256?: string;
 }
 
 /** Progress that survives a crash: everything needed to carry on from the next part. */
@@ -32,8 +35,10 @@ export interface StreamPartsInput {
   header: Buffer;
   partSize: number;
   resume: Checkpoint | null;
-  /** Uploads one part; `contentMd5` is the base64 MD5 of `body`. */
-  uploadPart: (partNumber: number, body: Buffer, contentMd5: string) => Promise<string>;
+  /** Uploads one part; `digest` is the base64 hash of `body` named by `checksum`. */
+  uploadPart: (partNumber: number, body: Buffer, digest: string) => Promise<string>;
+  /** The upload's part checksum (default 'md5'): the hash each part's digest is. */
+  checksum?: PartChecksum;
   onCheckpoint: (checkpoint: Checkpoint, part: BuiltPart) => void;
   /** Parts uploading while the next one is built: enough to overlap S3 with Postgres, bounded for memory. */
   maxInFlight?: number;
@@ -75,7 +80,8 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     taken.push(fresh);
     return fresh;
   };
-  const cutter = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, allocate, hash);
+  const checksum = input.checksum ?? 'md5';
+  const cutter = new PartAssembler(input.partSize, start, parts.length + 1, input.keyOf, allocate, hash, checksum);
   const assembler: PartSink = input.encode ? input.encode(cutter) : cutter;
   const inFlight: { part: BuiltPart; done: Promise<string> }[] = [];
   let rows: number;
@@ -85,7 +91,12 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     const head = inFlight.shift();
     if (!head) return;
     const etag = await head.done;
-    parts.push({ PartNumber: head.part.partNumber, ETag: etag, size: head.part.body.length });
+    parts.push({
+      PartNumber: head.part.partNumber,
+      ETag: etag,
+      size: head.part.body.length,
+      ...(checksum === 'sha256' ? { ChecksumSHA256: head.part.digest } : {}),
+    });
     bytes += head.part.body.length;
     if (head.part.body.length === input.partSize) free.push(head.part.body);
     if (head.part.next) {
@@ -93,7 +104,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     }
   };
   const launch = async (part: BuiltPart) => {
-    const done = input.uploadPart(part.partNumber, part.body, part.contentMd5);
+    const done = input.uploadPart(part.partNumber, part.body, part.digest);
     // A rejection is observed when the part is settled; don't let it surface as unhandled before then.
     done.catch(() => undefined);
     inFlight.push({ part, done });

@@ -16,11 +16,15 @@ import {
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import type { PartChecksum } from './part-checksum.js';
 
 /** Thin adapter over the multipart calls the export makes, with the idempotency rules they need. */
 
-export async function createUpload(s3: S3Client, bucket: string, key: string, contentType: string): Promise<string> {
-  const out = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+/** `checksum` 'sha256': every part must then carry its SHA-256 (uploadPart's checksumSha256) and completion lists them. */
+export async function createUpload(s3: S3Client, bucket: string, key: string, contentType: string, checksum: PartChecksum = 'md5'): Promise<string> {
+  const out = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType, ...(checksum === 'sha256' ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
+  );
   if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
   return out.UploadId;
 }
@@ -28,7 +32,8 @@ export async function createUpload(s3: S3Client, bucket: string, key: string, co
 /**
  * Makes SigV4 sign the part's headers but not hash its body. The signer skips the body when the
  * request already carries x-amz-content-sha256, and this header is itself signed. Only for requests
- * whose body is protected another way: a signed Content-MD5 that the provider verifies.
+ * whose body is protected another way: a signed Content-MD5 or x-amz-checksum-sha256 that the provider
+ * verifies.
  */
 function signHeadersOnly(command: UploadPartCommand): UploadPartCommand {
   command.middlewareStack.add(
@@ -44,12 +49,24 @@ function signHeadersOnly(command: UploadPartCommand): UploadPartCommand {
 
 export async function uploadPart(
   s3: S3Client,
-  args: { bucket: string; key: string; uploadId: string; partNumber: number; body: Buffer; contentMd5?: string; abortSignal?: AbortSignal },
+  args: {
+    bucket: string;
+    key: string;
+    uploadId: string;
+    partNumber: number;
+    body: Buffer;
+    contentMd5?: string;
+    /** Base64 SHA-256 of `body`, for an upload created with checksum 'sha256': sent instead of Content-MD5. */
+    checksumSha256?: string;
+    abortSignal?: AbortSignal;
+  },
 ): Promise<string> {
-  // Content-MD5 lets every provider reject a part damaged in transit, and being a signed header it also
-  // binds the body to the signature. So the SDK's own sha256 of each 16 MiB body (a third hash pass over
-  // the file, with the manifest's sha256 and this md5) buys nothing: skip it.
-  const md5 = args.contentMd5 ?? createHash('md5').update(args.body).digest('base64');
+  // Content-MD5 (or the SHA-256 checksum, where the provider checks it: part-checksum.ts) lets the
+  // provider reject a part damaged in transit, and being a signed header it also binds the body to the
+  // signature. So the SDK's own sha256 of each body (one more hash pass over the file) buys nothing: skip it.
+  const proof = args.checksumSha256
+    ? { ChecksumSHA256: args.checksumSha256 }
+    : { ContentMD5: args.contentMd5 ?? createHash('md5').update(args.body).digest('base64') };
   const command = signHeadersOnly(
     new UploadPartCommand({
       Bucket: args.bucket,
@@ -58,7 +75,7 @@ export async function uploadPart(
       PartNumber: args.partNumber,
       Body: args.body,
       ContentLength: args.body.length,
-      ContentMD5: md5,
+      ...proof,
     }),
   );
   const out = await s3.send(command, args.abortSignal ? { abortSignal: args.abortSignal } : {});
@@ -83,7 +100,14 @@ export interface CompletedObject {
 
 export async function completeUpload(
   s3: S3Client,
-  args: { bucket: string; key: string; uploadId: string; parts: { PartNumber: number; ETag: string }[]; bytes: number; startedAt: Date },
+  args: {
+    bucket: string;
+    key: string;
+    uploadId: string;
+    parts: { PartNumber: number; ETag: string; ChecksumSHA256?: string }[];
+    bytes: number;
+    startedAt: Date;
+  },
 ): Promise<CompletedObject> {
   try {
     const out = await s3.send(
@@ -91,7 +115,10 @@ export async function completeUpload(
         Bucket: args.bucket,
         Key: args.key,
         UploadId: args.uploadId,
-        MultipartUpload: { Parts: args.parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })) },
+        // An upload created with a SHA-256 checksum completes only with each part's checksum listed.
+        MultipartUpload: {
+          Parts: args.parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag, ...(p.ChecksumSHA256 ? { ChecksumSHA256: p.ChecksumSHA256 } : {}) })),
+        },
       }),
     );
     return { etag: (out.ETag ?? '').replace(/"/g, ''), alreadyCompleted: false };

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
+import { PartChecksums, type PartChecksumSetting } from '../s3/part-checksum.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES, partSizeBytes, type Env, type WorkerRole } from '../config/env.js';
 import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
@@ -39,9 +40,14 @@ export function workerSettingsFromEnv(
     | 'WORKER_PART_BUFFERS'
     | 'WORKER_MAX_CACHED_WORKFLOWS'
     | 'WORKER_MAX_CONCURRENT_ACTIVITIES'
+    | 'PART_CHECKSUM'
   >,
-): Pick<ExportWorkerOptions, 'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'partBuffers' | 'maxCachedWorkflows' | 'maxConcurrentActivities'> {
+): Pick<
+  ExportWorkerOptions,
+  'namespace' | 'taskQueue' | 'partSize' | 'partsInFlight' | 'partBuffers' | 'maxCachedWorkflows' | 'maxConcurrentActivities' | 'partChecksum'
+> {
   return {
+    partChecksum: env.PART_CHECKSUM,
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
@@ -58,6 +64,8 @@ export interface ExportWorkerOptions {
   taskQueue: string;
   pool: Pool;
   keyring: Keyring;
+  /** PART_CHECKSUM: how multipart parts prove their bytes (src/s3/part-checksum.ts); default 'auto'. */
+  partChecksum?: PartChecksumSetting;
   /** Bytes per multipart part: PART_SIZE_MIB of the worker's environment. */
   partSize: number;
   /** UPLOAD_PARTS_IN_FLIGHT of the worker's environment; the activity's default when unset. */
@@ -157,6 +165,7 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       partSize: opts.partSize,
       partsInFlight: opts.partsInFlight,
       partBuffers: opts.partBuffers,
+      partChecksums: new PartChecksums(opts.partChecksum ?? 'auto'),
       partDelayMs: opts.partDelayMs,
       ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
       log: opts.log,

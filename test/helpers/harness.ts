@@ -1,3 +1,4 @@
+import type { PartChecksumSetting } from '../../src/s3/part-checksum.js';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -33,9 +34,16 @@ export interface Harness {
   workerLogs: string[];
   /**
    * `partSize`: bytes per multipart part, PART_SIZE_MIB of the test environment by default. `role`:
-   * WORKER_ROLE (both kinds of task by default); `identity`: the worker identity histories record.
+   * WORKER_ROLE (both kinds of task by default); `identity`: the worker identity histories record;
+   * `partChecksum`: PART_CHECKSUM ('auto' by default).
    */
-  startWorker(extra?: { partDelayMs?: number; partSize?: number; role?: WorkerRole; identity?: string }): Promise<RunningWorker>;
+  startWorker(extra?: {
+    partDelayMs?: number;
+    partSize?: number;
+    role?: WorkerRole;
+    identity?: string;
+    partChecksum?: PartChecksumSetting;
+  }): Promise<RunningWorker>;
   integration(overrides?: Partial<NewIntegration>): Promise<Integration>;
   getText(key: string): Promise<string>;
   getBytes(key: string): Promise<Buffer>;
@@ -131,6 +139,7 @@ export async function setupHarness(name: string): Promise<Harness> {
         keyring,
         partSize: extra.partSize ?? partSizeBytes(env),
         partDelayMs: extra.partDelayMs,
+        ...(extra.partChecksum ? { partChecksum: extra.partChecksum } : {}),
         log: createLogger('info', logSink),
         ...(extra.role ? { role: extra.role } : {}),
         ...(extra.identity ? { extra: { identity: extra.identity } } : {}),

@@ -96,7 +96,7 @@ export const happy: { [K in ActivityName]: (input: In<K>) => Promise<Out<K>> } =
     return { fits: false };
   },
   async startFile(input) {
-    return { uploadId: `upload-${input.table}-${input.day}`, startedAt: '2026-01-01T00:00:00.000Z' };
+    return { uploadId: `upload-${input.table}-${input.day}`, startedAt: '2026-01-01T00:00:00.000Z', checksum: 'md5' };
   },
   async uploadParts(input) {
     const rows = input.table === 'ua_events' ? 100 : 7;

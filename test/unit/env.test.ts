@@ -28,6 +28,7 @@ describe('loadEnv', () => {
       LOCAL_S3_READONLY_SECRET_ACCESS_KEY: 'ua-export-readonly-secret',
       PART_SIZE_MIB: 16,
       UPLOAD_PARTS_IN_FLIGHT: 2,
+      PART_CHECKSUM: 'auto',
       API_HOST: '127.0.0.1',
       API_PORT: 3000,
       API_TOKENS: '',
@@ -81,6 +82,14 @@ describe('loadEnv', () => {
     expect(e.problems.map((p) => p.field)).toEqual(['PART_SIZE_MIB']);
     expect(e.message).toMatch(/^invalid configuration: PART_SIZE_MIB /);
     expect(e.message).toContain('5');
+  });
+
+  it('takes PART_CHECKSUM auto or md5 and refuses anything else naming the variable', () => {
+    expect(loadEnv({ PART_CHECKSUM: 'md5' }).PART_CHECKSUM).toBe('md5');
+    expect(loadEnv({ PART_CHECKSUM: 'auto' }).PART_CHECKSUM).toBe('auto');
+    const e = configError({ PART_CHECKSUM: 'sha256' });
+    expect(e.problems.map((p) => p.field)).toEqual(['PART_CHECKSUM']);
+    expect(e.message).toMatch(/PART_CHECKSUM/);
   });
 
   it('takes UPLOAD_PARTS_IN_FLIGHT from 1 to 16 and refuses 0 naming the variable', () => {

@@ -27,7 +27,7 @@ class Collect {
     return [];
   }
   finish(): BuiltPart {
-    return { partNumber: 1, body: Buffer.alloc(0), next: null, rows: 0, contentMd5: '' };
+    return { partNumber: 1, body: Buffer.alloc(0), next: null, rows: 0, digest: '' };
   }
   get file() {
     return Buffer.concat(this.chunks);

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PartAssembler, START_CURSOR, eventKey, ordinalKey, type BuiltPart, type Cursor } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
+import type { PartChecksum } from '../../src/s3/part-checksum.js';
 
 /* A tiny fake "database": rows in (created_at, id) order, replayable from any cursor. */
 
@@ -81,8 +82,9 @@ function runFrom(
   split = splitter(7),
   fileHash: Hash | null = null,
   syncEvery = 2,
+  checksum: PartChecksum = 'md5',
 ): BuiltPart[] {
-  const asm = new PartAssembler(partSize, cursor, firstPart, keyOf, undefined, fileHash);
+  const asm = new PartAssembler(partSize, cursor, firstPart, keyOf, undefined, fileHash, checksum);
   const parts: BuiltPart[] = [];
   if (cursor.after === null) {
     asm.data(HEADER);
@@ -226,10 +228,19 @@ describe('PartAssembler: hashing', () => {
     (partSize, syncEvery) => {
       const fileHash = createHash('sha256');
       const parts = runFrom(partSize, START_CURSOR, 1, eventKey, splitter(3), fileHash, syncEvery);
-      for (const p of parts) expect(p.contentMd5, `part ${p.partNumber}`).toBe(md5(p.body));
+      for (const p of parts) expect(p.digest, `part ${p.partNumber}`).toBe(md5(p.body));
       expect(fileHash.digest('hex')).toBe(createHash('sha256').update(ALL_BYTES).digest('hex'));
     },
   );
+
+  it.each(PART_SIZES)('partSize %i with checksum sha256: each part carries its own SHA-256, and the file hash is unchanged', (partSize) => {
+    const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+    const fileHash = createHash('sha256');
+    const parts = runFrom(partSize, START_CURSOR, 1, eventKey, splitter(3), fileHash, 1, 'sha256');
+    for (const p of parts) expect(p.digest, `part ${p.partNumber}`).toBe(sha256(p.body));
+    expect(Buffer.concat(parts.map((p) => p.body))).toEqual(ALL_BYTES);
+    expect(fileHash.digest('hex')).toBe(createHash('sha256').update(ALL_BYTES).digest('hex'));
+  });
 
   it('a resumed run hashes only its own parts, skipped bytes excluded', () => {
     const full = runFrom(16, START_CURSOR, 1, eventKey);
@@ -237,7 +248,7 @@ describe('PartAssembler: hashing', () => {
     expect(cursor.skip).toBeGreaterThan(0);
     const fileHash = createHash('sha256');
     const resumed = runFrom(16, cursor, 6, eventKey, splitter(11), fileHash);
-    for (const p of resumed) expect(p.contentMd5).toBe(md5(p.body));
+    for (const p of resumed) expect(p.digest).toBe(md5(p.body));
     expect(fileHash.digest('hex')).toBe(
       createHash('sha256')
         .update(ALL_BYTES.subarray(5 * 16))

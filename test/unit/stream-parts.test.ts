@@ -67,15 +67,17 @@ interface FakeS3 {
   uploadPart: StreamPartsInput['uploadPart'];
 }
 
-function fakeS3(opts: { tag: string; failOn?: number; delayMs?: (partNumber: number) => number }): FakeS3 {
+function fakeS3(opts: { tag: string; failOn?: number; delayMs?: (partNumber: number) => number; checksum?: 'md5' | 'sha256' }): FakeS3 {
   const s3: FakeS3 = {
     uploads: [],
     started: [],
     inFlight: 0,
     maxInFlight: 0,
-    async uploadPart(partNumber, body, contentMd5) {
-      // The Content-MD5 handed over must be the part's own: a provider would reject anything else.
-      if (contentMd5 !== createHash('md5').update(body).digest('base64')) throw new Error(`wrong Content-MD5 for part ${partNumber}`);
+    async uploadPart(partNumber, body, digest) {
+      // The digest handed over (Content-MD5, or the SHA-256 checksum) must be the part's own: a provider
+      // would reject anything else.
+      const algorithm = opts.checksum ?? 'md5';
+      if (digest !== createHash(algorithm).update(body).digest('base64')) throw new Error(`wrong ${algorithm} digest for part ${partNumber}`);
       s3.started.push(partNumber);
       s3.inFlight++;
       s3.maxInFlight = Math.max(s3.maxInFlight, s3.inFlight);
@@ -190,6 +192,26 @@ describe('streamParts: crash and resume', () => {
     expect(result.rows).toBe(ROWS.length);
     expect(result.sha256).toBe(resume ? null : sha256(EXPECTED_FILE));
     for (const [c] of secondCheckpoints) expect(c.continuousHash).toBe(resume === null);
+  });
+
+  it('with checksum sha256, every part of a resumed file keeps its SHA-256 for the completion, those of the first attempt too', async () => {
+    const failAt = 4;
+    const first = fakeS3({ tag: 'first', failOn: failAt, checksum: 'sha256' });
+    const firstCheckpoints: [Checkpoint, BuiltPart][] = [];
+    await expect(streamParts(input(first, null, firstCheckpoints, { checksum: 'sha256' }))).rejects.toThrow(`S3 refused part ${failAt}`);
+    const resume = firstCheckpoints.at(-1)![0];
+    const second = fakeS3({ tag: 'second', checksum: 'sha256' });
+    const result = await streamParts(input(second, resume, [], { checksum: 'sha256' }));
+
+    const bodies = new Map<number, Buffer>();
+    for (const u of [...first.uploads, ...second.uploads]) bodies.set(u.partNumber, u.body);
+    expect(Buffer.concat(result.parts.map((p) => bodies.get(p.PartNumber)!)).equals(EXPECTED_FILE)).toBe(true);
+    expect(result.parts).toHaveLength(N_PARTS);
+    for (const p of result.parts)
+      expect(p.ChecksumSHA256, `part ${p.PartNumber}`).toBe(createHash('sha256').update(bodies.get(p.PartNumber)!).digest('base64'));
+    // The default (md5) adds no checksum field: completion then lists ETags only, as before.
+    const plain = await streamParts(input(fakeS3({ tag: 'md5' }), null, []));
+    for (const p of plain.parts) expect(p).not.toHaveProperty('ChecksumSHA256');
   });
 
   it('a resume from part 3 re-sends the header to satisfy a skip inside it', async () => {

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { uploadPart } from '../../src/s3/multipart.js';
 
 /** What uploadPart puts on the wire, captured by a request handler that never leaves the process. */
-async function capture(body: Buffer, contentMd5?: string): Promise<Record<string, string>> {
+async function capture(body: Buffer, contentMd5?: string, checksumSha256?: string): Promise<Record<string, string>> {
   const seen: Record<string, string>[] = [];
   const s3 = new S3Client({
     endpoint: 'http://127.0.0.1:9',
@@ -19,7 +20,15 @@ async function capture(body: Buffer, contentMd5?: string): Promise<Record<string
       },
     } as never,
   });
-  await uploadPart(s3, { bucket: 'b', key: 'k.csv', uploadId: 'u', partNumber: 1, body, ...(contentMd5 ? { contentMd5 } : {}) });
+  await uploadPart(s3, {
+    bucket: 'b',
+    key: 'k.csv',
+    uploadId: 'u',
+    partNumber: 1,
+    body,
+    ...(contentMd5 ? { contentMd5 } : {}),
+    ...(checksumSha256 ? { checksumSha256 } : {}),
+  });
   s3.destroy();
   return seen[0]!;
 }
@@ -36,5 +45,16 @@ describe('uploadPart signing', () => {
   it('sends the Content-MD5 it is given instead of hashing the body again', async () => {
     const given = Buffer.alloc(16, 7).toString('base64');
     expect((await capture(Buffer.from('a,b\n'), given))['content-md5']).toBe(given);
+  });
+
+  it('with a SHA-256 checksum, signs x-amz-checksum-sha256 instead of Content-MD5, and still not the payload', async () => {
+    const body = Buffer.from('a,b\n');
+    const sha = createHash('sha256').update(body).digest('base64');
+    const headers = await capture(body, undefined, sha);
+    expect(headers['x-amz-checksum-sha256']).toBe(sha);
+    expect(headers['content-md5']).toBeUndefined();
+    expect(headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    const signed = /SignedHeaders=([^,]+)/.exec(headers.authorization ?? '')?.[1]?.split(';') ?? [];
+    expect(signed).toEqual(expect.arrayContaining(['x-amz-checksum-sha256', 'x-amz-content-sha256']));
   });
 });
