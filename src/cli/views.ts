@@ -95,12 +95,18 @@ export function renderIntegration(i: IntegrationView): string {
   return renderKeyValue(pairs);
 }
 
+const PART_CHECKSUM_TEXT = {
+  sha256: 'Parts will carry SHA-256 checksums: this provider refused a wrong one.',
+  md5: 'Parts will carry Content-MD5.',
+} as const;
+
 export function renderTestConnection(r: TestConnectionView): string {
   const head = r.ok
     ? `Connection OK: ${r.endpoint}, bucket ${r.bucket} (probe objects under ${r.probePrefix} written and removed)`
     : `Connection FAILED: ${r.endpoint}, bucket ${r.bucket}`;
   const rows = r.steps.map((s) => [s.skipped ? 'skip' : s.ok ? 'ok' : 'FAIL', s.name, s.skipped ? '-' : `${s.durationMs} ms`, s.error ?? '']);
-  return `${head}\n${renderTable([{ header: 'RESULT' }, { header: 'STEP' }, { header: 'TIME', align: 'right' }, { header: 'ERROR' }], rows)}`;
+  const table = renderTable([{ header: 'RESULT' }, { header: 'STEP' }, { header: 'TIME', align: 'right' }, { header: 'ERROR' }], rows);
+  return `${head}\n${table}${r.partChecksum ? `\n${PART_CHECKSUM_TEXT[r.partChecksum]}` : ''}`;
 }
 
 export function renderEventTypes(c: EventTypeCatalogView): string {

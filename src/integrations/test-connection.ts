@@ -4,6 +4,7 @@ import { joinKey, parseBucket } from '../export/keys.js';
 import { createS3Client, type StorageConfig } from '../s3/client.js';
 import { classifyStorageError } from '../s3/errors.js';
 import { abortUpload, completeUpload, createUpload, deleteObject, openUploads, putJson, uploadPart } from '../s3/multipart.js';
+import { verifiesSha256Parts, type PartChecksum, type PartChecksumSetting } from '../s3/part-checksum.js';
 
 /**
  * "Test connection": exercises the real write path an export uses against the customer's storage,
@@ -29,6 +30,11 @@ export interface ProbeResult {
   /** Folder the probe objects were written under (and removed from). */
   probePrefix: string;
   steps: ProbeStep[];
+  /**
+   * How an export's multipart parts will prove their bytes to this provider (src/s3/part-checksum.ts):
+   * 'sha256' where it refused a wrong SHA-256 checksum, else 'md5'; null when the write steps failed.
+   */
+  partChecksum: PartChecksum | null;
 }
 
 export interface ProbeTarget {
@@ -42,6 +48,8 @@ export interface ProbeOptions {
   stepTimeoutMs?: number;
   probeId?: string;
   createClient?: (cfg: StorageConfig) => S3Client;
+  /** PART_CHECKSUM: 'md5' reports md5 without probing. Default 'auto'. */
+  partChecksum?: PartChecksumSetting;
 }
 
 const UNREACHABLE = new Set([
@@ -121,6 +129,7 @@ export async function testConnection(storage: StorageConfig, target: ProbeTarget
   let uploadId: string | null = null;
   let multipartAttempted = false;
   let completed = false;
+  let partChecksum: PartChecksum | null = null;
   try {
     putDone = await run('put_object', () => putJson(s3, bucket, putKey, { probe: 'ua-export test-connection', at: new Date().toISOString() }));
 
@@ -146,6 +155,16 @@ export async function testConnection(storage: StorageConfig, target: ProbeTarget
         startedAt: new Date(),
       });
     });
+    // What the export will use, found the way the worker finds it; the probe removes what it wrote.
+    if (completed) {
+      partChecksum =
+        opts.partChecksum === 'md5'
+          ? 'md5'
+          : await verifiesSha256Parts(s3, bucket, `${probePrefix}/part-checksum.txt`, stepTimeoutMs).then(
+              (ok): PartChecksum => (ok ? 'sha256' : 'md5'),
+              (): PartChecksum => 'md5',
+            );
+    }
   } finally {
     // Cleanup runs after a failed write too; only an unreachable endpoint makes it pointless.
     const written = [...(putDone ? [putKey] : []), ...(completed ? [multipartKey] : [])];
@@ -176,5 +195,5 @@ export async function testConnection(storage: StorageConfig, target: ProbeTarget
     s3.destroy();
   }
 
-  return { ok: steps.every((s) => s.ok), bucket, probePrefix, steps };
+  return { ok: steps.every((s) => s.ok), bucket, probePrefix, steps, partChecksum };
 }

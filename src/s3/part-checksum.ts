@@ -24,6 +24,9 @@ export type PartChecksumSetting = 'auto' | 'md5';
 
 export const PART_CHECKSUM_SETTINGS: readonly PartChecksumSetting[] = ['auto', 'md5'];
 
+/** The whole probe's bound, well inside startFile's start-to-close timeout (src/export/recovery-bounds.ts). */
+export const PROBE_TIMEOUT_MS = 15_000;
+
 const PROBE_BODY = Buffer.from('ua-export part checksum probe\n');
 const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
@@ -40,13 +43,19 @@ function refused(err: unknown): boolean {
  * when all three hold; false when the provider answered otherwise. Throws when it could not be asked
  * (unreachable, 5xx): no answer yet.
  */
-export async function verifiesSha256Parts(s3: S3Client, bucket: string, probeKey: string): Promise<boolean> {
+export async function verifiesSha256Parts(s3: S3Client, bucket: string, probeKey: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  // The probe runs inside startFile: a slow provider must not take its time, so the whole probe is
+  // bounded and a late answer counts as none (that file uses MD5).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const deadline = { abortSignal: controller.signal };
   let uploadId: string | undefined;
   let completed = false;
   try {
     try {
       const created = await s3.send(
         new CreateMultipartUploadCommand({ Bucket: bucket, Key: probeKey, ChecksumAlgorithm: 'SHA256', ContentType: 'text/plain' }),
+        deadline,
       );
       uploadId = created.UploadId;
     } catch (err) {
@@ -65,6 +74,7 @@ export async function verifiesSha256Parts(s3: S3Client, bucket: string, probeKey
           ContentLength: PROBE_BODY.length,
           ChecksumSHA256: checksum,
         }),
+        deadline,
       );
     const right = sha256Of(PROBE_BODY);
     let etag: string | undefined;
@@ -90,6 +100,7 @@ export async function verifiesSha256Parts(s3: S3Client, bucket: string, probeKey
           UploadId: uploadId,
           MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag, ChecksumSHA256: right }] },
         }),
+        deadline,
       );
       completed = true;
     } catch (err) {
@@ -100,8 +111,13 @@ export async function verifiesSha256Parts(s3: S3Client, bucket: string, probeKey
   } finally {
     // Best effort: a failed clean-up leaves an open upload or a 30-byte object under the probe's own key
     // (_ua_export_probe/<uuid>/, as test-connection's), never at a key a file or a loader uses.
-    if (completed) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: probeKey })).catch(() => undefined);
-    else if (uploadId) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: probeKey, UploadId: uploadId })).catch(() => undefined);
+    clearTimeout(timer);
+    const cleanup = new AbortController();
+    const cleanupTimer = setTimeout(() => cleanup.abort(), timeoutMs);
+    const within = { abortSignal: cleanup.signal };
+    if (completed) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: probeKey }), within).catch(() => undefined);
+    else if (uploadId) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: probeKey, UploadId: uploadId }), within).catch(() => undefined);
+    clearTimeout(cleanupTimer);
   }
 }
 

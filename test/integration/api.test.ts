@@ -287,6 +287,8 @@ describe('test-connection', () => {
     ]);
     for (const s of body.steps) expect(s, s.name).toMatchObject({ ok: true, skipped: false, error: null });
     expect(body.probePrefix).toMatch(new RegExp(`^${i.folder}/_ua_export_probe/[0-9a-f-]{36}$`));
+    // SeaweedFS refuses a wrong SHA-256 part checksum, so exports to it will send those.
+    expect(body.partChecksum).toBe('sha256');
     expect(await h.listKeys(`${i.folder}/`)).toEqual([]);
     expect(await h.openUploads(`${i.folder}/`)).toEqual([]);
   });
@@ -311,6 +313,7 @@ describe('test-connection', () => {
     const failed = body.steps.find((s: { ok: boolean; skipped: boolean }) => !s.ok && !s.skipped);
     expect(failed.name).toBe('put_object');
     expect(failed.error).toMatch(message);
+    expect(body.partChecksum).toBeNull();
     // Nothing was written, so nothing is left.
     expect(await h.listKeys(`${i.folder}/`)).toEqual([]);
   });

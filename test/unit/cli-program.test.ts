@@ -250,6 +250,7 @@ describe('errors', () => {
         endpoint: 'https://s3.test',
         bucket: 'b',
         probePrefix: 'p',
+        partChecksum: null,
         steps: [{ name: 'put_object', ok: false, skipped: false, error: 'access denied', durationMs: 3 }],
       }),
     );

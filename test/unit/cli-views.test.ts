@@ -130,6 +130,7 @@ describe('test-connection', () => {
       endpoint: 'https://s3.test',
       bucket: 'b',
       probePrefix: 'f/_ua_export_probe/x',
+      partChecksum: null,
       steps: [
         { name: 'put_object', ok: false, skipped: false, error: 'access denied: grant s3:PutObject', durationMs: 12 },
         { name: 'create_multipart_upload', ok: false, skipped: true, error: null, durationMs: 0 },
@@ -138,5 +139,21 @@ describe('test-connection', () => {
     expect(text).toMatch(/^Connection FAILED: https:\/\/s3\.test, bucket b/);
     expect(text).toMatch(/FAIL\s+put_object\s+12 ms\s+access denied: grant s3:PutObject/);
     expect(text).toMatch(/skip\s+create_multipart_upload\s+-/);
+    expect(text).not.toMatch(/checksum|Content-MD5/);
+  });
+
+  it.each([
+    ['sha256', 'Parts will carry SHA-256 checksums: this provider refused a wrong one.'],
+    ['md5', 'Parts will carry Content-MD5.'],
+  ] as const)('says how parts will prove their bytes: %s', (partChecksum, line) => {
+    const steps = ['put_object', 'create_multipart_upload'].map((name) => ({
+      name: name as 'put_object',
+      ok: true,
+      skipped: false,
+      error: null,
+      durationMs: 5,
+    }));
+    const text = renderTestConnection({ ok: true, endpoint: 'https://s3.test', bucket: 'b', probePrefix: 'p', partChecksum, steps });
+    expect(text.split('\n').at(-1)).toBe(line);
   });
 });

@@ -8,7 +8,7 @@ import { PartChecksums, verifiesSha256Parts } from '../../src/s3/part-checksum.j
  * The probe against providers that behave differently, each a request handler that never leaves the
  * process. The real answer of SeaweedFS is in test/integration/part-checksum.test.ts.
  */
-type Behaviour = 'verifies' | 'ignores' | 'refuses-checksum-headers' | 'refuses-checksum-completion' | 'unreachable' | 'server-error';
+type Behaviour = 'verifies' | 'ignores' | 'refuses-checksum-headers' | 'refuses-checksum-completion' | 'unreachable' | 'server-error' | 'hangs';
 
 interface Seen {
   method: string;
@@ -30,8 +30,16 @@ function provider(behaviour: Behaviour): { s3: S3Client; seen: Seen[] } {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     maxAttempts: 1,
     requestHandler: {
-      handle: async (request: { method: string; query: Record<string, string | null>; headers: Record<string, string>; body?: unknown }) => {
+      handle: async (
+        request: { method: string; query: Record<string, string | null>; headers: Record<string, string>; body?: unknown },
+        options?: { abortSignal?: AbortSignal },
+      ) => {
         seen.push({ method: request.method, query: { ...request.query }, headers: { ...request.headers } });
+        // Answers nothing; ends only when the caller gives up, as a real handler does on abort.
+        if (behaviour === 'hangs')
+          return new Promise((_, reject) =>
+            options?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+          );
         if (behaviour === 'unreachable') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
         if (behaviour === 'server-error') return error(503, 'SlowDown');
         const checksum = request.headers['x-amz-checksum-sha256'];
@@ -86,6 +94,13 @@ describe('verifiesSha256Parts', () => {
   it.each(['unreachable', 'server-error'] as const)('has no answer when the provider is %s: it throws', async (behaviour) => {
     const { s3 } = provider(behaviour);
     await expect(verifiesSha256Parts(s3, 'b', 'k')).rejects.toThrow();
+  });
+
+  it('gives up on a provider that does not answer within its bound: no answer', async () => {
+    const { s3, seen } = provider('hangs');
+    // Without the bound this never settles (the test's own timeout would fail it).
+    await expect(verifiesSha256Parts(s3, 'b', 'k', 100)).rejects.toThrow();
+    expect(seen).toHaveLength(1);
   });
 });
 

@@ -13,6 +13,12 @@ const STEPS = {
   abort_leftovers: 'Abort anything left open',
 };
 
+// How an export's multipart parts will prove their bytes to this provider (src/s3/part-checksum.ts).
+const PART_CHECKSUM = {
+  sha256: 'Uploaded parts will carry SHA-256 checksums: this provider refused a wrong one.',
+  md5: 'Uploaded parts will carry Content-MD5.',
+};
+
 const outcome = (s) => (s.skipped ? 'skipped' : s.ok ? 'passed' : 'failed');
 
 export function TestConnection({ api, integration, announce }) {
@@ -66,6 +72,7 @@ export function TestConnection({ api, integration, announce }) {
               </li>`,
           )}
         </ol>
+        ${result.partChecksum && html`<p class="hint" id="part-checksum">${PART_CHECKSUM[result.partChecksum]}</p>`}
       </div>`
     }
   </section>`;

@@ -243,4 +243,10 @@ export const TestConnectionResponse = Type.Object({
   bucket: Type.String(),
   probePrefix: Type.String({ description: 'Where the probe objects were written (and removed from)' }),
   steps: Type.Array(ProbeStep),
+  partChecksum: Nullable(
+    Type.Union([Type.Literal('sha256'), Type.Literal('md5')], {
+      description:
+        "How an export's multipart parts prove their bytes to this provider: `sha256` (x-amz-checksum-sha256) when a probe saw it refuse a wrong checksum, else `md5` (Content-MD5); null when the write steps failed. PART_CHECKSUM=md5 makes it always `md5`",
+    }),
+  ),
 });

@@ -209,7 +209,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'Test the storage connection with a small probe',
         description:
-          "Runs the export's real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. Always 200; `ok` tells the outcome.",
+          "Runs the export's real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. When the writes pass, `partChecksum` says how an export's parts will prove their bytes to this provider (a SHA-256 checksum where it refuses a wrong one, else Content-MD5), found by a further probe under the same folder that removes what it wrote. Always 200; `ok` tells the outcome.",
         params: IntegrationParams,
         response: { 200: TestConnectionResponse, ...errors(400, 404) },
       },
@@ -219,9 +219,16 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
       // The endpoint's addresses are checked again now: DNS may have changed since it was stored.
       const problems = await endpointProblems(integration.endpointUrl, ua.endpointPolicy);
       if (problems.length > 0) throw validationFailed(problems, `the integration's endpoint is not allowed: ${problems.map((p) => p.rule).join('; ')}`);
-      const result = await testConnection(storage, { bucket: integration.bucket, folder: integration.folder });
+      const result = await testConnection(storage, { bucket: integration.bucket, folder: integration.folder }, { partChecksum: ua.env.PART_CHECKSUM });
       req.log.info({ integrationId: integration.id, ok: result.ok, failed: result.steps.filter((s) => !s.ok).map((s) => s.name) }, 'test-connection');
-      return { ok: result.ok, endpoint: integration.endpointUrl, bucket: result.bucket, probePrefix: result.probePrefix, steps: result.steps };
+      return {
+        ok: result.ok,
+        endpoint: integration.endpointUrl,
+        bucket: result.bucket,
+        probePrefix: result.probePrefix,
+        steps: result.steps,
+        partChecksum: result.partChecksum,
+      };
     },
   );
 };
