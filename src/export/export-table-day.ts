@@ -29,8 +29,10 @@ export interface ExportTableDayInput {
   buffers?: PartBuffers;
   /** Where a previous attempt got to; null starts the file from its header. */
   resume: Checkpoint | null;
-  /** Uploads one part and returns its ETag; `signal` fires when the export is aborted. */
-  /** `digest`: the part's base64 hash by `checksum`. */
+  /**
+   * Uploads one part and returns its ETag; `digest` is the part's base64 hash by `checksum`, `signal`
+   * fires when the export is aborted.
+   */
   uploadPart: (partNumber: number, body: Buffer, digest: string, signal: AbortSignal) => Promise<string>;
   /** The upload's part checksum (default 'md5'). */
   checksum?: PartChecksum;

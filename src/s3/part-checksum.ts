@@ -22,18 +22,19 @@ export type PartChecksum = 'md5' | 'sha256';
 /** PART_CHECKSUM: 'auto' probes each bucket once per worker process; 'md5' never probes. */
 export type PartChecksumSetting = 'auto' | 'md5';
 
-export const PART_CHECKSUM_SETTINGS: readonly PartChecksumSetting[] = ['auto', 'md5'];
-
 /** The whole probe's bound, well inside startFile's start-to-close timeout (src/export/recovery-bounds.ts). */
 export const PROBE_TIMEOUT_MS = 15_000;
 
 const PROBE_BODY = Buffer.from('ua-export part checksum probe\n');
 const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
-/** A 4xx answer: the provider understood the request and refused it. Anything else says nothing. */
+/**
+ * A 4xx answer: the provider understood the request and refused it. Anything else says nothing, and
+ * so do 408 and 429 (try again later).
+ */
 function refused(err: unknown): boolean {
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return typeof status === 'number' && status >= 400 && status < 500;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /**

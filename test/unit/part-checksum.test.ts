@@ -8,7 +8,7 @@ import { PartChecksums, verifiesSha256Parts } from '../../src/s3/part-checksum.j
  * The probe against providers that behave differently, each a request handler that never leaves the
  * process. The real answer of SeaweedFS is in test/integration/part-checksum.test.ts.
  */
-type Behaviour = 'verifies' | 'ignores' | 'refuses-checksum-headers' | 'refuses-checksum-completion' | 'unreachable' | 'server-error' | 'hangs';
+type Behaviour = 'verifies' | 'ignores' | 'refuses-checksum-headers' | 'refuses-checksum-completion' | 'unreachable' | 'server-error' | 'throttles' | 'hangs';
 
 interface Seen {
   method: string;
@@ -42,6 +42,7 @@ function provider(behaviour: Behaviour): { s3: S3Client; seen: Seen[] } {
           );
         if (behaviour === 'unreachable') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
         if (behaviour === 'server-error') return error(503, 'SlowDown');
+        if (behaviour === 'throttles') return error(429, 'TooManyRequests');
         const checksum = request.headers['x-amz-checksum-sha256'];
         if ('uploads' in request.query) {
           if (behaviour === 'refuses-checksum-headers' && request.headers['x-amz-checksum-algorithm']) return error(400, 'InvalidArgument');
@@ -91,7 +92,7 @@ describe('verifiesSha256Parts', () => {
     expect(cleanup(seen)).toEqual({ deleted: 0, aborted: created ? 1 : 0 });
   });
 
-  it.each(['unreachable', 'server-error'] as const)('has no answer when the provider is %s: it throws', async (behaviour) => {
+  it.each(['unreachable', 'server-error', 'throttles'] as const)('has no answer when the provider is %s: it throws', async (behaviour) => {
     const { s3 } = provider(behaviour);
     await expect(verifiesSha256Parts(s3, 'b', 'k')).rejects.toThrow();
   });
