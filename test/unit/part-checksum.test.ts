@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { PartChecksums, verifiesSha256Parts } from '../../src/s3/part-checksum.js';
+import { inProcessS3, type WireResponse } from '../helpers/in-process-s3.js';
 
 /**
  * The probe against providers that behave differently, each a request handler that never leaves the
@@ -22,48 +23,38 @@ function provider(behaviour: Behaviour): { s3: S3Client; seen: Seen[] } {
     response: { statusCode, headers: { 'content-type': 'application/xml' }, body: Readable.from([Buffer.from(body)]) },
   });
   const error = (statusCode: number, code: string) => xml(statusCode, `<Error><Code>${code}</Code><Message>${code}</Message></Error>`);
-  const s3 = new S3Client({
-    endpoint: 'http://127.0.0.1:9',
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-    requestHandler: {
-      handle: async (
-        request: { method: string; query: Record<string, string | null>; headers: Record<string, string>; body?: unknown },
-        options?: { abortSignal?: AbortSignal },
-      ) => {
-        seen.push({ method: request.method, query: { ...request.query }, headers: { ...request.headers } });
-        // Answers nothing; ends only when the caller gives up, as a real handler does on abort.
-        if (behaviour === 'hangs')
-          return new Promise((_, reject) =>
-            options?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
-          );
-        if (behaviour === 'unreachable') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-        if (behaviour === 'server-error') return error(503, 'SlowDown');
-        if (behaviour === 'throttles') return error(429, 'TooManyRequests');
-        const checksum = request.headers['x-amz-checksum-sha256'];
-        if ('uploads' in request.query) {
-          if (behaviour === 'refuses-checksum-headers' && request.headers['x-amz-checksum-algorithm']) return error(400, 'InvalidArgument');
-          return xml(200, '<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u-1</UploadId></InitiateMultipartUploadResult>');
+  const s3 = inProcessS3(
+    async (request, options): Promise<WireResponse> => {
+      seen.push({ method: request.method, query: { ...request.query }, headers: { ...request.headers } });
+      // Answers nothing; ends only when the caller gives up, as a real handler does on abort.
+      if (behaviour === 'hangs')
+        return new Promise((_, reject) =>
+          options?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+        );
+      if (behaviour === 'unreachable') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+      if (behaviour === 'server-error') return error(503, 'SlowDown');
+      if (behaviour === 'throttles') return error(429, 'TooManyRequests');
+      const checksum = request.headers['x-amz-checksum-sha256'];
+      if ('uploads' in request.query) {
+        if (behaviour === 'refuses-checksum-headers' && request.headers['x-amz-checksum-algorithm']) return error(400, 'InvalidArgument');
+        return xml(200, '<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u-1</UploadId></InitiateMultipartUploadResult>');
+      }
+      if (request.method === 'PUT' && request.query.partNumber) {
+        const body = Buffer.from(request.body as Uint8Array);
+        if (behaviour === 'verifies' || behaviour === 'refuses-checksum-completion') {
+          if (checksum !== createHash('sha256').update(body).digest('base64')) return error(400, 'BadDigest');
         }
-        if (request.method === 'PUT' && request.query.partNumber) {
-          const body = Buffer.from(request.body as Uint8Array);
-          if (behaviour === 'verifies' || behaviour === 'refuses-checksum-completion') {
-            if (checksum !== createHash('sha256').update(body).digest('base64')) return error(400, 'BadDigest');
-          }
-          return { response: { statusCode: 200, headers: { etag: `"${createHash('md5').update(body).digest('hex')}"` }, body: Readable.from([]) } };
-        }
-        if (request.method === 'POST' && request.query.uploadId) {
-          if (behaviour === 'refuses-checksum-completion') return error(400, 'InvalidPart');
-          return xml(200, '<CompleteMultipartUploadResult><ETag>"e-1"</ETag></CompleteMultipartUploadResult>');
-        }
-        if (request.method === 'DELETE') return { response: { statusCode: 204, headers: {}, body: Readable.from([]) } };
-        return error(400, 'Unexpected');
-      },
-    } as never,
-  });
+        return { response: { statusCode: 200, headers: { etag: `"${createHash('md5').update(body).digest('hex')}"` }, body: Readable.from([]) } };
+      }
+      if (request.method === 'POST' && request.query.uploadId) {
+        if (behaviour === 'refuses-checksum-completion') return error(400, 'InvalidPart');
+        return xml(200, '<CompleteMultipartUploadResult><ETag>"e-1"</ETag></CompleteMultipartUploadResult>');
+      }
+      if (request.method === 'DELETE') return { response: { statusCode: 204, headers: {}, body: Readable.from([]) } };
+      return error(400, 'Unexpected');
+    },
+    { maxAttempts: 1 },
+  );
   return { s3, seen };
 }
 

@@ -1,24 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { uploadPart } from '../../src/s3/multipart.js';
+import { inProcessS3 } from '../helpers/in-process-s3.js';
 
 /** What uploadPart puts on the wire, captured by a request handler that never leaves the process. */
 async function capture(body: Buffer, contentMd5?: string, checksumSha256?: string): Promise<Record<string, string>> {
   const seen: Record<string, string>[] = [];
-  const s3 = new S3Client({
-    endpoint: 'http://127.0.0.1:9',
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    requestHandler: {
-      handle: async (request: { headers: Record<string, string> }) => {
-        seen.push({ ...request.headers });
-        return { response: { statusCode: 200, headers: { etag: '"e"' }, body: Readable.from([]) } };
-      },
-    } as never,
+  const s3 = inProcessS3(async (request) => {
+    seen.push({ ...request.headers });
+    return { response: { statusCode: 200, headers: { etag: '"e"' }, body: Readable.from([]) } };
   });
   await uploadPart(s3, {
     bucket: 'b',
