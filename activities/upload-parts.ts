@@ -72,7 +72,7 @@ export function createUploadParts(deps: ActivityDeps) {
   const logFor = fileLogger(deps);
   const partsInFlight = deps.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
   // The worker's budget (createActivities shares one); a bare call builds one file's worth.
-  const budget = deps.partBudget ?? new PartBudget(deps.partSize, partsInFlight + 1);
+  const budget = deps.partBudget ?? new PartBudget(deps.partSize, partsInFlight);
 
   /**
    * Streams the table-day out of Postgres and uploads it as equal-size parts. Heartbeats a checkpoint
@@ -103,15 +103,16 @@ export function createUploadParts(deps: ActivityDeps) {
     let lease: PartLease | null = null;
     try {
       // Waits, heartbeating, while other files hold the worker's part buffers; a cancel ends the wait.
-      // Two are enough to make progress (one filling, one uploading); more overlap S3 with Postgres.
-      lease = await budget.acquire(MIN_MULTIPART_BUFFERS, partsInFlight + 1, abort.signal);
+      // A buffer per part in flight (streamParts): two overlap S3 with Postgres, one filling while the
+      // other uploads; more let more parts upload at once.
+      lease = await budget.acquire(Math.min(MIN_MULTIPART_BUFFERS, partsInFlight), partsInFlight, abort.signal);
       const result = await exportTableDay({
         pool: deps.pool,
         table: input.table,
         day: input.day,
         integration,
         partSize,
-        maxInFlight: lease.granted - 1,
+        maxInFlight: lease.granted,
         // A checkpoint cut to another part size (a worker configured differently) still counts against
         // the budget, but its buffers are its own: the budget's are all of this worker's size.
         ...(partSize === budget.partSize ? { buffers: lease } : {}),

@@ -1,5 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { PartChecksum } from '../s3/part-checksum.js';
+import type { RowBatch } from './copy-out-frames.js';
+import { keyEndOf } from './row-keys.js';
 import type { KeyOf, RowKey } from './tables.js';
 
 /** The tables' key functions: the spec (tableSpec(t).keyOf) says which one a table uses. */
@@ -31,13 +33,24 @@ export interface BuiltPart {
 }
 
 const MAX_KEY_BYTES = 256;
+/** The spill's first size: what is left of a COPY batch after a cut fits (CopyRows' batches are 256 KiB). */
+const SPILL_START_BYTES = 512 * 1024;
 
 /**
  * Splits the file's bytes into parts of exactly `partSize` bytes, except the last, and hashes them as
  * they fill: each part's checksum (MD5 or SHA-256), and optionally every byte into a whole-file hash.
+ *
+ * When a part is cut and the caller has no part buffer free (`allocate` returns null: every one is
+ * uploading), the next part starts in a spill buffer of this assembler's, small and grown only as
+ * needed, until the caller hands it a part buffer that has come back (adopt). Bytes written between a
+ * cut and the oldest upload's end (the rest of a COPY batch) then cost no part buffer of their own: a
+ * file uploading N parts at once holds N part buffers, not N + 1.
  */
 export class PartAssembler {
+  /** The part being written: a part buffer, or `spill`. */
   private buf: Buffer;
+  private spill: Buffer | null = null;
+  private finished = false;
   private fill = 0;
   /** Bytes of `buf` already fed to the hashes. */
   private hashed = 0;
@@ -45,12 +58,16 @@ export class PartAssembler {
   private toSkip: number;
   private rows: number;
   private lastKey: RowKey | null;
+  /** This assembler's copy of the last ended row's key bytes, once they may change where they were. */
+  private readonly ownKey = Buffer.allocUnsafe(MAX_KEY_BYTES);
   /**
-   * Key bytes (`f1,f2`) of the last row that ended, decoded into `lastKey` only when a part is cut: two
-   * strings per row saved on the hot path. -1: no row ended since the last cut.
+   * Key bytes (`f1,f2`) of the last row that ended, `keySource[keyStart, keyEnd)` (`ownKey`, or the
+   * batch rowBatch() is writing), decoded into `lastKey` only when a part is cut: two strings per row
+   * saved on the hot path. null: no row ended since the last cut.
    */
-  private readonly pendingKey = Buffer.allocUnsafe(MAX_KEY_BYTES);
-  private pendingKeyLen = -1;
+  private keySource: Buffer | null = null;
+  private keyStart = 0;
+  private keyEnd = 0;
   /** Stream bytes (skipped ones included) since the end of the row `lastKey`. */
   private sinceKey = 0;
   private partNumber: number;
@@ -61,8 +78,11 @@ export class PartAssembler {
     start: Cursor,
     firstPartNumber: number,
     private readonly keyOf: KeyOf,
-    /** Where part buffers come from: lets the caller recycle buffers of uploaded parts. */
-    private readonly allocate: () => Buffer = () => Buffer.allocUnsafe(partSize),
+    /**
+     * Where part buffers come from: lets the caller recycle buffers of uploaded parts. null: none free
+     * now (the next part starts in the spill; see adopt).
+     */
+    private readonly allocate: () => Buffer | null = () => Buffer.allocUnsafe(partSize),
     /** Fed every byte of the parts built here, in order (the manifest's sha256); null: none kept. */
     private readonly fileHash: Hash | null = null,
     /** The hash behind each part's `digest`. */
@@ -70,7 +90,7 @@ export class PartAssembler {
   ) {
     if (!Number.isInteger(partSize) || partSize <= 0) throw new RangeError('partSize must be a positive integer');
     this.partHash = createHash(checksum);
-    this.buf = this.allocate();
+    this.buf = this.allocate() ?? this.spillBuffer();
     this.toSkip = start.skip;
     this.rows = start.rows;
     this.lastKey = start.after;
@@ -90,7 +110,8 @@ export class PartAssembler {
       // Cut lazily, only once a byte for the next part exists: the final part may then be exactly
       // partSize long, and a cut on a row end records that row as done rather than replayed.
       if (this.fill === this.partSize) this.cut();
-      const n = Math.min(this.partSize - this.fill, end - pos);
+      else if (this.fill === this.buf.length) this.growSpill();
+      const n = Math.min(this.buf.length - this.fill, end - pos);
       bytes.copy(this.buf, this.fill, pos, pos + n);
       this.fill += n;
       this.sinceKey += n;
@@ -107,10 +128,43 @@ export class PartAssembler {
   rowEnd(source: Buffer, keyStart: number, keyEnd: number, rows = 1): void {
     const n = keyEnd - keyStart;
     if (n > MAX_KEY_BYTES) throw new Error('row key columns longer than expected');
-    if (n > 0) source.copy(this.pendingKey, 0, keyStart, keyEnd);
-    this.pendingKeyLen = n;
+    if (n > 0) source.copy(this.ownKey, 0, keyStart, keyEnd);
+    this.keySource = this.ownKey;
+    this.keyStart = 0;
+    this.keyEnd = n;
     this.rows += rows;
     this.sinceKey = 0;
+  }
+
+  /**
+   * A batch of COPY rows, each written without its leading `keyColumns` key fields: data() and rowEnd()
+   * per row, for a file that is the CSV itself (no format's encoder between). The batch's bytes stay
+   * put during this call, so a cut mid-batch reads the last ended row's key where it is, and only the
+   * batch's last key is copied, once: a copy per row was a call into C++ per row (docs/BENCHMARKS.md,
+   * "The per-row loop").
+   */
+  rowBatch(batch: RowBatch, keyColumns: number): void {
+    const { bytes, starts, ends } = batch;
+    for (let i = 0; i < ends.length; i++) {
+      const rowStart = starts[i]!;
+      const rowEnd = ends[i]!;
+      const keyEnd = keyEndOf(bytes, rowStart, rowEnd, keyColumns);
+      this.data(bytes, keyEnd + 1, rowEnd);
+      const keyStop = Math.max(rowStart, keyEnd);
+      if (keyStop - rowStart > MAX_KEY_BYTES) throw new Error('row key columns longer than expected');
+      this.keySource = bytes;
+      this.keyStart = rowStart;
+      this.keyEnd = keyStop;
+      this.rows++;
+      this.sinceKey = 0;
+    }
+    // The source reuses the batch's buffer once the next one is asked for.
+    if (this.keySource === bytes) {
+      bytes.copy(this.ownKey, 0, this.keyStart, this.keyEnd);
+      this.keySource = this.ownKey;
+      this.keyEnd -= this.keyStart;
+      this.keyStart = 0;
+    }
   }
 
   /**
@@ -126,6 +180,19 @@ export class PartAssembler {
     this.hashed = this.fill;
   }
 
+  /** The part being written is in the spill: adopt() a part buffer as soon as one is free. */
+  get spilling(): boolean {
+    return !this.finished && this.buf === this.spill;
+  }
+
+  /** Moves the part being written out of the spill into `buffer`, a part buffer of partSize bytes. */
+  adopt(buffer: Buffer): void {
+    if (!this.spilling) throw new Error('adopt: the part being written is not in the spill');
+    if (buffer.length !== this.partSize) throw new RangeError(`adopt: part buffers are ${this.partSize} bytes, got ${buffer.length}`);
+    this.buf.copy(buffer, 0, 0, this.fill);
+    this.buf = buffer;
+  }
+
   /** Parts completed since the last call, in order. */
   take(): BuiltPart[] {
     return this.ready.splice(0, this.ready.length);
@@ -136,22 +203,36 @@ export class PartAssembler {
     if (this.toSkip > 0) throw new Error(`stream ended ${this.toSkip} bytes before the resume point: the source changed`);
     if (this.fill === 0) throw new Error('no bytes left for a final part: the source changed since the checkpoint');
     this.sync();
+    this.finished = true;
     return { partNumber: this.partNumber, body: this.buf.subarray(0, this.fill), next: null, rows: this.rows, digest: this.partHash.digest('base64') };
   }
 
   private cut(): void {
-    if (this.pendingKeyLen >= 0) {
-      const fields = this.pendingKeyLen === 0 ? [] : this.pendingKey.toString('latin1', 0, this.pendingKeyLen).split(',');
+    if (this.keySource !== null) {
+      const fields = this.keyEnd === this.keyStart ? [] : this.keySource.toString('latin1', this.keyStart, this.keyEnd).split(',');
       this.lastKey = this.keyOf(fields, this.rows);
-      this.pendingKeyLen = -1;
+      this.keySource = null;
     }
     const next: Cursor = { rows: this.rows, after: this.lastKey, skip: this.sinceKey };
     this.sync();
     this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows, digest: this.partHash.digest('base64') });
     this.partNumber++;
-    this.buf = this.allocate();
+    // A spill that filled a whole part is that part's body now, on its way to S3.
+    if (this.buf === this.spill) this.spill = null;
+    this.buf = this.allocate() ?? this.spillBuffer();
     this.fill = 0;
     this.hashed = 0;
     this.partHash = createHash(this.checksum);
+  }
+
+  private spillBuffer(): Buffer {
+    return (this.spill ??= Buffer.allocUnsafe(Math.min(this.partSize, SPILL_START_BYTES)));
+  }
+
+  /** The spill is full and no part buffer came back yet (a format's encoder writing a large block): double it, up to a part. */
+  private growSpill(): void {
+    const bigger = Buffer.allocUnsafe(Math.min(this.partSize, this.buf.length * 2));
+    this.buf.copy(bigger, 0, 0, this.fill);
+    this.buf = this.spill = bigger;
   }
 }

@@ -4,6 +4,7 @@ import type { RowBatch } from './copy-rows.js';
 import type { PartChecksum } from '../s3/part-checksum.js';
 import type { PartSink } from './formats/part-sink.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
+import { keyEndOf } from './row-keys.js';
 import type { KeyOf } from './tables.js';
 
 export interface UploadedPart {
@@ -40,7 +41,11 @@ export interface StreamPartsInput {
   /** The upload's part checksum (default 'md5'): the hash each part's digest is. */
   checksum?: PartChecksum;
   onCheckpoint: (checkpoint: Checkpoint, part: BuiltPart) => void;
-  /** Parts uploading while the next one is built: enough to overlap S3 with Postgres, bounded for memory. */
+  /**
+   * Parts uploading at once, and the part buffers this file takes: enough to overlap S3 with Postgres,
+   * bounded for memory. The next part fills in one of them as soon as the oldest upload is done (the
+   * assembler's spill holds what comes before).
+   */
   maxInFlight?: number;
   /** Where part buffers come from and go back to once every upload has settled (default: this call's own). */
   buffers?: PartBuffers;
@@ -68,14 +73,17 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
   const hash = resume ? null : createHash('sha256');
   const maxInFlight = input.maxInFlight ?? 2;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
-  // Buffers of uploaded parts are reused, so memory holds at most maxInFlight + 1 parts whatever the
-  // file's size, instead of waiting for the GC to notice each part's external memory.
+  // Buffers of uploaded parts are reused, so memory holds at most maxInFlight parts (and the
+  // assembler's spill) whatever the file's size, instead of waiting for the GC to notice each part's
+  // external memory.
   const pool = input.buffers ?? new BufferPool(0);
   const taken: Buffer[] = [];
   const free: Buffer[] = [];
-  const allocate = () => {
+  const allocate = (): Buffer | null => {
     const reused = free.pop();
     if (reused) return reused;
+    // maxInFlight buffers at most: while all of them upload, the assembler writes into its spill.
+    if (taken.length >= maxInFlight) return null;
     const fresh = pool.take(input.partSize);
     taken.push(fresh);
     return fresh;
@@ -98,7 +106,10 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
       ...(checksum === 'sha256' ? { ChecksumSHA256: head.part.digest } : {}),
     });
     bytes += head.part.body.length;
-    if (head.part.body.length === input.partSize) free.push(head.part.body);
+    if (head.part.body.length === input.partSize) {
+      if (cutter.spilling) cutter.adopt(head.part.body);
+      else free.push(head.part.body);
+    }
     if (head.part.next) {
       input.onCheckpoint({ parts: [...parts], next: head.part.next, bytes, continuousHash: hash !== null }, head.part);
     }
@@ -113,13 +124,17 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
 
   try {
     if (start.after === null) assembler.data(input.header);
-    for await (const { bytes, starts, ends } of input.source) {
-      for (let i = 0; i < ends.length; i++) {
-        const rowStart = starts[i]!;
-        const rowEnd = ends[i]!;
-        const keyEnd = keyEndOf(bytes, rowStart, rowEnd, input.keyColumns);
-        assembler.data(bytes, keyEnd + 1, rowEnd);
-        assembler.rowEnd(bytes, rowStart, Math.max(rowStart, keyEnd));
+    for await (const batch of input.source) {
+      if (assembler === cutter) cutter.rowBatch(batch, input.keyColumns);
+      else {
+        const { bytes, starts, ends } = batch;
+        for (let i = 0; i < ends.length; i++) {
+          const rowStart = starts[i]!;
+          const rowEnd = ends[i]!;
+          const keyEnd = keyEndOf(bytes, rowStart, rowEnd, input.keyColumns);
+          assembler.data(bytes, keyEnd + 1, rowEnd);
+          assembler.rowEnd(bytes, rowStart, Math.max(rowStart, keyEnd));
+        }
       }
       assembler.sync();
       if (assembler.flush) await assembler.flush(false);
@@ -143,22 +158,4 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
     for (const b of taken) pool.give(b);
   }
   return { parts, rows, bytes, sha256: hash ? hash.digest('hex') : null };
-}
-
-const COMMA = 0x2c;
-const LF = 0x0a;
-
-/**
- * Where the key fields of the row `bytes[start, end)` end: the offset of the comma after the last one,
- * or start - 1 without key columns. Key fields are numbers and timestamps, never quoted and never
- * holding a comma.
- */
-export function keyEndOf(bytes: Buffer, start: number, end: number, keyColumns: number): number {
-  if (end <= start || bytes[end - 1] !== LF) throw new Error('COPY row does not end with a line feed');
-  let comma = start - 1;
-  for (let k = 0; k < keyColumns; k++) {
-    comma = bytes.indexOf(COMMA, comma + 1);
-    if (comma === -1 || comma >= end) throw new Error(`COPY row has fewer than ${keyColumns} key columns`);
-  }
-  return comma;
 }

@@ -221,6 +221,60 @@ describe('PartAssembler: splitting', () => {
   });
 });
 
+describe('PartAssembler: the spill, when no part buffer is free', () => {
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+  /** Hands out `n` buffers of `size`, then null (every part buffer busy uploading), recording each. */
+  const buffersUpTo = (n: number, size: number) => {
+    const given: Buffer[] = [];
+    return { given, allocate: () => (given.length < n ? (given.push(Buffer.alloc(size, 0x23)), given.at(-1)!) : null) };
+  };
+
+  it('writes on after a cut with no buffer free, and moves into a part buffer once one is adopted', () => {
+    const { given, allocate } = buffersUpTo(1, 8);
+    const fileHash = createHash('sha256');
+    const asm = new PartAssembler(8, START_CURSOR, 1, ordinalKey, allocate, fileHash, 'sha256');
+    asm.data(Buffer.from('abcdefgh'));
+    expect(asm.spilling).toBe(false);
+    asm.data(Buffer.from('ijk'));
+    asm.sync();
+    expect(asm.spilling).toBe(true);
+    const [first] = asm.take();
+    expect(first!.body).toBe(given[0]);
+    // The first part's upload is done: its buffer takes the spilled bytes, already hashed.
+    asm.adopt(first!.body);
+    expect(asm.spilling).toBe(false);
+    expect(() => asm.adopt(Buffer.alloc(8))).toThrow('not in the spill');
+    asm.data(Buffer.from('lm'));
+    const last = asm.finish();
+    expect(last.body.buffer).toBe(given[0]!.buffer);
+    expect(last.body.toString()).toBe('ijklm');
+    expect(last.digest).toBe(sha256(Buffer.from('ijklm')));
+    expect(fileHash.digest('hex')).toBe(createHash('sha256').update('abcdefghijklm').digest('hex'));
+    expect(given).toHaveLength(1);
+  });
+
+  it('a spill that fills before a buffer comes back is a part of its own (an encoder writing a large block)', () => {
+    const { given, allocate } = buffersUpTo(1, 4);
+    const asm = new PartAssembler(4, START_CURSOR, 1, ordinalKey, allocate, null, 'sha256');
+    const bytes = Buffer.from('abcdefghijklmn');
+    asm.data(bytes);
+    const parts = [...asm.take(), asm.finish()];
+    expect(parts.map((p) => p.body.toString())).toEqual(['abcd', 'efgh', 'ijkl', 'mn']);
+    for (const p of parts) expect(p.digest).toBe(sha256(p.body));
+    // One part buffer; the other parts are spills, each new memory once the one before became a part
+    // (the bodies read whole above, after every part was cut, so none was overwritten).
+    expect(given).toHaveLength(1);
+    expect(asm.spilling).toBe(false);
+  });
+
+  it('adopt() takes part buffers only', () => {
+    const asm = new PartAssembler(8, START_CURSOR, 1, ordinalKey, buffersUpTo(1, 8).allocate);
+    asm.data(Buffer.from('abcdefghi'));
+    expect(asm.spilling).toBe(true);
+    expect(() => asm.adopt(Buffer.alloc(4))).toThrow('part buffers are 8 bytes');
+  });
+});
+
 describe('PartAssembler: hashing', () => {
   const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
   it.each(PART_SIZES.flatMap((size) => [0, 1, 3].map((every) => [size, every])))(

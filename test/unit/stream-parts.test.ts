@@ -294,8 +294,9 @@ describe('streamParts: part buffers', () => {
   }
 
   it("a second export reuses the first one's buffers, and both files are whole", async () => {
-    // These 16-byte parts are smaller than a batch of rows, so one batch may cut several parts: the
-    // first export takes more than maxInFlight + 1 buffers. The pool keeps them all for the second.
+    // These 16-byte parts are smaller than a batch of rows, so one batch may cut several parts: parts
+    // cut while every buffer uploads are spills of their own, kept once uploaded. The pool keeps the
+    // buffers it gave for the second export.
     const { pool, stats } = countingPool(64);
     const first = fakeS3({ tag: 'a', delayMs: () => 2 });
     await streamParts(input(first, null, [], { buffers: pool, maxInFlight: 3 }));
@@ -355,7 +356,7 @@ describe('streamParts: a worker-wide part budget', () => {
       peak = Math.max(peak, budget.stats().inUse);
       const s3 = fakeS3({ tag, delayMs: (n) => 1 + (n % 3) });
       try {
-        await streamParts(input(s3, null, [], { partSize: BUDGET_PART, buffers: lease, maxInFlight: lease.granted - 1 }));
+        await streamParts(input(s3, null, [], { partSize: BUDGET_PART, buffers: lease, maxInFlight: lease.granted }));
       } finally {
         lease.release();
       }
@@ -371,13 +372,27 @@ describe('streamParts: a worker-wide part budget', () => {
     expect(budget.stats()).toMatchObject({ inUse: 0, waiting: 0, overdrawn: 0 });
   });
 
-  it('a one-buffer strict lease stops a file larger than one part with PartBuffersExhausted', async () => {
+  it('a file holds maxInFlight part buffers, never one more, and still has maxInFlight parts uploading at once', async () => {
+    for (const maxInFlight of [1, 2, 3]) {
+      // A strict lease of exactly maxInFlight: one more take() would throw PartBuffersExhausted.
+      const budget = new PartBudget(BUDGET_PART, 4);
+      const lease = await budget.acquire(maxInFlight, maxInFlight, undefined, true);
+      const s3 = fakeS3({ tag: 'a', delayMs: () => 3 });
+      await streamParts(input(s3, null, [], { partSize: BUDGET_PART, buffers: lease, maxInFlight }));
+      lease.release();
+      const byNumber = [...s3.uploads].sort((x, y) => x.partNumber - y.partNumber);
+      expect(Buffer.concat(byNumber.map((u) => u.body)).equals(EXPECTED_FILE), `maxInFlight ${maxInFlight}`).toBe(true);
+      expect(s3.maxInFlight, `maxInFlight ${maxInFlight}`).toBe(Math.min(maxInFlight, byNumber.length));
+      expect(budget.stats()).toMatchObject({ inUse: 0, overdrawn: 0, idle: maxInFlight });
+    }
+  });
+
+  it('a one-buffer strict lease past its grant still throws PartBuffersExhausted', async () => {
     const budget = new PartBudget(BUDGET_PART, 4);
     const lease = await budget.acquire(1, 1, undefined, true);
-    const s3 = fakeS3({ tag: 'a' });
-    await expect(streamParts(input(s3, null, [], { partSize: BUDGET_PART, buffers: lease, maxInFlight: 1 }))).rejects.toThrow(PartBuffersExhausted);
+    lease.take(BUDGET_PART);
+    expect(() => lease.take(BUDGET_PART)).toThrow(PartBuffersExhausted);
     lease.release();
-    expect(s3.uploads.length).toBe(0);
   });
 });
 
