@@ -36,11 +36,12 @@ export const EnvSchema = Type.Object({
   // How each multipart part proves its bytes (src/s3/part-checksum.ts): 'auto' sends a SHA-256 checksum
   // to buckets whose provider a probe saw refuse a wrong one, Content-MD5 to the rest; 'md5' always MD5.
   PART_CHECKSUM: Type.Union([Type.Literal('auto'), Type.Literal('md5')], { default: 'auto' }),
-  // Parts of one file uploading while the next one fills (src/export/stream-parts.ts): each holds a
-  // part buffer, so memory per running upload is (this + 1) × PART_SIZE_MIB.
+  // Parts of one file uploading at once, the next filling in the first buffer to come back
+  // (src/export/stream-parts.ts): each holds a part buffer, so memory per running upload is
+  // this × PART_SIZE_MIB.
   UPLOAD_PARTS_IN_FLIGHT: Type.Integer({ default: 2, minimum: 1, maximum: 16 }),
   // Part buffers for the whole worker process (src/export/part-budget.ts): files wait for theirs
-  // rather than allocate past it. Unset: as many PART_SIZE_MIB parts as fit in 64 MiB, at least 2.
+  // rather than allocate past it. Unset: as many PART_SIZE_MIB parts as fit in 48 MiB, at least 2.
   WORKER_PART_BUFFERS: Type.Optional(Type.Integer({ minimum: 2, maximum: 100000 })),
   API_HOST: Type.String({ default: '127.0.0.1' }),
   API_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),

@@ -177,8 +177,12 @@ function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('part buffer wait aborted');
 }
 
-/** What the worker aims part buffers at when WORKER_PART_BUFFERS is unset (docs/BENCHMARKS.md, "Soak"). */
-export const PART_BUFFER_TARGET_MIB = 64;
+/**
+ * What the worker aims part buffers at when WORKER_PART_BUFFERS is unset: with 8 MiB parts, three
+ * multipart files at full overlap (two buffers each: streamParts), the year-long backfill's peak
+ * under the 256 MB bar (docs/BENCHMARKS.md, "One part buffer fewer per file" and "Soak").
+ */
+export const PART_BUFFER_TARGET_MIB = 48;
 
 /**
  * WORKER_PART_BUFFERS' default: as many parts as fit in PART_BUFFER_TARGET_MIB, and never fewer than

@@ -157,11 +157,11 @@ describe('PartBudget: buffers', () => {
 });
 
 describe('defaultPartBuffers', () => {
-  it('fits 64 MiB of parts, and never fewer than a multipart file needs', () => {
-    expect(defaultPartBuffers(8 * MiB)).toBe(8);
-    expect(defaultPartBuffers(16 * MiB)).toBe(4);
-    expect(defaultPartBuffers(5 * MiB)).toBe(12);
-    expect(defaultPartBuffers(64 * MiB)).toBe(2);
+  it('fits 48 MiB of parts, and never fewer than a multipart file needs', () => {
+    expect(defaultPartBuffers(8 * MiB)).toBe(6);
+    expect(defaultPartBuffers(16 * MiB)).toBe(3);
+    expect(defaultPartBuffers(5 * MiB)).toBe(9);
+    expect(defaultPartBuffers(48 * MiB)).toBe(2);
     expect(defaultPartBuffers(5120 * MiB)).toBe(2);
   });
 });
