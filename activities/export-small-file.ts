@@ -68,7 +68,8 @@ export function createExportSmallFile(deps: ActivityDeps) {
       let read;
       try {
         // CSV: one buffer; a file whose first part fills is larger than a part (uploadPart below says
-        // so and stops the read), which is all this read asks. An encoded format also gathers its CSV first, in what else the budget can spare.
+        // so and stops the read), which is all this read asks. An encoded format also gathers its CSV
+        // first, in what else the budget can spare.
         const output = file.output ?? DEFAULT_OUTPUT;
         const encoded = output.format !== 'csv';
         lease = encoded ? await budget.acquire(2, 1 + PROBE_GATHER_PARTS, abort.signal, true) : await budget.acquire(1, 1, abort.signal, true);

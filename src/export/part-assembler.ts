@@ -44,7 +44,8 @@ const SPILL_START_BYTES = 512 * 1024;
  * uploading), the next part starts in a spill buffer of this assembler's, small and grown only as
  * needed, until the caller hands it a part buffer that has come back (adopt). Bytes written between a
  * cut and the oldest upload's end (the rest of a COPY batch) then cost no part buffer of their own: a
- * file uploading N parts at once holds N part buffers, not N + 1.
+ * file uploading N parts at once holds N part buffers, not N + 1 (docs/BENCHMARKS.md, "One part
+ * buffer fewer per file").
  */
 export class PartAssembler {
   /** The part being written: a part buffer, or `spill`. */
@@ -141,7 +142,7 @@ export class PartAssembler {
    * per row, for a file that is the CSV itself (no format's encoder between). The batch's bytes stay
    * put during this call, so a cut mid-batch reads the last ended row's key where it is, and only the
    * batch's last key is copied, once: a copy per row was a call into C++ per row (docs/BENCHMARKS.md,
-   * "The per-row loop").
+   * "One part buffer fewer per file, and the per-row loop").
    */
   rowBatch(batch: RowBatch, keyColumns: number): void {
     const { bytes, starts, ends } = batch;

@@ -8,7 +8,8 @@ const LF = 0x0a;
  * a comma.
  *
  * A plain loop over the key's few dozen bytes, not Buffer.indexOf: that is a call into C++ per field
- * per row, and those calls cost more than the scan (docs/BENCHMARKS.md, "The per-row loop").
+ * per row, and those calls cost more than the scan (docs/BENCHMARKS.md, "One part buffer fewer per
+ * file, and the per-row loop").
  */
 export function keyEndOf(bytes: Buffer, start: number, end: number, keyColumns: number): number {
   if (end <= start || bytes[end - 1] !== LF) throw new Error('COPY row does not end with a line feed');
