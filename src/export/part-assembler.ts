@@ -129,10 +129,7 @@ export class PartAssembler {
   rowEnd(source: Buffer, keyStart: number, keyEnd: number, rows = 1): void {
     const n = keyEnd - keyStart;
     if (n > MAX_KEY_BYTES) throw new Error('row key columns longer than expected');
-    if (n > 0) source.copy(this.ownKey, 0, keyStart, keyEnd);
-    this.keySource = this.ownKey;
-    this.keyStart = 0;
-    this.keyEnd = n;
+    this.keepKey(source, keyStart, keyEnd);
     this.rows += rows;
     this.sinceKey = 0;
   }
@@ -160,12 +157,7 @@ export class PartAssembler {
       this.sinceKey = 0;
     }
     // The source reuses the batch's buffer once the next one is asked for.
-    if (this.keySource === bytes) {
-      bytes.copy(this.ownKey, 0, this.keyStart, this.keyEnd);
-      this.keySource = this.ownKey;
-      this.keyEnd -= this.keyStart;
-      this.keyStart = 0;
-    }
+    if (this.keySource === bytes) this.keepKey(bytes, this.keyStart, this.keyEnd);
   }
 
   /**
@@ -224,6 +216,14 @@ export class PartAssembler {
     this.fill = 0;
     this.hashed = 0;
     this.partHash = createHash(this.checksum);
+  }
+
+  /** The last ended row's key is `source[start, end)`: copied into ownKey, where no source can change it. */
+  private keepKey(source: Buffer, start: number, end: number): void {
+    if (end > start) source.copy(this.ownKey, 0, start, end);
+    this.keySource = this.ownKey;
+    this.keyStart = 0;
+    this.keyEnd = end - start;
   }
 
   private spillBuffer(): Buffer {
