@@ -126,8 +126,16 @@ export function createUploadParts(deps: ActivityDeps) {
         uploadPart: async (partNumber, body, digest, abortSignal) => {
           const timer = partUploadSeconds.startTimer({ table: input.table });
           try {
-            const proof = checksum === 'sha256' ? { checksumSha256: digest } : { contentMd5: digest };
-            const etag = await uploadPart(s3, { bucket: input.bucket, key: input.key, uploadId: input.uploadId, partNumber, body, ...proof, abortSignal });
+            const etag = await uploadPart(s3, {
+              bucket: input.bucket,
+              key: input.key,
+              uploadId: input.uploadId,
+              partNumber,
+              body,
+              checksum,
+              digest,
+              abortSignal,
+            });
             timer();
             if (deps.partDelayMs) await new Promise((r) => setTimeout(r, deps.partDelayMs));
             return etag;

@@ -12,6 +12,7 @@ import { normalizeSettings } from '../src/export/settings.js';
 import { streamParts, type Checkpoint } from '../src/export/stream-parts.js';
 import { columnNames } from '../src/export/tables.js';
 import { uploadPart } from '../src/s3/multipart.js';
+import type { PartChecksum } from '../src/s3/part-checksum.js';
 import { CpuGroups, postgresGroup } from './proc.js';
 import { BENCH_BUCKET, BENCH_DB, adminS3, benchAppId, countAppDay, ensureBenchDatabase, ensureBucket } from './setup.js';
 
@@ -20,14 +21,14 @@ import { BENCH_BUCKET, BENCH_DB, adminS3, benchAppId, countAppDay, ensureBenchDa
  * benchmark generated. Each stage adds one piece of what uploadParts does:
  *
  *   copy            COPY … TO STDOUT read with CopyRows, counting bytes (in the export's read session)
- *   parts           + key stripping / PartAssembler with its per-part Content-MD5 (streamParts with an
- *                   upload that does nothing), no whole-file sha256
+ *   parts           + key stripping / PartAssembler with its per-part checksum (streamParts with an
+ *                   upload that does nothing), no whole-file sha256; once per --checksums entry
  *   parts+sha256    + the whole-file sha256 streamParts keeps: all the hashing of the real path, without
  *                   HTTP (the SDK signs UploadPart headers only, so it hashes no body)
  *   s3-only         16 MiB parts of random bytes through uploadPart() to the local S3, no Postgres
  *   full            COPY → streamParts → uploadPart() to the local S3: what the activity does
  *
- *   npx tsx bench/decompose.ts --rows 1000000 [--stages copy,parts,…] [--in-flight 2,4]
+ *   npx tsx bench/decompose.ts --rows 1000000 [--stages copy,parts,…] [--in-flight 2,4] [--checksums md5,sha256,crc32]
  * (after `eval "$(bash scripts/services.sh env)"`; the main benchmark must have generated the rows)
  */
 const { values: opts } = parseArgs({
@@ -38,7 +39,12 @@ const { values: opts } = parseArgs({
     'in-flight': { type: 'string', default: '2' },
     'part-size-mib': { type: 'string', default: '16' },
     repeat: { type: 'string', default: '2' },
+    checksums: { type: 'string', default: 'crc32' },
   },
+});
+const checksums = opts.checksums.split(',').map((c) => {
+  if (c !== 'md5' && c !== 'sha256' && c !== 'crc32') throw new Error(`--checksums: ${c} is not md5, sha256 or crc32`);
+  return c;
 });
 const rows = Number(opts.rows);
 const day = opts.day;
@@ -106,8 +112,9 @@ async function main() {
   };
   // A checkpoint at the very start: streamParts then emits the header but keeps no whole-file hash.
   const noHash: Checkpoint = { parts: [], next: { rows: 0, after: null, skip: 0 }, bytes: 0, continuousHash: false };
-  const frame = (source: CopyRows, upload: (n: number, body: Buffer) => Promise<string>, hash: boolean, maxInFlight = 2) =>
+  const frame = (source: CopyRows, upload: (n: number, body: Buffer) => Promise<string>, hash: boolean, maxInFlight = 2, checksum: PartChecksum = 'md5') =>
     streamParts({
+      checksum,
       source,
       keyColumns: keyColumnCount('ua_events'),
       keyOf: eventKey,
@@ -119,15 +126,15 @@ async function main() {
       maxInFlight,
     });
 
-  const stages: Record<string, (inFlight: number) => Promise<number>> = {
+  const stages: Record<string, (inFlight: number, checksum: PartChecksum) => Promise<number>> = {
     copy: () =>
       withCopy(pool, async (source) => {
         let bytes = 0;
         for await (const batch of source) bytes += batchBytes(batch);
         return bytes;
       }),
-    parts: () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false)).bytes),
-    'parts+sha256': () => withCopy(pool, async (source) => (await frame(source, async () => 'etag', true)).bytes),
+    parts: (_, checksum) => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false, 2, checksum)).bytes),
+    'parts+sha256': (_, checksum) => withCopy(pool, async (source) => (await frame(source, async () => 'etag', true, 2, checksum)).bytes),
     's3-only': async (inFlight) => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key }));
       const body = randomBytes(partSize);
@@ -160,16 +167,21 @@ async function main() {
     const run = stages[name];
     if (!run) throw new Error(`unknown stage ${name}`);
     const lanes = name === 's3-only' || name === 'full' ? inFlights : [0];
-    for (const lane of lanes) {
-      const label = lane ? `${name} (in flight ${lane})` : name;
-      let best: StageResult | null = null;
-      for (let i = 0; i < repeat; i++) {
-        const r = await measure(label, () => run(lane || 2));
-        console.error(`  ${label} #${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${(r.bytes / MB / (r.ms / 1000)).toFixed(1)} MB/s`);
-        if (!best || r.ms < best.ms) best = r;
+    // The part checksum is work in this process only for the stages that build parts without HTTP.
+    const variants: (PartChecksum | null)[] = name === 'parts' || name === 'parts+sha256' ? checksums : [null];
+    for (const lane of lanes)
+      for (const checksum of variants) {
+        const label = `${name}${lane ? ` (in flight ${lane})` : ''}${checksum ? ` [${checksum}]` : ''}`;
+        let best: StageResult | null = null;
+        for (let i = 0; i < repeat; i++) {
+          const r = await measure(label, () => run(lane || 2, checksum ?? 'md5'));
+          console.error(
+            `  ${label} #${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${(r.bytes / MB / (r.ms / 1000)).toFixed(1)} MB/s, this process ${r.mainThreadCpuS.toFixed(2)} core-s`,
+          );
+          if (!best || r.ms < best.ms) best = r;
+        }
+        results.push(best!);
       }
-      results.push(best!);
-    }
   }
   await pool.end();
   s3.destroy();
@@ -182,7 +194,7 @@ async function main() {
     const mbps = r.bytes / MB / (r.ms / 1000);
     const vs = base ? `${(mbps / (base.bytes / MB / (base.ms / 1000))).toFixed(2)}×` : '';
     console.log(
-      `${r.stage.padEnd(26)} ${(r.ms / 1000).toFixed(2).padStart(6)} s ${mbps.toFixed(1).padStart(8)} ${vs.padStart(8)} ${r.mainThreadCpuS.toFixed(1).padStart(17)} ${g('postgres')}  ${g('seaweedfs')} ${g('other')}`,
+      `${r.stage.padEnd(26)} ${(r.ms / 1000).toFixed(2).padStart(6)} s ${mbps.toFixed(1).padStart(8)} ${vs.padStart(8)} ${r.mainThreadCpuS.toFixed(2).padStart(17)} ${g('postgres')}  ${g('seaweedfs')} ${g('other')}`,
     );
   }
 }

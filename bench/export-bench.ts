@@ -21,7 +21,7 @@ import { normalizeSettings } from '../src/export/settings.js';
 import { FORMATS, isFileFormat, resolveOutputFormat, type FileFormat } from '../src/export/formats/format.js';
 import { createIntegration, deleteIntegration } from '../src/integrations/repo.js';
 import { sha256OfObject } from '../src/s3/multipart.js';
-import type { PartChecksum } from '../src/s3/part-checksum.js';
+import { partHasher, type PartChecksum } from '../src/s3/part-checksum.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import type { exportDayWorkflow } from '../workflows/export-day.js';
 import { formatProfileSummary, loadProfile, summarizeProfile, type ProfileSummary } from './cpuprofile-summary.js';
@@ -681,7 +681,7 @@ async function runTrial(
 
 /**
  * CPU seconds this machine needs right now for the export's unavoidable hashing of `bytes`: one pass of
- * the part checksum (MD5, or SHA-256 where the provider checks it) and one SHA-256 pass for the
+ * the part checksum (MD5, or CRC32 / SHA-256 where the provider checks it) and one SHA-256 pass for the
  * manifest, measured in this process. On a shared VM the same work costs more core-s
  * while neighbours load it, so the worker's CPU is also given as a multiple of this floor measured in
  * the same trial.
@@ -690,7 +690,7 @@ function hashingFloorSeconds(bytes: number, partChecksum: PartChecksum): number 
   const chunk = Buffer.alloc(256 * 1024, 0x61);
   const sample = 128 * 2 ** 20;
   const before = process.cpuUsage();
-  const part = createHash(partChecksum);
+  const part = partHasher(partChecksum);
   const sha = createHash('sha256');
   for (let done = 0; done < sample; done += chunk.length) {
     part.update(chunk);
@@ -849,7 +849,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
         `    worker + postgres + seaweedfs: ${core.toFixed(1)} core-s, i.e. ≥ ${(core / m.nproc).toFixed(2)} s of wall on ${m.nproc} cores even with nothing else running`,
       );
       details.push(
-        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (parts checksummed with ${t.partChecksum ?? 'md5 (one request)'}; ${t.partChecksum === 'sha256' ? 'SHA-256 twice' : 'MD5 + SHA-256'} over the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
+        `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (parts checksummed with ${t.partChecksum ?? 'md5 (one request)'}; ${t.partChecksum === 'sha256' ? 'SHA-256 twice' : t.partChecksum === 'crc32' ? 'CRC32 + SHA-256' : 'MD5 + SHA-256'} over the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
       );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
       details.push(

@@ -96,6 +96,7 @@ export function renderIntegration(i: IntegrationView): string {
 }
 
 const PART_CHECKSUM_TEXT = {
+  crc32: 'Parts will carry CRC32 checksums: this provider refused a wrong one, and the connection is TLS or loopback.',
   sha256: 'Parts will carry SHA-256 checksums: this provider refused a wrong one.',
   md5: 'Parts will carry Content-MD5.',
 } as const;

@@ -33,9 +33,10 @@ export const EnvSchema = Type.Object({
   LOCAL_S3_READONLY_ACCESS_KEY_ID: Type.String({ default: 'ua-export-readonly', minLength: 1 }),
   LOCAL_S3_READONLY_SECRET_ACCESS_KEY: Type.String({ default: 'ua-export-readonly-secret', minLength: 1 }),
   PART_SIZE_MIB: Type.Integer({ default: 16, minimum: 5, maximum: 5120 }),
-  // How each multipart part proves its bytes (src/s3/part-checksum.ts): 'auto' sends a SHA-256 checksum
-  // to buckets whose provider a probe saw refuse a wrong one, Content-MD5 to the rest; 'md5' always MD5.
-  PART_CHECKSUM: Type.Union([Type.Literal('auto'), Type.Literal('md5')], { default: 'auto' }),
+  // How each multipart part proves its bytes (src/s3/part-checksum.ts): 'auto' sends the cheapest
+  // checksum a probe saw the bucket's provider refuse a wrong one of (CRC32 over TLS or loopback, else
+  // SHA-256), Content-MD5 to the rest; 'sha256' never CRC32; 'md5' always MD5.
+  PART_CHECKSUM: Type.Union([Type.Literal('auto'), Type.Literal('sha256'), Type.Literal('md5')], { default: 'auto' }),
   // Parts of one file uploading at once, the next filling in the first buffer to come back
   // (src/export/stream-parts.ts): each holds a part buffer, so memory per running upload is
   // this × PART_SIZE_MIB.

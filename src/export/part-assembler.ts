@@ -1,5 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import type { PartChecksum } from '../s3/part-checksum.js';
+import type { Hash } from 'node:crypto';
+import { partHasher, type PartChecksum, type PartHasher } from '../s3/part-checksum.js';
 import type { RowBatch } from './copy-out-frames.js';
 import { keyEndOf } from './row-keys.js';
 import type { KeyOf, RowKey } from './tables.js';
@@ -28,7 +28,7 @@ export interface BuiltPart {
   next: Cursor | null;
   /** Rows wholly written when this part ends. */
   rows: number;
-  /** Base64 hash of `body` by the file's PartChecksum: its Content-MD5, or its x-amz-checksum-sha256. */
+  /** Base64 hash of `body` by the file's PartChecksum: its Content-MD5, or its x-amz-checksum-sha256 / -crc32. */
   digest: string;
 }
 
@@ -38,7 +38,7 @@ const SPILL_START_BYTES = 512 * 1024;
 
 /**
  * Splits the file's bytes into parts of exactly `partSize` bytes, except the last, and hashes them as
- * they fill: each part's checksum (MD5 or SHA-256), and optionally every byte into a whole-file hash.
+ * they fill: each part's checksum (MD5, SHA-256 or CRC32), and optionally every byte into a whole-file hash.
  *
  * When a part is cut and the caller has no part buffer free (`allocate` returns null: every one is
  * uploading), the next part starts in a spill buffer of this assembler's, small and grown only as
@@ -55,7 +55,7 @@ export class PartAssembler {
   private fill = 0;
   /** Bytes of `buf` already fed to the hashes. */
   private hashed = 0;
-  private partHash: Hash;
+  private partHash: PartHasher;
   private toSkip: number;
   private rows: number;
   private lastKey: RowKey | null;
@@ -90,7 +90,7 @@ export class PartAssembler {
     private readonly checksum: PartChecksum = 'md5',
   ) {
     if (!Number.isInteger(partSize) || partSize <= 0) throw new RangeError('partSize must be a positive integer');
-    this.partHash = createHash(checksum);
+    this.partHash = partHasher(checksum);
     this.buf = this.allocate() ?? this.spillBuffer();
     this.toSkip = start.skip;
     this.rows = start.rows;
@@ -197,7 +197,7 @@ export class PartAssembler {
     if (this.fill === 0) throw new Error('no bytes left for a final part: the source changed since the checkpoint');
     this.sync();
     this.finished = true;
-    return { partNumber: this.partNumber, body: this.buf.subarray(0, this.fill), next: null, rows: this.rows, digest: this.partHash.digest('base64') };
+    return { partNumber: this.partNumber, body: this.buf.subarray(0, this.fill), next: null, rows: this.rows, digest: this.partHash.digest() };
   }
 
   private cut(): void {
@@ -208,14 +208,14 @@ export class PartAssembler {
     }
     const next: Cursor = { rows: this.rows, after: this.lastKey, skip: this.sinceKey };
     this.sync();
-    this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows, digest: this.partHash.digest('base64') });
+    this.ready.push({ partNumber: this.partNumber, body: this.buf, next, rows: this.rows, digest: this.partHash.digest() });
     this.partNumber++;
     // A spill that filled a whole part is that part's body now, on its way to S3.
     if (this.buf === this.spill) this.spill = null;
     this.buf = this.allocate() ?? this.spillBuffer();
     this.fill = 0;
     this.hashed = 0;
-    this.partHash = createHash(this.checksum);
+    this.partHash = partHasher(this.checksum);
   }
 
   /** The last ended row's key is `source[start, end)`: copied into ownKey, where no source can change it. */

@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
 import { BufferPool, type PartBuffers } from './buffer-pool.js';
 import type { RowBatch } from './copy-rows.js';
-import type { PartChecksum } from '../s3/part-checksum.js';
+import { checksumFields, type PartChecksum, type PartChecksumFields } from '../s3/part-checksum.js';
 import type { PartSink } from './formats/part-sink.js';
 import { PartAssembler, type BuiltPart, type Cursor } from './part-assembler.js';
 import { keyEndOf } from './row-keys.js';
 import type { KeyOf } from './tables.js';
 
-export interface UploadedPart {
+/** ChecksumSHA256 / ChecksumCRC32: the part's checksum, for an upload created with one: its completion lists it. */
+export interface UploadedPart extends PartChecksumFields {
   PartNumber: number;
   ETag: string;
   size: number;
-  /** Base64 SHA-256 of the part, for an upload with checksum 'sha256': its completion lists it. */
-  ChecksumSHA256?: string;
 }
 
 /** Progress that survives a crash: everything needed to carry on from the next part. */
@@ -103,7 +102,7 @@ export async function streamParts(input: StreamPartsInput): Promise<StreamPartsR
       PartNumber: head.part.partNumber,
       ETag: etag,
       size: head.part.body.length,
-      ...(checksum === 'sha256' ? { ChecksumSHA256: head.part.digest } : {}),
+      ...checksumFields(checksum, head.part.digest),
     });
     bytes += head.part.body.length;
     if (head.part.body.length === input.partSize) {

@@ -4,7 +4,7 @@ import { joinKey, parseBucket } from '../export/keys.js';
 import { createS3Client, type StorageConfig } from '../s3/client.js';
 import { classifyStorageError } from '../s3/errors.js';
 import { abortUpload, completeUpload, createUpload, deleteObject, openUploads, putJson, uploadPart } from '../s3/multipart.js';
-import { verifiesSha256Parts, type PartChecksum, type PartChecksumSetting } from '../s3/part-checksum.js';
+import { probePartChecksum, verifiesPartChecksum, type PartChecksum, type PartChecksumSetting } from '../s3/part-checksum.js';
 
 /**
  * "Test connection": exercises the real write path an export uses against the customer's storage,
@@ -32,7 +32,8 @@ export interface ProbeResult {
   steps: ProbeStep[];
   /**
    * How an export's multipart parts will prove their bytes to this provider (src/s3/part-checksum.ts):
-   * 'sha256' where it refused a wrong SHA-256 checksum, else 'md5'; null when the write steps failed.
+   * 'crc32' (over TLS or loopback) or 'sha256' where it refused a wrong checksum of that kind, else
+   * 'md5'; null when the write steps failed.
    */
   partChecksum: PartChecksum | null;
 }
@@ -48,7 +49,7 @@ export interface ProbeOptions {
   stepTimeoutMs?: number;
   probeId?: string;
   createClient?: (cfg: StorageConfig) => S3Client;
-  /** PART_CHECKSUM: 'md5' reports md5 without probing. Default 'auto'. */
+  /** PART_CHECKSUM: what the worker would probe for; 'md5' reports md5 without probing. Default 'auto'. */
   partChecksum?: PartChecksumSetting;
 }
 
@@ -157,13 +158,9 @@ export async function testConnection(storage: StorageConfig, target: ProbeTarget
     });
     // What the export will use, found the way the worker finds it; the probe removes what it wrote.
     if (completed) {
-      partChecksum =
-        opts.partChecksum === 'md5'
-          ? 'md5'
-          : await verifiesSha256Parts(s3, bucket, `${probePrefix}/part-checksum.txt`, stepTimeoutMs).then(
-              (ok): PartChecksum => (ok ? 'sha256' : 'md5'),
-              (): PartChecksum => 'md5',
-            );
+      partChecksum = await probePartChecksum(s3, ctx, `${probePrefix}/part-checksum.txt`, opts.partChecksum ?? 'auto', (client, b, key, algorithm) =>
+        verifiesPartChecksum(client, b, key, algorithm, stepTimeoutMs),
+      ).catch((): PartChecksum => 'md5');
     }
   } finally {
     // Cleanup runs after a failed write too; only an unreachable endpoint makes it pointless.

@@ -16,14 +16,19 @@ import {
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { PartChecksum } from './part-checksum.js';
+import { CHECKSUM_ALGORITHM, checksumFields, partDigest, type PartChecksum, type PartChecksumFields } from './part-checksum.js';
 
 /** Thin adapter over the multipart calls the export makes, with the idempotency rules they need. */
 
-/** `checksum` 'sha256': every part must then carry its SHA-256 (uploadPart's checksumSha256) and completion lists them. */
+/** `checksum` 'sha256' or 'crc32': every part must then carry that checksum (uploadPart's) and completion lists them. */
 export async function createUpload(s3: S3Client, bucket: string, key: string, contentType: string, checksum: PartChecksum = 'md5'): Promise<string> {
   const out = await s3.send(
-    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType, ...(checksum === 'sha256' ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      ContentType: contentType,
+      ...(checksum === 'md5' ? {} : { ChecksumAlgorithm: CHECKSUM_ALGORITHM[checksum] }),
+    }),
   );
   if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
   return out.UploadId;
@@ -32,8 +37,8 @@ export async function createUpload(s3: S3Client, bucket: string, key: string, co
 /**
  * Makes SigV4 sign the part's headers but not hash its body. The signer skips the body when the
  * request already carries x-amz-content-sha256, and this header is itself signed. Only for requests
- * whose body is protected another way: a signed Content-MD5 or x-amz-checksum-sha256 that the provider
- * verifies.
+ * whose body is protected another way: a signed Content-MD5 or x-amz-checksum-* that the provider
+ * verifies (part-checksum.ts says where a CRC is enough).
  */
 function signHeadersOnly(command: UploadPartCommand): UploadPartCommand {
   command.middlewareStack.add(
@@ -55,18 +60,19 @@ export async function uploadPart(
     uploadId: string;
     partNumber: number;
     body: Buffer;
-    contentMd5?: string;
-    /** Base64 SHA-256 of `body`, for an upload created with checksum 'sha256': sent instead of Content-MD5. */
-    checksumSha256?: string;
+    /** The upload's PartChecksum (createUpload's); md5 when absent. */
+    checksum?: PartChecksum;
+    /** Base64 hash of `body` under `checksum`; computed here when absent. */
+    digest?: string;
     abortSignal?: AbortSignal;
   },
 ): Promise<string> {
-  // Content-MD5 (or the SHA-256 checksum, where the provider checks it: part-checksum.ts) lets the
-  // provider reject a part damaged in transit, and being a signed header it also binds the body to the
+  // Content-MD5 (or the x-amz-checksum-*, where the provider checks it: part-checksum.ts) lets the
+  // provider reject a part damaged on the way, and being a signed header it also binds the body to the
   // signature. So the SDK's own sha256 of each body (one more hash pass over the file) buys nothing: skip it.
-  const proof = args.checksumSha256
-    ? { ChecksumSHA256: args.checksumSha256 }
-    : { ContentMD5: args.contentMd5 ?? createHash('md5').update(args.body).digest('base64') };
+  const checksum = args.checksum ?? 'md5';
+  const digest = args.digest ?? partDigest(checksum, args.body);
+  const proof: PartChecksumFields & { ContentMD5?: string } = checksum === 'md5' ? { ContentMD5: digest } : checksumFields(checksum, digest);
   const command = signHeadersOnly(
     new UploadPartCommand({
       Bucket: args.bucket,
@@ -104,7 +110,7 @@ export async function completeUpload(
     bucket: string;
     key: string;
     uploadId: string;
-    parts: { PartNumber: number; ETag: string; ChecksumSHA256?: string }[];
+    parts: ({ PartNumber: number; ETag: string } & PartChecksumFields)[];
     bytes: number;
     startedAt: Date;
   },
@@ -115,9 +121,14 @@ export async function completeUpload(
         Bucket: args.bucket,
         Key: args.key,
         UploadId: args.uploadId,
-        // An upload created with a SHA-256 checksum completes only with each part's checksum listed.
+        // An upload created with a checksum algorithm completes only with each part's checksum listed.
         MultipartUpload: {
-          Parts: args.parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag, ...(p.ChecksumSHA256 ? { ChecksumSHA256: p.ChecksumSHA256 } : {}) })),
+          Parts: args.parts.map((p) => ({
+            PartNumber: p.PartNumber,
+            ETag: p.ETag,
+            ...(p.ChecksumSHA256 ? { ChecksumSHA256: p.ChecksumSHA256 } : {}),
+            ...(p.ChecksumCRC32 ? { ChecksumCRC32: p.ChecksumCRC32 } : {}),
+          })),
         },
       }),
     );

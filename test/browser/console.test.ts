@@ -191,7 +191,9 @@ describe('console', () => {
     await page.keyboard.press('Enter');
     await page.getByText('Connection works.').waitFor();
     expect(await page.locator('.step.passed').count()).toBe(6);
-    expect(await page.locator('#part-checksum').innerText()).toBe('Uploaded parts will carry SHA-256 checksums: this provider refused a wrong one.');
+    expect(await page.locator('#part-checksum').innerText()).toBe(
+      'Uploaded parts will carry CRC32 checksums: this provider refused a wrong one, and the connection is TLS or loopback.',
+    );
     await expect.poll(() => page.locator('#status').innerText(), STATUS_WAIT).toBe('Connection test passed: every step succeeded.');
 
     // Manual export of the default range: the three days before today.

@@ -64,7 +64,7 @@ describe('multipart adapter', () => {
     const key = `md5-${randomUUID()}.csv`;
     const uploadId = await createUpload(h.s3, h.bucket, key, 'text/csv');
     await expect(
-      uploadPart(h.s3, { bucket: h.bucket, key, uploadId, partNumber: 1, body: Buffer.from('actual'), contentMd5: Buffer.alloc(16).toString('base64') }),
+      uploadPart(h.s3, { bucket: h.bucket, key, uploadId, partNumber: 1, body: Buffer.from('actual'), digest: Buffer.alloc(16).toString('base64') }),
     ).rejects.toMatchObject({ name: expect.stringMatching(/BadDigest|InvalidDigest/) });
     await abortOtherUploads(h.s3, h.bucket, key);
   });

@@ -143,6 +143,7 @@ describe('test-connection', () => {
   });
 
   it.each([
+    ['crc32', 'Parts will carry CRC32 checksums: this provider refused a wrong one, and the connection is TLS or loopback.'],
     ['sha256', 'Parts will carry SHA-256 checksums: this provider refused a wrong one.'],
     ['md5', 'Parts will carry Content-MD5.'],
   ] as const)('says how parts will prove their bytes: %s', (partChecksum, line) => {

@@ -84,10 +84,11 @@ describe('loadEnv', () => {
     expect(e.message).toContain('5');
   });
 
-  it('takes PART_CHECKSUM auto or md5 and refuses anything else naming the variable', () => {
+  it('takes PART_CHECKSUM auto, sha256 or md5 and refuses anything else naming the variable', () => {
     expect(loadEnv({ PART_CHECKSUM: 'md5' }).PART_CHECKSUM).toBe('md5');
+    expect(loadEnv({ PART_CHECKSUM: 'sha256' }).PART_CHECKSUM).toBe('sha256');
     expect(loadEnv({ PART_CHECKSUM: 'auto' }).PART_CHECKSUM).toBe('auto');
-    const e = configError({ PART_CHECKSUM: 'sha256' });
+    const e = configError({ PART_CHECKSUM: 'crc32' });
     expect(e.problems.map((p) => p.field)).toEqual(['PART_CHECKSUM']);
     expect(e.message).toMatch(/PART_CHECKSUM/);
   });

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PartAssembler, START_CURSOR, eventKey, ordinalKey, type BuiltPart, type Cursor } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
-import type { PartChecksum } from '../../src/s3/part-checksum.js';
+import { partDigest, type PartChecksum } from '../../src/s3/part-checksum.js';
 
 /* A tiny fake "database": rows in (created_at, id) order, replayable from any cursor. */
 
@@ -218,6 +218,27 @@ describe('PartAssembler: splitting', () => {
     const final = asm.finish();
     expect(final).toMatchObject({ partNumber: 1, next: null, rows: 1 });
     expect(final.body.toString()).toBe('abc\n');
+  });
+});
+
+describe('PartAssembler: part checksums', () => {
+  it.each(['md5', 'sha256', 'crc32'] as const)("%s: each part's digest is its own bytes', hashed a batch at a time across cuts", (checksum) => {
+    const asm = new PartAssembler(10, START_CURSOR, 1, ordinalKey, undefined, null, checksum);
+    const bytes = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz!');
+    // Pieces that straddle cuts, with sync() (a batch's end) in between some of them.
+    for (const [start, end, sync] of [
+      [0, 3, true],
+      [3, 14, false],
+      [14, 15, true],
+      [15, 31, true],
+      [31, 37, false],
+    ] as const) {
+      asm.data(bytes, start, end);
+      if (sync) asm.sync();
+    }
+    const parts = [...asm.take(), asm.finish()];
+    expect(parts.map((p) => p.body.toString())).toEqual(['0123456789', 'abcdefghij', 'klmnopqrst', 'uvwxyz!']);
+    for (const p of parts) expect(p.digest, `part ${p.partNumber}`).toBe(partDigest(checksum, Buffer.from(p.body)));
   });
 });
 

@@ -6,6 +6,7 @@ import { PartBudget, PartBuffersExhausted } from '../../src/export/part-budget.j
 import { eventKey, type BuiltPart } from '../../src/export/part-assembler.js';
 import type { RowKey } from '../../src/export/query.js';
 import { streamParts, type Checkpoint, type StreamPartsInput } from '../../src/export/stream-parts.js';
+import { partDigest, type PartChecksum } from '../../src/s3/part-checksum.js';
 
 /* Fake ua_events source: COPY output with the (id, created_at) key columns, replayable after a key. */
 
@@ -67,17 +68,17 @@ interface FakeS3 {
   uploadPart: StreamPartsInput['uploadPart'];
 }
 
-function fakeS3(opts: { tag: string; failOn?: number; delayMs?: (partNumber: number) => number; checksum?: 'md5' | 'sha256' }): FakeS3 {
+function fakeS3(opts: { tag: string; failOn?: number; delayMs?: (partNumber: number) => number; checksum?: PartChecksum }): FakeS3 {
   const s3: FakeS3 = {
     uploads: [],
     started: [],
     inFlight: 0,
     maxInFlight: 0,
     async uploadPart(partNumber, body, digest) {
-      // The digest handed over (Content-MD5, or the SHA-256 checksum) must be the part's own: a provider
+      // The digest handed over (Content-MD5, or the x-amz-checksum-*) must be the part's own: a provider
       // would reject anything else.
       const algorithm = opts.checksum ?? 'md5';
-      if (digest !== createHash(algorithm).update(body).digest('base64')) throw new Error(`wrong ${algorithm} digest for part ${partNumber}`);
+      if (digest !== partDigest(algorithm, body)) throw new Error(`wrong ${algorithm} digest for part ${partNumber}`);
       s3.started.push(partNumber);
       s3.inFlight++;
       s3.maxInFlight = Math.max(s3.maxInFlight, s3.inFlight);
@@ -194,25 +195,36 @@ describe('streamParts: crash and resume', () => {
     for (const [c] of secondCheckpoints) expect(c.continuousHash).toBe(resume === null);
   });
 
-  it('with checksum sha256, every part of a resumed file keeps its SHA-256 for the completion, those of the first attempt too', async () => {
-    const failAt = 4;
-    const first = fakeS3({ tag: 'first', failOn: failAt, checksum: 'sha256' });
-    const firstCheckpoints: [Checkpoint, BuiltPart][] = [];
-    await expect(streamParts(input(first, null, firstCheckpoints, { checksum: 'sha256' }))).rejects.toThrow(`S3 refused part ${failAt}`);
-    const resume = firstCheckpoints.at(-1)![0];
-    const second = fakeS3({ tag: 'second', checksum: 'sha256' });
-    const result = await streamParts(input(second, resume, [], { checksum: 'sha256' }));
+  it.each([
+    ['sha256', 'ChecksumSHA256', 'ChecksumCRC32'],
+    ['crc32', 'ChecksumCRC32', 'ChecksumSHA256'],
+  ] as const)(
+    'with checksum %s, every part of a resumed file keeps its %s for the completion, those of the first attempt too',
+    async (checksum, field, other) => {
+      const failAt = 4;
+      const first = fakeS3({ tag: 'first', failOn: failAt, checksum });
+      const firstCheckpoints: [Checkpoint, BuiltPart][] = [];
+      await expect(streamParts(input(first, null, firstCheckpoints, { checksum }))).rejects.toThrow(`S3 refused part ${failAt}`);
+      const resume = firstCheckpoints.at(-1)![0];
+      const second = fakeS3({ tag: 'second', checksum });
+      const result = await streamParts(input(second, resume, [], { checksum }));
 
-    const bodies = new Map<number, Buffer>();
-    for (const u of [...first.uploads, ...second.uploads]) bodies.set(u.partNumber, u.body);
-    expect(Buffer.concat(result.parts.map((p) => bodies.get(p.PartNumber)!)).equals(EXPECTED_FILE)).toBe(true);
-    expect(result.parts).toHaveLength(N_PARTS);
-    for (const p of result.parts)
-      expect(p.ChecksumSHA256, `part ${p.PartNumber}`).toBe(createHash('sha256').update(bodies.get(p.PartNumber)!).digest('base64'));
-    // The default (md5) adds no checksum field: completion then lists ETags only, as before.
-    const plain = await streamParts(input(fakeS3({ tag: 'md5' }), null, []));
-    for (const p of plain.parts) expect(p).not.toHaveProperty('ChecksumSHA256');
-  });
+      const bodies = new Map<number, Buffer>();
+      for (const u of [...first.uploads, ...second.uploads]) bodies.set(u.partNumber, u.body);
+      expect(Buffer.concat(result.parts.map((p) => bodies.get(p.PartNumber)!)).equals(EXPECTED_FILE)).toBe(true);
+      expect(result.parts).toHaveLength(N_PARTS);
+      for (const p of result.parts) {
+        expect(p[field], `part ${p.PartNumber}`).toBe(partDigest(checksum, bodies.get(p.PartNumber)!));
+        expect(p).not.toHaveProperty(other);
+      }
+      // The default (md5) adds no checksum field: completion then lists ETags only, as before.
+      const plain = await streamParts(input(fakeS3({ tag: 'md5' }), null, []));
+      for (const p of plain.parts) {
+        expect(p).not.toHaveProperty('ChecksumSHA256');
+        expect(p).not.toHaveProperty('ChecksumCRC32');
+      }
+    },
+  );
 
   it('a resume from part 3 re-sends the header to satisfy a skip inside it', async () => {
     const first = fakeS3({ tag: 'first', failOn: 3 });

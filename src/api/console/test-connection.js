@@ -15,6 +15,7 @@ const STEPS = {
 
 // How an export's multipart parts will prove their bytes to this provider (src/s3/part-checksum.ts).
 const PART_CHECKSUM = {
+  crc32: 'Uploaded parts will carry CRC32 checksums: this provider refused a wrong one, and the connection is TLS or loopback.',
   sha256: 'Uploaded parts will carry SHA-256 checksums: this provider refused a wrong one.',
   md5: 'Uploaded parts will carry Content-MD5.',
 };

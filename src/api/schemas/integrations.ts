@@ -244,9 +244,9 @@ export const TestConnectionResponse = Type.Object({
   probePrefix: Type.String({ description: 'Where the probe objects were written (and removed from)' }),
   steps: Type.Array(ProbeStep),
   partChecksum: Nullable(
-    Type.Union([Type.Literal('sha256'), Type.Literal('md5')], {
+    Type.Union([Type.Literal('crc32'), Type.Literal('sha256'), Type.Literal('md5')], {
       description:
-        "How an export's multipart parts prove their bytes to this provider: `sha256` (x-amz-checksum-sha256) when a probe saw it refuse a wrong checksum, else `md5` (Content-MD5); null when the write steps failed. PART_CHECKSUM=md5 makes it always `md5`",
+        "How an export's multipart parts prove their bytes to this provider: `crc32` (x-amz-checksum-crc32) when the endpoint is https or loopback and a probe saw the provider refuse a wrong CRC32, else `sha256` (x-amz-checksum-sha256) when it refused a wrong SHA-256, else `md5` (Content-MD5); null when the write steps failed. PART_CHECKSUM=sha256 never gives `crc32`, PART_CHECKSUM=md5 always gives `md5`",
     }),
   ),
 });

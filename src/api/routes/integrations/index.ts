@@ -209,7 +209,7 @@ const integrations: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'Test the storage connection with a small probe',
         description:
-          "Runs the export's real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. When the writes pass, `partChecksum` says how an export's parts will prove their bytes to this provider (a SHA-256 checksum where it refuses a wrong one, else Content-MD5), found by a further probe under the same folder that removes what it wrote. Always 200; `ok` tells the outcome.",
+          "Runs the export's real write path against the bucket: puts an object, creates a multipart upload, uploads one part, completes it, deletes both probe objects and aborts anything left open, all under `<bucket folders>/<folder>/_ua_export_probe/<uuid>/`. Each failed step says what to fix. When the writes pass, `partChecksum` says how an export's parts will prove their bytes to this provider (a CRC32 checksum over https or loopback, else a SHA-256 checksum, where the provider refuses a wrong one; else Content-MD5), found by a further probe under the same folder that removes what it wrote. Always 200; `ok` tells the outcome.",
         params: IntegrationParams,
         response: { 200: TestConnectionResponse, ...errors(400, 404) },
       },
