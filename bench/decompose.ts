@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CreateMultipartUploadCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { loadEnv } from '../src/config/env.js';
@@ -6,7 +6,7 @@ import { createPool, type Pool } from '../src/db/pool.js';
 import { batchBytes } from '../src/export/copy-out-frames.js';
 import { CopyRows } from '../src/export/copy-rows.js';
 import { csvHeader } from '../src/export/csv.js';
-import { eventKey } from '../src/export/part-assembler.js';
+import { PartAssembler, START_CURSOR, eventKey } from '../src/export/part-assembler.js';
 import { BEGIN_EXPORT_READ, buildCopy, keyColumnCount } from '../src/export/query.js';
 import { normalizeSettings } from '../src/export/settings.js';
 import { streamParts, type Checkpoint } from '../src/export/stream-parts.js';
@@ -25,6 +25,9 @@ import { BENCH_BUCKET, BENCH_DB, adminS3, benchAppId, countAppDay, ensureBenchDa
  *                   upload that does nothing), no whole-file sha256; once per --checksums entry
  *   parts+sha256    + the whole-file sha256 streamParts keeps: all the hashing of the real path, without
  *                   HTTP (the SDK signs UploadPart headers only, so it hashes no body)
+ *   assemble        PartAssembler alone, with no Postgres: 665 MB (a 1M-row file) of one 256 KiB chunk
+ *                   written, hashed per part (each --checksums entry) and whole (sha256), cut into
+ *                   parts: the copy and hashing floor of the real path, without the noise of the COPY
  *   s3-only         16 MiB parts of random bytes through uploadPart() to the local S3, no Postgres
  *   full            COPY → streamParts → uploadPart() to the local S3: what the activity does
  *
@@ -135,6 +138,23 @@ async function main() {
       }),
     parts: (_, checksum) => withCopy(pool, async (source) => (await frame(source, async () => 'etag', false, 2, checksum)).bytes),
     'parts+sha256': (_, checksum) => withCopy(pool, async (source) => (await frame(source, async () => 'etag', true, 2, checksum)).bytes),
+    assemble: async (_, checksum) => {
+      const chunk = Buffer.alloc(256 * 1024, 0x61);
+      const total = 665 * MB;
+      const buffers = [Buffer.allocUnsafe(partSize), Buffer.allocUnsafe(partSize)];
+      let next = 0;
+      const fileHash = createHash('sha256');
+      const asm = new PartAssembler(partSize, START_CURSOR, 1, eventKey, () => buffers[next++ % 2]!, fileHash, checksum);
+      let bytes = 0;
+      for (; bytes < total; bytes += chunk.length) {
+        asm.data(chunk);
+        asm.sync();
+        asm.take();
+      }
+      asm.finish();
+      fileHash.digest();
+      return bytes;
+    },
     's3-only': async (inFlight) => {
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BENCH_BUCKET, Key: key }));
       const body = randomBytes(partSize);
@@ -168,7 +188,7 @@ async function main() {
     if (!run) throw new Error(`unknown stage ${name}`);
     const lanes = name === 's3-only' || name === 'full' ? inFlights : [0];
     // The part checksum is work in this process only for the stages that build parts without HTTP.
-    const variants: (PartChecksum | null)[] = name === 'parts' || name === 'parts+sha256' ? checksums : [null];
+    const variants: (PartChecksum | null)[] = name === 'parts' || name === 'parts+sha256' || name === 'assemble' ? checksums : [null];
     for (const lane of lanes)
       for (const checksum of variants) {
         const label = `${name}${lane ? ` (in flight ${lane})` : ''}${checksum ? ` [${checksum}]` : ''}`;

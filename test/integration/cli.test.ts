@@ -150,7 +150,7 @@ describe('ua-export CLI against the real API', () => {
     expect(t.code, show(t)).toBe(0);
     expect(t.stdout).toContain('Connection OK');
     expect(t.stdout).toMatch(/ok\s+complete_multipart_upload/);
-    expect(t.stdout).toContain('Parts will carry SHA-256 checksums: this provider refused a wrong one.');
+    expect(t.stdout).toContain('Parts will carry CRC32 checksums: this provider refused a wrong one, and the connection is TLS or loopback.');
   });
 
   it('backfill start --watch follows a backfill to its end: progress lines, a summary, exit 0', async () => {
