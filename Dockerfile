@@ -35,10 +35,10 @@ ENV MALLOC_ARENA_MAX=2
 # part-size buffers come from the arenas and their pages stay resident once freed. Blocks of 128 KiB
 # and more are then mapped on their own and returned to the OS when freed (docs/BENCHMARKS.md, "Soak").
 ENV MALLOC_MMAP_THRESHOLD_=131072
-# A running upload holds UPLOAD_PARTS_IN_FLIGHT part buffers: 8 MiB parts halve that memory, at the
-# same throughput in the bench, and still allow files of 78 GiB within S3's 10,000 parts
-# (docs/BENCHMARKS.md, issue 11).
-ENV PART_SIZE_MIB=8
+# A running upload holds UPLOAD_PARTS_IN_FLIGHT part buffers: 6 MiB parts keep the one-process worker
+# under issue 11's 192 MiB for a big day, at the same throughput in the bench, and still allow files
+# of 58 GiB within S3's 10,000 parts (docs/BENCHMARKS.md, issue 11, "6 MiB parts").
+ENV PART_SIZE_MIB=6
 USER node
 # A 2 MiB young generation keeps the worker's RSS low at no measurable cost. --optimize-for-size makes
 # V8 grow its heaps slowly and collect sooner: without it, back-to-back backfills of small days took the
