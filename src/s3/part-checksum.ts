@@ -19,7 +19,7 @@ import { classifyAddress } from '../integrations/validation.js';
  *   ChecksumAlgorithm and completed with each part's checksum. Not every provider checks them, so each
  *   is used only where a probe saw the provider refuse a wrong one. SHA-256 runs on the CPU's SHA
  *   extensions and MD5 cannot; CRC32 (zlib's, carry-less multiply) is cheaper still
- *   (docs/BENCHMARKS.md, "Part checksums").
+ *   (docs/BENCHMARKS.md, "Part checksums" and "CRC32 part checksums").
  *
  * The checksum header is signed and the body is not (multipart.ts, signHeadersOnly), so the checksum
  * is also what binds the body to the signature. A CRC can be forged by whoever can rewrite the bytes on
@@ -33,9 +33,9 @@ export type PartChecksum = 'md5' | 'sha256' | 'crc32';
  */
 export type PartChecksumSetting = 'auto' | 'sha256' | 'md5';
 
-/** The x-amz-checksum algorithms, as CreateMultipartUpload names them. */
+/** The part checksums sent as x-amz-checksum-* headers, by the name CreateMultipartUpload gives each. */
 export const CHECKSUM_ALGORITHM = { sha256: 'SHA256', crc32: 'CRC32' } as const;
-export type ChecksumAlgorithmOf = keyof typeof CHECKSUM_ALGORITHM;
+export type HeaderChecksum = keyof typeof CHECKSUM_ALGORITHM;
 
 /** A part's checksum where a multipart request carries it: UploadPart's header, CompleteMultipartUpload's part entry. */
 export interface PartChecksumFields {
@@ -128,7 +128,7 @@ export async function verifiesPartChecksum(
   s3: S3Client,
   bucket: string,
   probeKey: string,
-  algorithm: ChecksumAlgorithmOf,
+  algorithm: HeaderChecksum,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<boolean> {
   // The probe runs inside startFile: a slow provider must not take its time, so the whole probe is
@@ -216,10 +216,10 @@ export interface BucketIdentity {
 }
 
 /** Asks a provider whether it verifies `algorithm` part checksums (verifiesPartChecksum's contract). */
-export type PartChecksumProbe = (s3: S3Client, bucket: string, probeKey: string, algorithm: ChecksumAlgorithmOf) => Promise<boolean>;
+export type PartChecksumProbe = (s3: S3Client, bucket: string, probeKey: string, algorithm: HeaderChecksum) => Promise<boolean>;
 
 /** The checksums a bucket may get under `setting`, cheapest first; md5 is what is left when none verifies. */
-export function candidates(setting: PartChecksumSetting, endpoint: string): ChecksumAlgorithmOf[] {
+export function candidates(setting: PartChecksumSetting, endpoint: string): HeaderChecksum[] {
   if (setting === 'md5') return [];
   if (setting === 'sha256' || !bodyProtectedInTransit(endpoint)) return ['sha256'];
   return ['crc32', 'sha256'];
