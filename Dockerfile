@@ -37,7 +37,7 @@ ENV MALLOC_ARENA_MAX=2
 ENV MALLOC_MMAP_THRESHOLD_=131072
 # A running upload holds UPLOAD_PARTS_IN_FLIGHT part buffers: 6 MiB parts keep the one-process worker
 # under issue 11's 192 MiB for a big day, at the same throughput in the bench, and still allow files
-# of 58 GiB within S3's 10,000 parts (docs/BENCHMARKS.md, issue 11, "6 MiB parts").
+# of 58 GiB within S3's 10,000 parts (docs/BENCHMARKS.md, "6 MiB parts in the image").
 ENV PART_SIZE_MIB=6
 USER node
 # A 2 MiB young generation keeps the worker's RSS low at no measurable cost. --optimize-for-size makes

@@ -178,9 +178,10 @@ function abortReason(signal: AbortSignal): Error {
 }
 
 /**
- * What the worker aims part buffers at when WORKER_PART_BUFFERS is unset: with 8 MiB parts, three
- * multipart files at full overlap (two buffers each: streamParts), the year-long backfill's peak
- * under the 256 MB bar (docs/BENCHMARKS.md, "One part buffer fewer per file" and "Soak").
+ * What the worker aims part buffers at when WORKER_PART_BUFFERS is unset: with the image's 6 MiB
+ * parts, four multipart files at full overlap (two buffers each: streamParts), the year-long
+ * backfill's peak under the 256 MB bar (docs/BENCHMARKS.md, "6 MiB parts in the image", "One part
+ * buffer fewer per file" and "Soak").
  */
 export const PART_BUFFER_TARGET_MIB = 48;
 
