@@ -54,6 +54,7 @@ import {
 import { RssSampler, spawnWorker, type WorkerProcess } from './worker-process.js';
 import { buildCompiledWorker, buildDockerLikeWorker, type DockerLikeWorker } from './compiled-worker.js';
 import { freePorts } from './free-ports.js';
+import { formatGcDelta, gcDelta, readGcTotals, type GcDelta } from './worker-gc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs', 'BENCHMARKS.md');
@@ -250,6 +251,8 @@ interface Trial {
   /** The part hash + SHA-256 of the file's bytes in the bench process, right after the export: the hashing floor now. */
   hashingFloor: number;
   workerThreads: { name: string; threads: number; seconds: number }[];
+  /** The worker's main-thread GC pauses over the export, from its metrics endpoint (null if it did not answer). */
+  gc: GcDelta[] | null;
   timeline: string | null;
   /** CPU the rest of the machine used just before this trial (cores). */
   backgroundCoresBefore: number;
@@ -443,7 +446,7 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
   try {
     for (let i = 0; i < trialCount; i++) {
       if (trialCount > 1) log(`--- trial ${i + 1}/${trialCount}`);
-      trials.push(await runTrial(rows, format, appId, taskQueue, worker, groupOf, ctx));
+      trials.push(await runTrial(rows, format, appId, taskQueue, worker, metricsPort!, groupOf, ctx));
     }
   } finally {
     for (const h of helperRss) h.stop();
@@ -501,6 +504,7 @@ async function runTrial(
   appId: string,
   taskQueue: string,
   worker: WorkerProcess,
+  metricsPort: number,
   groupOf: (pid: number, comm: string) => string,
   ctx: Ctx,
 ): Promise<Trial> {
@@ -546,6 +550,7 @@ async function runTrial(
 
     const rss = new RssSampler(worker.pid);
     const cpu = new CpuGroups(groupOf);
+    const gcBefore = await readGcTotals(metricsPort);
     const threadsBefore = threadTicks(worker.pid);
     const statBefore = procStat(worker.pid);
     rss.start(100);
@@ -569,6 +574,7 @@ async function runTrial(
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const threadsAfter = threadTicks(worker.pid);
     const statAfter = procStat(worker.pid);
+    const gcAfter = await readGcTotals(metricsPort);
     const file = result.value.files[0]!;
     if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
     log(
@@ -668,6 +674,7 @@ async function runTrial(
       partChecksum,
       hashingFloor: hashingFloorSeconds(file.bytes ?? 0, partChecksum ?? 'md5'),
       workerThreads: threadCpuDelta(worker.pid, threadsBefore, threadsAfter),
+      gc: gcBefore && gcAfter ? gcDelta(gcBefore, gcAfter) : null,
       timeline,
       backgroundCoresBefore: quiet.cores,
       verify,
@@ -850,6 +857,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       );
       details.push(
         `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (parts checksummed with ${t.partChecksum ?? 'md5 (one request)'}; ${t.partChecksum === 'sha256' ? 'SHA-256 twice' : t.partChecksum === 'crc32' ? 'CRC32 + SHA-256' : 'MD5 + SHA-256'} over the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
+        `    worker GC pauses on its main thread (its nodejs_gc_duration_seconds): ${t.gc ? formatGcDelta(t.gc) : 'not read (metrics endpoint did not answer)'}`,
       );
       details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
       details.push(

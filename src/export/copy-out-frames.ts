@@ -1,12 +1,14 @@
+import { RowOffsetsPool } from './row-offsets.js';
+
 /**
  * Rows of the COPY stream: row i is `bytes[starts[i], ends[i])`, with its line feed. A batch's bytes
- * stay unchanged until the consumer releases it (CopyOutFrames.release, which CopyRows calls when the
- * consumer asks for the next batch).
+ * and offsets stay unchanged until the consumer releases it (CopyOutFrames.release, which CopyRows
+ * calls when the consumer asks for the next batch).
  */
 export interface RowBatch {
   bytes: Buffer;
-  starts: readonly number[];
-  ends: readonly number[];
+  starts: ArrayLike<number>;
+  ends: ArrayLike<number>;
 }
 
 /** Bytes of the rows of `batch` (the protocol's headers between them not counted). */
@@ -50,9 +52,9 @@ export class CopyOutFrames {
   /** Bytes of `buf` written, and the offset of its first message not parsed yet (at most one, partial). */
   private fill = 0;
   private parsed = 0;
+  private readonly offsetsPool = new RowOffsetsPool();
   /** Rows parsed and not yet in a batch: all in `buf`. */
-  private starts: number[] = [];
-  private ends: number[] = [];
+  private offsets = this.offsetsPool.take();
   /** Batches handed out and not released, per buffer: a buffer is reused only once none is left. */
   private readonly outstanding = new Map<Buffer, number>();
   private readonly free: Buffer[] = [];
@@ -92,15 +94,19 @@ export class CopyOutFrames {
 
   /** Appends the rows parsed since the last batch, if any, to `out` as a batch. */
   flush(out: RowBatch[]): void {
-    if (this.ends.length === 0) return;
-    out.push({ bytes: this.buf, starts: this.starts, ends: this.ends });
+    const offsets = this.offsets;
+    if (offsets.count === 0) return;
+    out.push(this.offsetsPool.batch(this.buf, offsets));
     this.outstanding.set(this.buf, (this.outstanding.get(this.buf) ?? 0) + 1);
-    this.starts = [];
-    this.ends = [];
+    this.offsets = this.offsetsPool.take();
   }
 
-  /** The consumer is done with `batch`: its buffer takes new reads once no other batch holds it. */
+  /**
+   * The consumer is done with `batch`: its offsets are reused, and its buffer takes new reads once no
+   * other batch holds it.
+   */
   release(batch: RowBatch): void {
+    this.offsetsPool.release(batch);
     const held = this.outstanding.get(batch.bytes);
     if (held === undefined) return;
     if (held > 1) {
@@ -124,10 +130,8 @@ export class CopyOutFrames {
       }
       const end = at + messageSize(buf, at);
       if (end > fill) break;
-      if (type === COPY_DATA) {
-        this.starts.push(at + HEADER);
-        this.ends.push(end);
-      } else if (type !== COPY_OUT_RESPONSE) this.aside(Buffer.from(buf.subarray(at, end)));
+      if (type === COPY_DATA) this.offsets.add(at + HEADER, end);
+      else if (type !== COPY_OUT_RESPONSE) this.aside(Buffer.from(buf.subarray(at, end)));
       at = end;
     }
     this.parsed = at;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { DIRECT_READER, isReusedBufferSocket } from '../db/reused-buffer-socket.js';
 import { CopyOutFrames, type RowBatch } from './copy-out-frames.js';
+import { RowOffsetsPool, type RowOffsets } from './row-offsets.js';
 
 export type { RowBatch } from './copy-out-frames.js';
 
@@ -56,8 +57,9 @@ export class CopyRows implements AsyncIterable<RowBatch> {
   private frames: CopyOutFrames | null = null;
   /** Reused-buffer sockets: the frame reader, also after it handed the socket back (batches go back to it). */
   private reader: CopyOutFrames | null = null;
-  /** Other sockets: the batch rows from pg's parser are copied into, and spare batch buffers. */
-  private current: { bytes: Buffer; starts: number[]; ends: number[]; fill: number } | null = null;
+  /** Other sockets: the batch rows from pg's parser are copied into, and spare batch buffers and offsets. */
+  private current: { bytes: Buffer; offsets: RowOffsets; fill: number } | null = null;
+  private readonly offsetsPool = new RowOffsetsPool();
   private readonly free: Buffer[] = [];
   private flushQueued = false;
   /** BEHIND | GATHERING bits; the socket is paused while any is set. */
@@ -113,12 +115,11 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     }
     if (cur === null) {
       const bytes = row.length <= this.bufferBytes ? (this.free.pop() ?? Buffer.allocUnsafe(this.bufferBytes)) : Buffer.allocUnsafe(row.length);
-      cur = this.current = { bytes, starts: [], ends: [], fill: 0 };
+      cur = this.current = { bytes, offsets: this.offsetsPool.take(), fill: 0 };
     }
-    cur.starts.push(cur.fill);
     row.copy(cur.bytes, cur.fill);
+    cur.offsets.add(cur.fill, cur.fill + row.length);
     cur.fill += row.length;
-    cur.ends.push(cur.fill);
     // A waiting consumer gets the rows of this socket read as soon as pg has dispatched all of them.
     if (this.wake !== null && !this.flushQueued) {
       this.flushQueued = true;
@@ -176,7 +177,10 @@ export class CopyRows implements AsyncIterable<RowBatch> {
         yield next;
         // The consumer is done with `next`: its buffer can take new rows.
         if (this.reader !== null) this.reader.release(next);
-        else if (next.bytes.length === this.bufferBytes) this.free.push(next.bytes);
+        else {
+          this.offsetsPool.release(next);
+          if (next.bytes.length === this.bufferBytes) this.free.push(next.bytes);
+        }
         continue;
       }
       if (this.done) return;
@@ -240,7 +244,7 @@ export class CopyRows implements AsyncIterable<RowBatch> {
     const cur = this.current;
     if (cur === null) return;
     this.current = null;
-    this.queue.push({ bytes: cur.bytes, starts: cur.starts, ends: cur.ends });
+    this.queue.push(this.offsetsPool.batch(cur.bytes, cur.offsets));
     if (this.queue.length >= this.highWater) this.hold(BEHIND);
   }
 

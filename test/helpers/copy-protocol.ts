@@ -15,7 +15,7 @@ export function message(type: string, body: Buffer | string = Buffer.alloc(0)): 
 
 /** The rows of a batch, as UTF-8 strings with their line feeds. */
 export function batchRows({ bytes, starts, ends }: RowBatch): string[] {
-  return starts.map((s, i) => bytes.toString('utf8', s, ends[i]));
+  return Array.from(starts, (s, i) => bytes.toString('utf8', s, ends[i]));
 }
 
 /** CopyOutResponse for a text-format COPY of `columns` columns. */

@@ -52,6 +52,9 @@ function feed(reads: readonly Buffer[], bufferBytes = 64, flushEach = true): Fed
   return { rows, asides, rest: null, unread: [] };
 }
 
+/** The memory a batch's row offsets are kept in (CopyOutFrames' are typed arrays, reused). */
+const offsetsOf = (batch: RowBatch): ArrayBufferLike => (batch.starts as Uint32Array).buffer;
+
 const TAIL = Buffer.concat([copyDone(), commandComplete(`COPY ${ROWS.length}`), readyForQuery()]);
 
 describe('CopyOutFrames', () => {
@@ -157,6 +160,44 @@ describe('CopyOutFrames', () => {
     expect(got).toEqual(rows);
     // Released buffers are taken again: a handful, not one per buffer's worth of the ~130 KB stream.
     expect(seen.size).toBeLessThanOrEqual(3);
+  });
+
+  it("reuses a released batch's row offsets, grown past their first size, and never a held batch's", () => {
+    // Rows of 6 bytes on the wire (5 of header, a line feed), so one buffer holds thousands of them:
+    // more than a new offsets pair has room for.
+    const tiny = Array.from({ length: 3000 }, () => '\n');
+    const frames = new CopyOutFrames(() => undefined, 64 * 1024);
+    const out: RowBatch[] = [];
+    expect(frames.push(Buffer.concat([copyOutResponse(), ...tiny.map((r) => copyData(r))]), out)).toBeNull();
+    frames.flush(out);
+    expect(out).toHaveLength(1);
+    const big = out[0]!;
+    expect(big.ends.length).toBe(3000);
+    expect(batchRows(big)).toEqual(tiny);
+    const held = [...batchRows(big)];
+    // While `big` is held, the next batch gets offsets of its own.
+    frames.push(Buffer.concat([copyData(ROWS[0]!), copyData(ROWS[1]!)]), out);
+    frames.flush(out);
+    const second = out[1]!;
+    expect(offsetsOf(second)).not.toBe(offsetsOf(big));
+    expect(batchRows(big)).toEqual(held);
+    expect(batchRows(second)).toEqual([ROWS[0], ROWS[1]]);
+    // Released, `big`'s offsets (grown to hold 3000 rows) are taken again: by the batch after the
+    // one being parsed, whose offsets were set up when `second` was flushed.
+    const grown = offsetsOf(big);
+    frames.release(big);
+    // A second release gives nothing back twice: two batches never share offsets.
+    frames.release(big);
+    for (const row of [ROWS[2]!, ROWS[3]!, ROWS[4]!]) {
+      frames.push(copyData(row), out);
+      frames.flush(out);
+    }
+    expect(offsetsOf(out[2]!)).not.toBe(grown);
+    expect(offsetsOf(out[3]!)).toBe(grown);
+    expect(offsetsOf(out[4]!)).not.toBe(grown);
+    expect(batchRows(out[3]!)).toEqual([ROWS[3]]);
+    expect(batchRows(out[2]!)).toEqual([ROWS[2]]);
+    expect(batchRows(second)).toEqual([ROWS[0], ROWS[1]]);
   });
 
   it('the same rows whether batches are flushed per read or only as buffers fill', () => {
