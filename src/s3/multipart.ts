@@ -16,7 +16,7 @@ import {
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { CHECKSUM_ALGORITHM, checksumFields, partDigest, type PartChecksum, type PartChecksumFields } from './part-checksum.js';
+import { CHECKSUM_ALGORITHM, checksumFields, partDigest, pickChecksumFields, type PartChecksum, type PartChecksumFields } from './part-checksum.js';
 
 /** Thin adapter over the multipart calls the export makes, with the idempotency rules they need. */
 
@@ -126,8 +126,7 @@ export async function completeUpload(
           Parts: args.parts.map((p) => ({
             PartNumber: p.PartNumber,
             ETag: p.ETag,
-            ...(p.ChecksumSHA256 ? { ChecksumSHA256: p.ChecksumSHA256 } : {}),
-            ...(p.ChecksumCRC32 ? { ChecksumCRC32: p.ChecksumCRC32 } : {}),
+            ...pickChecksumFields(p),
           })),
         },
       }),

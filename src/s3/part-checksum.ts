@@ -37,17 +37,26 @@ export type PartChecksumSetting = 'auto' | 'sha256' | 'md5';
 export const CHECKSUM_ALGORITHM = { sha256: 'SHA256', crc32: 'CRC32' } as const;
 export type HeaderChecksum = keyof typeof CHECKSUM_ALGORITHM;
 
+/** The field of UploadPart and of CompleteMultipartUpload's part entry that carries each such checksum. */
+type ChecksumField = `Checksum${(typeof CHECKSUM_ALGORITHM)[HeaderChecksum]}`;
+const fieldOf = (checksum: HeaderChecksum): ChecksumField => `Checksum${CHECKSUM_ALGORITHM[checksum]}`;
+
 /** A part's checksum where a multipart request carries it: UploadPart's header, CompleteMultipartUpload's part entry. */
-export interface PartChecksumFields {
-  ChecksumSHA256?: string;
-  ChecksumCRC32?: string;
-}
+export type PartChecksumFields = { [F in ChecksumField]?: string };
 
 /** The field that carries a part's `digest` under `checksum`; none for md5 (Content-MD5 is UploadPart's own). */
 export function checksumFields(checksum: PartChecksum, digest: string): PartChecksumFields {
-  if (checksum === 'sha256') return { ChecksumSHA256: digest };
-  if (checksum === 'crc32') return { ChecksumCRC32: digest };
-  return {};
+  return checksum === 'md5' ? {} : { [fieldOf(checksum)]: digest };
+}
+
+/** The checksum fields `part` carries, and nothing else of it: what a completion lists per part. */
+export function pickChecksumFields(part: PartChecksumFields): PartChecksumFields {
+  const picked: PartChecksumFields = {};
+  for (const checksum of Object.keys(CHECKSUM_ALGORITHM) as HeaderChecksum[]) {
+    const field = fieldOf(checksum);
+    if (part[field]) picked[field] = part[field];
+  }
+  return picked;
 }
 
 /** Hashes one part as its bytes arrive; digest() gives the base64 value its header carries. */

@@ -52,3 +52,27 @@ describe('completeUpload after a lost response (NoSuchUpload)', () => {
     });
   });
 });
+
+describe('completeUpload lists each part as the provider needs it', () => {
+  it("with the part's checksum field, whichever algorithm the upload was created with, and nothing else of the part", async () => {
+    let sent: unknown = null;
+    const s3 = {
+      send: async (command: { constructor: { name: string }; input: unknown }) => {
+        sent = command.input;
+        return { ETag: '"e-3"' };
+      },
+    } as unknown as S3Client;
+    const listed = [
+      { PartNumber: 1, ETag: '"a"', ChecksumCRC32: 'AAAAAA==', size: 6 },
+      { PartNumber: 2, ETag: '"b"', ChecksumSHA256: 'c2hh' },
+      { PartNumber: 3, ETag: '"c"' },
+    ];
+    await expect(completeUpload(s3, { ...args, parts: listed })).resolves.toEqual({ etag: 'e-3', alreadyCompleted: false });
+    expect(sent).toMatchObject({ Bucket: 'b', Key: 'k', UploadId: 'u' });
+    expect((sent as { MultipartUpload: { Parts: unknown[] } }).MultipartUpload.Parts).toEqual([
+      { PartNumber: 1, ETag: '"a"', ChecksumCRC32: 'AAAAAA==' },
+      { PartNumber: 2, ETag: '"b"', ChecksumSHA256: 'c2hh' },
+      { PartNumber: 3, ETag: '"c"' },
+    ]);
+  });
+});
