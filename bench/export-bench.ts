@@ -241,6 +241,8 @@ interface Trial {
   maxRss: number;
   hwmAfter: number;
   rssSamples: number;
+  /** Peaks of VmHWM that no 100 ms sample of RSS saw (RssSampler.transients), ms into the export. */
+  rssTransients: RssSampler['transients'];
   cpu: { group: string; seconds: number }[];
   /** The worker process's whole CPU time over the export (utime + stime of /proc/<pid>/stat: every thread, live or exited). */
   workerProcessCpu: number;
@@ -668,6 +670,7 @@ async function runTrial(
       maxRss: rss.maxRss,
       hwmAfter: rss.lastHwm,
       rssSamples: rss.samples,
+      rssTransients: rss.transients,
       cpu: cpu.seconds(),
       workerProcessCpu: ((statAfter?.ticks ?? NaN) - (statBefore?.ticks ?? NaN)) / CLK_TCK,
       workerProcessSys: ((statAfter?.sysTicks ?? NaN) - (statBefore?.sysTicks ?? NaN)) / CLK_TCK,
@@ -859,7 +862,15 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
         `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (parts checksummed with ${t.partChecksum ?? 'md5 (one request)'}; ${t.partChecksum === 'sha256' ? 'SHA-256 twice' : t.partChecksum === 'crc32' ? 'CRC32 + SHA-256' : 'MD5 + SHA-256'} over the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
         `    worker GC pauses on its main thread (its nodejs_gc_duration_seconds): ${t.gc ? formatGcDelta(t.gc) : 'not read (metrics endpoint did not answer)'}`,
       );
-      details.push(`    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}`);
+      details.push(
+        `    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}` +
+          t.rssTransients
+            .map(
+              (p) =>
+                `; VmHWM rose to ${fmtMiB(p.hwm)} between the samples at ${secs(p.from)} and ${secs(p.to)} into the export (RSS ${fmtMiB(p.rssBefore)}, then ${fmtMiB(p.rssAfter)})`,
+            )
+            .join(''),
+      );
       details.push(
         `    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}` +
           (t.verify.uncompressedSha256 ? `; gunzipped: ${fmtInt(t.verify.uncompressedBytes ?? 0)} bytes of CSV, sha256 ${t.verify.uncompressedSha256}` : ''),

@@ -162,6 +162,9 @@ export async function spawnWorker(opts: SpawnWorkerOptions): Promise<WorkerProce
   };
 }
 
+/** How far VmHWM must rise above every sampled RSS to count as a peak between samples. */
+const TRANSIENT_BYTES = 2 * 2 ** 20;
+
 /** Samples VmRSS / VmHWM of one pid every `intervalMs`. */
 export class RssSampler {
   private timer: NodeJS.Timeout | null = null;
@@ -169,7 +172,15 @@ export class RssSampler {
   maxRss = 0;
   lastHwm = 0;
   series: { t: number; rss: number }[] = [];
+  /**
+   * Peaks no sample saw: VmHWM rose above every RSS sampled so far by more than `TRANSIENT_BYTES`, so
+   * something held that memory for less than one interval. Between which samples (ms after start), and
+   * the RSS each of them read.
+   */
+  transients: { from: number; to: number; hwm: number; rssBefore: number; rssAfter: number }[] = [];
   private t0 = 0;
+  private lastRss = 0;
+  private lastT = 0;
 
   constructor(private readonly pid: number) {}
 
@@ -189,8 +200,15 @@ export class RssSampler {
     const s = memStatus(this.pid);
     if (!s) return;
     this.samples++;
+    const t = performance.now() - this.t0;
+    const seen = Math.max(this.maxRss, s.rss, this.lastHwm);
+    if (this.samples > 1 && s.hwm > seen + TRANSIENT_BYTES) {
+      this.transients.push({ from: this.lastT, to: t, hwm: s.hwm, rssBefore: this.lastRss, rssAfter: s.rss });
+    }
+    this.lastRss = s.rss;
+    this.lastT = t;
     this.maxRss = Math.max(this.maxRss, s.rss);
     this.lastHwm = Math.max(this.lastHwm, s.hwm);
-    this.series.push({ t: performance.now() - this.t0, rss: s.rss });
+    this.series.push({ t, rss: s.rss });
   }
 }

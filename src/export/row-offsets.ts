@@ -3,8 +3,8 @@ import type { RowBatch } from './copy-out-frames.js';
 /**
  * Where each row of a batch starts and ends, in typed arrays reused from batch to batch. A JS array
  * pushed a row at a time reallocates as it grows: for a big day that was most of what the export
- * allocated, and so most of its garbage collections (docs/BENCHMARKS.md, "Row offsets in reused
- * arrays").
+ * allocated, and so most of its garbage collections. See docs/BENCHMARKS.md,
+ * "Row offsets in reused arrays".
  */
 export class RowOffsets {
   starts: Uint32Array;
