@@ -90,6 +90,9 @@ const USAGE = `usage: npm run bench -- [options]
                       with WORKER_ROLE=activities (it runs the export), and beside it a second worker
                       with WORKER_ROLE=workflows, whose CPU and memory are reported apart
   --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
+  --gc                read the worker's GC pauses (its nodejs_gc_duration_seconds) before and after each
+                      export, from its /metrics: scraping it raises its RSS after a big export (by up to
+                      18 MiB here), so a run with --gc does not measure the peak-memory target
   --timeline          print cores used per process group, per second, during each export
   --format F[,F…]     the integration's file format: csv (default), csv_gzip, parquet (zstd), or a list
                       (csv,csv_gzip,parquet): each format and size gets a fresh worker (its own VmHWM) and its
@@ -106,6 +109,7 @@ const { values: opts } = parseArgs({
     day: { type: 'string', default: '2025-03-14' },
     'part-size-mib': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    gc: { type: 'boolean', default: false },
     timeline: { type: 'boolean', default: false },
     'keep-objects': { type: 'boolean', default: false },
     format: { type: 'string', default: 'csv' },
@@ -156,6 +160,8 @@ const MiB = 2 ** 20;
 const fmtMiB = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** A wall-clock time as the log lines print it, to the millisecond (UTC). */
+const clock = (d: Date) => d.toISOString().slice(11, 23);
 
 /**
  * The export runs its COPY inside BEGIN_EXPORT_READ (no parallel workers, no JIT). The baseline runs
@@ -253,7 +259,7 @@ interface Trial {
   /** The part hash + SHA-256 of the file's bytes in the bench process, right after the export: the hashing floor now. */
   hashingFloor: number;
   workerThreads: { name: string; threads: number; seconds: number }[];
-  /** The worker's main-thread GC pauses over the export, from its metrics endpoint (null if it did not answer). */
+  /** --gc: the worker's main-thread GC pauses over the export, from its metrics endpoint (null if not read). */
   gc: GcDelta[] | null;
   timeline: string | null;
   /** CPU the rest of the machine used just before this trial (cores). */
@@ -288,10 +294,12 @@ interface SizeResult {
   hwmAtReady: number;
   /** Largest VmRSS sampled during any export of this size. */
   maxRssDuringExport: number;
-  /** The worker's VmHWM after its last export: the process's peak over its whole life. */
+  /** The worker's VmHWM after its last trial: the process's peak over its whole life. */
   hwmAtEnd: number;
   /** VmHWM of the worker's helper children (tsx's esbuild service), summed. */
   helperHwm: number;
+  /** Peaks of VmHWM no sample saw, from ready to the last trial's end (exports and the pauses between). */
+  lifetimeTransients: RssSampler['transients'];
   startup: WorkerProcess['startup'];
   workerIdentity: string;
   profile: ProfileSummary | null;
@@ -444,6 +452,10 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
   let workflowWorkerMem: MemStatus | null = null;
   const helperRss = worker.helperPids.map((p) => new RssSampler(p));
   for (const h of helperRss) h.start(500);
+  // The worker's memory over its whole life here, exports and the pauses between them: a peak that
+  // no export's own samples saw is found, and placed in time, by this one.
+  const lifetime = new RssSampler(worker.pid);
+  lifetime.start(100);
   const trials: Trial[] = [];
   try {
     for (let i = 0; i < trialCount; i++) {
@@ -452,6 +464,7 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     }
   } finally {
     for (const h of helperRss) h.stop();
+    lifetime.stop();
     const exitInfo = await worker.stop();
     liveWorkers.delete(worker);
     log(`worker stopped (code ${exitInfo.code}, signal ${exitInfo.signal})`);
@@ -490,8 +503,10 @@ async function runSize(rows: number, format: FileFormat, ctx: Ctx): Promise<Size
     rssAtReady: worker.atReady.rss,
     hwmAtReady: worker.atReady.hwm,
     maxRssDuringExport: Math.max(...trials.map((t) => t.maxRss)),
-    hwmAtEnd: Math.max(...trials.map((t) => t.hwmAfter)),
+    // The lifetime sampler's last read comes after the last trial's: a peak in between counts too.
+    hwmAtEnd: Math.max(lifetime.lastHwm, ...trials.map((t) => t.hwmAfter)),
     helperHwm: helperRss.reduce((a, h) => a + h.lastHwm, 0),
+    lifetimeTransients: lifetime.transients,
     startup: worker.startup,
     workerIdentity: worker.identity,
     profile,
@@ -552,7 +567,7 @@ async function runTrial(
 
     const rss = new RssSampler(worker.pid);
     const cpu = new CpuGroups(groupOf);
-    const gcBefore = await readGcTotals(metricsPort);
+    const gcBefore = opts.gc ? await readGcTotals(metricsPort) : null;
     const threadsBefore = threadTicks(worker.pid);
     const statBefore = procStat(worker.pid);
     rss.start(100);
@@ -576,7 +591,7 @@ async function runTrial(
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const threadsAfter = threadTicks(worker.pid);
     const statAfter = procStat(worker.pid);
-    const gcAfter = await readGcTotals(metricsPort);
+    const gcAfter = opts.gc ? await readGcTotals(metricsPort) : null;
     const file = result.value.files[0]!;
     if (file.state !== 'exported') throw new Error(`ua_events file ended ${file.state}: ${file.error}`);
     log(
@@ -836,7 +851,13 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       );
     }
     details.push(
-      `  worker memory: RSS at ready ${fmtMiB(r.rssAtReady)} (VmHWM ${fmtMiB(r.hwmAtReady)}), max RSS during exports ${fmtMiB(r.maxRssDuringExport)}, VmHWM at end ${fmtMiB(r.hwmAtEnd)}${r.helperHwm ? `; tsx's esbuild child VmHWM ${fmtMiB(r.helperHwm)}` : ''}`,
+      `  worker memory: RSS at ready ${fmtMiB(r.rssAtReady)} (VmHWM ${fmtMiB(r.hwmAtReady)}), max RSS during exports ${fmtMiB(r.maxRssDuringExport)}, VmHWM at end ${fmtMiB(r.hwmAtEnd)}${r.helperHwm ? `; tsx's esbuild child VmHWM ${fmtMiB(r.helperHwm)}` : ''}` +
+        r.lifetimeTransients
+          .map(
+            (p) =>
+              `; VmHWM rose to ${fmtMiB(p.hwm)} between the samples at ${clock(p.wallFrom)} and ${clock(p.wallTo)} (RSS ${fmtMiB(p.rssBefore)}, then ${fmtMiB(p.rssAfter)})`,
+          )
+          .join(''),
     );
     r.trials.forEach((t, i) => {
       const core = ['worker (node)', 'postgres', 'seaweedfs'].reduce((a, g) => a + (t.cpu.find((c) => c.group === g)?.seconds ?? 0), 0);
@@ -860,7 +881,11 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       );
       details.push(
         `    worker process CPU (/proc/<pid>/stat, every thread): ${t.workerProcessCpu.toFixed(2)} core-s, ${t.workerProcessSys.toFixed(2)} of it in the kernel (parts checksummed with ${t.partChecksum ?? 'md5 (one request)'}; ${t.partChecksum === 'sha256' ? 'SHA-256 twice' : t.partChecksum === 'crc32' ? 'CRC32 + SHA-256' : 'MD5 + SHA-256'} over the file in the bench process just after: ${t.hashingFloor.toFixed(2)} core-s); by thread: ${t.workerThreads.map((w) => `${w.name}${w.threads > 1 ? ` ×${w.threads}` : ''} ${w.seconds.toFixed(2)}`).join(', ')}`,
-        `    worker GC pauses on its main thread (its nodejs_gc_duration_seconds): ${t.gc ? formatGcDelta(t.gc) : 'not read (metrics endpoint did not answer)'}`,
+        ...(opts.gc
+          ? [
+              `    worker GC pauses on its main thread (its nodejs_gc_duration_seconds): ${t.gc ? formatGcDelta(t.gc) : 'not read (metrics endpoint did not answer)'}`,
+            ]
+          : []),
       );
       details.push(
         `    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}` +
@@ -889,7 +914,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
 
   const machineLine = `${m.nproc} cores (nproc), ${m.memTotal} RAM, CPU "${m.cpuModel}", ${m.kernel}, Node ${m.node}`;
   const code = codeVersion();
-  const command = `npm run bench -- --rows ${sizes.join(',')}${formats.join(',') !== 'csv' ? ` --format ${formats.join(',')}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.timeline ? ' --timeline' : ''}${splitWorkers ? ' --split-workers' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
+  const command = `npm run bench -- --rows ${sizes.join(',')}${formats.join(',') !== 'csv' ? ` --format ${formats.join(',')}` : ''}${lookbackDays !== 3 ? ` --lookback-days ${lookbackDays}` : ''}${trialCount > 1 ? ` --trials ${trialCount}` : ''}${partSize ? ` --part-size-mib ${partSize / MiB}` : ''}${opts['cpu-prof'] ? ' --cpu-prof' : ''}${opts.gc ? ' --gc' : ''}${opts.timeline ? ' --timeline' : ''}${splitWorkers ? ' --split-workers' : ''}${opts.docker ? ' (--docker)' : opts.compiled ? ' --compiled' : ''}${workerNodeFlags.length ? ` --worker-node-flags "${workerNodeFlags.join(' ')}"` : ''}${opts['worker-env'] ? ` --worker-env ${opts['worker-env']}` : ''}`;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const text = [`Export benchmark, ${date}: ${command}`, `machine: ${machineLine}`, `code: ${code}`, '', textTable, '', ...bars, '', ...details].join('\n');
   const markdown = [

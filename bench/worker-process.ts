@@ -177,10 +177,11 @@ export class RssSampler {
    * something held that memory for less than one interval. Between which samples (ms after start), and
    * the RSS each of them read.
    */
-  transients: { from: number; to: number; hwm: number; rssBefore: number; rssAfter: number }[] = [];
+  transients: { from: number; to: number; wallFrom: Date; wallTo: Date; hwm: number; rssBefore: number; rssAfter: number }[] = [];
   private t0 = 0;
   private lastRss = 0;
   private lastT = 0;
+  private lastWall = new Date(0);
 
   constructor(private readonly pid: number) {}
 
@@ -201,12 +202,14 @@ export class RssSampler {
     if (!s) return;
     this.samples++;
     const t = performance.now() - this.t0;
+    const wall = new Date();
     const seen = Math.max(this.maxRss, s.rss, this.lastHwm);
     if (this.samples > 1 && s.hwm > seen + TRANSIENT_BYTES) {
-      this.transients.push({ from: this.lastT, to: t, hwm: s.hwm, rssBefore: this.lastRss, rssAfter: s.rss });
+      this.transients.push({ from: this.lastT, to: t, wallFrom: this.lastWall, wallTo: wall, hwm: s.hwm, rssBefore: this.lastRss, rssAfter: s.rss });
     }
     this.lastRss = s.rss;
     this.lastT = t;
+    this.lastWall = wall;
     this.maxRss = Math.max(this.maxRss, s.rss);
     this.lastHwm = Math.max(this.lastHwm, s.hwm);
     this.series.push({ t, rss: s.rss });
