@@ -164,9 +164,9 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const clock = (d: Date) => d.toISOString().slice(11, 23);
 
 /**
- * The export runs its COPY inside BEGIN_EXPORT_READ (no parallel workers, no JIT). The baseline runs
- * the same statement both ways and the faster run counts, so the export's planner settings can never
- * make the baseline slower than Postgres can go.
+ * The export runs its COPY inside BEGIN_EXPORT_READ (no parallel workers, no JIT, no sort where an index
+ * gives the order). The baseline runs the same statement both ways and the faster run counts, so the
+ * export's planner settings can never make the baseline slower than Postgres can go.
  */
 const BASELINE_SESSIONS = [
   { name: 'export session', begin: BEGIN_EXPORT_READ },

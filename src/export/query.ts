@@ -146,9 +146,17 @@ export function buildCopy(input: QueryInput): string {
  * consumer (the upload) is slower than Postgres. Without them, a day that is a large share of the
  * table gets a parallel seq scan plus an on-disk sort under Gather Merge, with JIT compilation: no
  * faster a COPY, but parallel workers that take database CPU from the rest of the export, and the
- * first byte only after the whole sort. With them the planner walks the (app_id, created_at, id)
- * index in key order: first byte at once, no temp files, and a resumed attempt starts at its cursor
- * instead of re-sorting the day. The figures are in docs/BENCHMARKS.md.
+ * first byte only after the whole sort. With them the planner walks the table's ordered index
+ * ((app_id, created_at, id); campaign_metrics' primary key) in key order: first byte at once, no temp
+ * files, and a resumed attempt starts at its cursor instead of re-sorting the day.
+ *
+ * enable_sort = off is what makes that walk certain. Costed for the whole result (a COPY has no
+ * LIMIT), a bitmap scan plus a sort often looks cheaper than the index walk, and which one wins turns
+ * on the statistics of the last ANALYZE: the same day then gets its first byte at once after one
+ * ANALYZE and only after sorting the whole day after the next. A file that fits one part then pays for
+ * sorting the whole day before the single-request path can see it does not fit. Off, a sort is costed
+ * out wherever an index gives the order; a table without one is still sorted. The figures are in
+ * docs/BENCHMARKS.md ("The read's plan").
  *
  * REPEATABLE READ makes the whole transaction one snapshot, not just the COPY statement: a read taken
  * in the same transaction, or in another one that imports it (pg_export_snapshot()), sees exactly the
@@ -157,7 +165,7 @@ export function buildCopy(input: QueryInput): string {
  */
 export const BEGIN_EXPORT_READ =
   'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; ' +
-  'SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0';
+  'SET LOCAL enable_sort = off; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0';
 // Why the two timeouts are off for this transaction only: a DBA's statement_timeout or
 // idle_in_transaction_session_timeout (server, database or role default) is sized for interactive
 // queries. The export is one long streaming read whose pace the destination sets: COPY is
