@@ -91,8 +91,9 @@ const USAGE = `usage: npm run bench -- [options]
                       with WORKER_ROLE=workflows, whose CPU and memory are reported apart
   --cpu-prof          run the worker with --cpu-prof and summarise its main thread over the export
   --gc                read the worker's GC pauses (its nodejs_gc_duration_seconds) before and after each
-                      export, from its /metrics: scraping it raises its RSS after a big export (by about
-                      20 MiB here), so a run with --gc does not measure the peak-memory target
+                      export, from its /metrics, as Prometheus scrapes a worker in production (before
+                      the SDK's page was read with node:http instead of fetch, each scrape raised the
+                      worker's RSS after a big export: docs/BENCHMARKS.md, "What a metrics scrape cost")
   --timeline          print cores used per process group, per second, during each export
   --format F[,F…]     the integration's file format: csv (default), csv_gzip, parquet (zstd), or a list
                       (csv,csv_gzip,parquet): each format and size gets a fresh worker (its own VmHWM) and its

@@ -1,5 +1,9 @@
 import http from 'node:http';
 import { registry } from './export-metrics.js';
+import { fetchSdkMetrics } from './sdk-metrics.js';
+
+/** Well inside a Prometheus scrape's default timeout (10 s), so the product's own metrics still get through. */
+const SDK_METRICS_TIMEOUT_MS = 2_000;
 
 /**
  * Serves GET /metrics: the product's metrics followed by the Temporal SDK runtime's own Prometheus
@@ -8,12 +12,8 @@ import { registry } from './export-metrics.js';
 export async function metricsText(sdkMetricsAddress?: string): Promise<string> {
   let text = await registry.metrics();
   if (sdkMetricsAddress) {
-    try {
-      const res = await fetch(`http://${sdkMetricsAddress}/metrics`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) text += `\n${await res.text()}`;
-    } catch {
-      text += '\n# Temporal SDK metrics unavailable\n';
-    }
+    const sdk = await fetchSdkMetrics(sdkMetricsAddress, SDK_METRICS_TIMEOUT_MS);
+    text += sdk === null ? '\n# Temporal SDK metrics unavailable\n' : `\n${sdk}`;
   }
   return text;
 }
