@@ -89,6 +89,21 @@ describe("BEGIN_EXPORT_READ and the day's order", () => {
     return out;
   };
 
+  /**
+   * The control first: outside the export's transaction the planner sorts `select`'s rows. Inside it
+   * they come from an index in order, and after it (SET LOCAL ends with the transaction) sorted again.
+   */
+  const expectIndexOrderOnlyInExport = async (client: { query(text: string): Promise<{ rows: Record<string, unknown>[] }> }, select: string) => {
+    const plan = async () => nodes((await client.query(`EXPLAIN (FORMAT JSON) ${select}`)).rows[0]!['QUERY PLAN']);
+    expect(await plan()).toContain('Sort');
+    await client.query(BEGIN_EXPORT_READ);
+    const inExport = await plan();
+    expect(inExport).not.toContain('Sort');
+    expect(inExport).toContain('Index Scan');
+    await client.query('ROLLBACK');
+    expect(await plan()).toContain('Sort');
+  };
+
   it('walks the ordered index instead of sorting the day, where a sort looks cheaper', async () => {
     const client = await pool.connect();
     const table = `order_probe_${process.pid}`;
@@ -99,24 +114,11 @@ describe("BEGIN_EXPORT_READ and the day's order", () => {
           `INSERT INTO ${table} SELECT '00000000-0000-4000-8000-000000000001', timestamptz '2026-04-02' + g * interval '1 second', g, md5(g::text) ` +
           `FROM generate_series(1, 50000) g; CREATE INDEX ON ${table} (app_id, created_at, id); ANALYZE ${table}`,
       );
-      const plan = async () =>
-        nodes(
-          (
-            await client.query(
-              `EXPLAIN (FORMAT JSON) SELECT id, payload FROM ${table} WHERE app_id = '00000000-0000-4000-8000-000000000001' ` +
-                `AND created_at >= '2026-04-02' AND created_at < '2026-04-03' ORDER BY created_at, id`,
-            )
-          ).rows[0]['QUERY PLAN'],
-        );
-      // The control: outside the export's transaction the planner sorts the day.
-      expect(await plan()).toContain('Sort');
-
-      await client.query(BEGIN_EXPORT_READ);
-      const inExport = await plan();
-      expect(inExport).not.toContain('Sort');
-      expect(inExport).toContain('Index Scan');
-      await client.query('ROLLBACK');
-      expect(await plan()).toContain('Sort');
+      await expectIndexOrderOnlyInExport(
+        client,
+        `SELECT id, payload FROM ${table} WHERE app_id = '00000000-0000-4000-8000-000000000001' ` +
+          `AND created_at >= '2026-04-02' AND created_at < '2026-04-03' ORDER BY created_at, id`,
+      );
     } finally {
       await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
       client.release(true);
@@ -158,15 +160,9 @@ describe("BEGIN_EXPORT_READ and the day's order", () => {
         historicalCutoff: '2000-01-01T00:00:00Z',
         after: null,
       });
-      const plan = async () => nodes((await client.query(`EXPLAIN (FORMAT JSON) ${select}`)).rows[0]['QUERY PLAN']);
       try {
         await client.query(SORT_FAVOURED);
-        expect(await plan()).toContain('Sort');
-        await client.query(BEGIN_EXPORT_READ);
-        const inExport = await plan();
-        expect(inExport).not.toContain('Sort');
-        expect(inExport).toContain('Index Scan');
-        await client.query('ROLLBACK');
+        await expectIndexOrderOnlyInExport(client, select);
       } finally {
         client.release(true);
       }
