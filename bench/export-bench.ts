@@ -163,6 +163,9 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** A wall-clock time as the log lines print it, to the millisecond (UTC). */
 const clock = (d: Date) => d.toISOString().slice(11, 23);
+/** Peaks of VmHWM that no RSS sample saw, each placed by `when` (between which samples). */
+const peaksBetweenSamples = (peaks: RssSampler['transients'], when: (p: RssSampler['transients'][number]) => string) =>
+  peaks.map((p) => `; VmHWM rose to ${fmtMiB(p.hwm)} between the samples at ${when(p)} (RSS ${fmtMiB(p.rssBefore)}, then ${fmtMiB(p.rssAfter)})`).join('');
 
 /**
  * The export runs its COPY inside BEGIN_EXPORT_READ (no parallel workers, no JIT, no sort where an index
@@ -853,12 +856,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     }
     details.push(
       `  worker memory: RSS at ready ${fmtMiB(r.rssAtReady)} (VmHWM ${fmtMiB(r.hwmAtReady)}), max RSS during exports ${fmtMiB(r.maxRssDuringExport)}, VmHWM at end ${fmtMiB(r.hwmAtEnd)}${r.helperHwm ? `; tsx's esbuild child VmHWM ${fmtMiB(r.helperHwm)}` : ''}` +
-        r.lifetimeTransients
-          .map(
-            (p) =>
-              `; VmHWM rose to ${fmtMiB(p.hwm)} between the samples at ${clock(p.wallFrom)} and ${clock(p.wallTo)} (RSS ${fmtMiB(p.rssBefore)}, then ${fmtMiB(p.rssAfter)})`,
-          )
-          .join(''),
+        peaksBetweenSamples(r.lifetimeTransients, (p) => `${clock(p.wallFrom)} and ${clock(p.wallTo)}`),
     );
     r.trials.forEach((t, i) => {
       const core = ['worker (node)', 'postgres', 'seaweedfs'].reduce((a, g) => a + (t.cpu.find((c) => c.group === g)?.seconds ?? 0), 0);
@@ -890,12 +888,7 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       );
       details.push(
         `    worker memory: max RSS ${fmtMiB(t.maxRss)} (${t.rssSamples} samples @100 ms), VmHWM after ${fmtMiB(t.hwmAfter)}` +
-          t.rssTransients
-            .map(
-              (p) =>
-                `; VmHWM rose to ${fmtMiB(p.hwm)} between the samples at ${secs(p.from)} and ${secs(p.to)} into the export (RSS ${fmtMiB(p.rssBefore)}, then ${fmtMiB(p.rssAfter)})`,
-            )
-            .join(''),
+          peaksBetweenSamples(t.rssTransients, (p) => `${secs(p.from)} and ${secs(p.to)} into the export`),
       );
       details.push(
         `    S3: HEAD ${fmtInt(t.verify.headBytes)} bytes, streamed ${fmtInt(t.verify.streamedBytes)} bytes, sha256 ${t.verify.streamedSha256} ${t.verify.ok ? '= manifest = result' : `MISMATCH: ${t.verify.notes.join('; ')}`}` +
