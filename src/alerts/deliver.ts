@@ -1,5 +1,6 @@
 import { endpointProblems } from '../integrations/validation.js';
 import type { AlertPayload } from './events.js';
+import { httpPost, type HttpPost } from './http-post.js';
 import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.js';
 import { slackMessage } from './slack.js';
 import type { AlertTarget } from './target.js';
@@ -21,7 +22,7 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
  * (DNS may have changed), refusing link-local and metadata addresses whatever the server's policy.
  * Redirects are not followed, so a receiver cannot bounce the request to an address the check refused.
  */
-export async function deliverAlert(target: AlertTarget, payload: AlertPayload, nowMs: number, fetchImpl: typeof fetch = fetch): Promise<DeliveryResult> {
+export async function deliverAlert(target: AlertTarget, payload: AlertPayload, nowMs: number, post: HttpPost = httpPost): Promise<DeliveryResult> {
   const started = Date.now();
   const done = (r: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({ ...r, durationMs: Date.now() - started });
   const problems = await endpointProblems(target.webhookUrl, { allowPlainHttp: true, allowPrivate: true }, 'alerts.webhookUrl');
@@ -38,17 +39,13 @@ export async function deliverAlert(target: AlertTarget, payload: AlertPayload, n
   };
   if (target.secret) headers[SIGNATURE_HEADER] = sign(target.secret, timestamp, body);
   try {
-    const res = await fetchImpl(target.webhookUrl, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-    await res.body?.cancel();
-    if (res.ok) return done({ status: res.status, ok: true, retryable: false, error: null });
-    const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
-    return done({ status: res.status, ok: false, retryable, error: `webhook answered HTTP ${res.status}` });
+    const { status } = await post(target.webhookUrl, { headers, body, timeoutMs: DELIVERY_TIMEOUT_MS });
+    if (status >= 200 && status < 300) return done({ status, ok: true, retryable: false, error: null });
+    const retryable = status === 408 || status === 429 || status >= 500;
+    return done({ status, ok: false, retryable, error: `webhook answered HTTP ${status}` });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    const message =
-      err instanceof Error
-        ? `${err.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : err.message}${cause ? ` (${cause})` : ''}`
-        : String(err);
+    const code = (err as { code?: unknown }).code;
+    const message = err instanceof Error ? `${err.message}${typeof code === 'string' && !err.message.includes(code) ? ` (${code})` : ''}` : String(err);
     return done({ status: null, ok: false, retryable: true, error: `webhook unreachable: ${message}` });
   }
 }

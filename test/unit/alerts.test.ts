@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { deliverAlert } from '../../src/alerts/deliver.js';
+import { PostTimeoutError, type HttpPost } from '../../src/alerts/http-post.js';
 import type { AlertPayload } from '../../src/alerts/events.js';
 import { sign, verify } from '../../src/alerts/signature.js';
 import { slackMessage } from '../../src/alerts/slack.js';
@@ -8,6 +9,7 @@ import type { AlertTarget } from '../../src/alerts/target.js';
 import { operationsBody } from '../../src/cli/operations-requests.js';
 import { fingerprintQuery, fingerprintRows, formatFingerprint } from '../../src/export/fingerprint.js';
 import { DEFAULT_SETTINGS } from '../../src/export/settings.js';
+import { closeLocalEndpoints, recordingEndpoint as receiver } from '../helpers/local-http.js';
 
 const payload: AlertPayload = {
   id: 'ua-daily-x:export.failed',
@@ -29,12 +31,12 @@ interface Seen {
   body: string;
 }
 
-function fakeFetch(status: number | Error, seen: Seen[]): typeof fetch {
-  return (async (url: string, init: RequestInit) => {
-    seen.push({ url, headers: init.headers as Record<string, string>, body: init.body as string });
+function fakePost(status: number | Error, seen: Seen[]): HttpPost {
+  return async (url, req) => {
+    seen.push({ url, headers: req.headers, body: req.body });
     if (status instanceof Error) throw status;
-    return new Response(status === 204 ? null : 'ok', { status });
-  }) as unknown as typeof fetch;
+    return { status };
+  };
 }
 
 const target = (over: Partial<AlertTarget> = {}): AlertTarget => ({
@@ -67,7 +69,7 @@ describe('alert signatures', () => {
 describe('deliverAlert', () => {
   it('POSTs the JSON payload with the event, delivery id, timestamp and a signature the receiver can verify', async () => {
     const seen: Seen[] = [];
-    const r = await deliverAlert(target(), payload, 1_764_561_610_000, fakeFetch(204, seen));
+    const r = await deliverAlert(target(), payload, 1_764_561_610_000, fakePost(204, seen));
     expect(r).toMatchObject({ ok: true, status: 204, retryable: false, error: null });
     const req = seen[0]!;
     expect(JSON.parse(req.body)).toEqual(payload);
@@ -80,7 +82,7 @@ describe('deliverAlert', () => {
 
   it('sends no signature header without a secret', async () => {
     const seen: Seen[] = [];
-    await deliverAlert(target({ secret: null }), payload, Date.now(), fakeFetch(200, seen));
+    await deliverAlert(target({ secret: null }), payload, Date.now(), fakePost(200, seen));
     expect(seen[0]!.headers['x-ua-export-signature']).toBeUndefined();
   });
 
@@ -94,10 +96,11 @@ describe('deliverAlert', () => {
       [404, false],
       [410, false],
       [302, false],
-      [Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }), true],
+      [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), true],
+      [new PostTimeoutError('no answer within 10000 ms'), true],
     ];
     for (const [status, retryable] of cases) {
-      const r = await deliverAlert(target(), payload, Date.now(), fakeFetch(status, []));
+      const r = await deliverAlert(target(), payload, Date.now(), fakePost(status, []));
       expect(r.ok, String(status)).toBe(false);
       expect(r.retryable, String(status)).toBe(retryable);
     }
@@ -106,7 +109,7 @@ describe('deliverAlert', () => {
   it('refuses a webhook that points at a link-local or metadata address, without sending', async () => {
     for (const url of ['http://169.254.169.254/latest', 'http://[fe80::1]/x', 'http://metadata.google.internal/']) {
       const seen: Seen[] = [];
-      const r = await deliverAlert(target({ webhookUrl: url }), payload, Date.now(), fakeFetch(200, seen));
+      const r = await deliverAlert(target({ webhookUrl: url }), payload, Date.now(), fakePost(200, seen));
       expect(r).toMatchObject({ ok: false, retryable: false });
       expect(r.error).toMatch(/webhook refused/);
       expect(seen).toHaveLength(0);
@@ -115,7 +118,7 @@ describe('deliverAlert', () => {
 
   it('slack format posts a readable { text } message with the error, the tables and the Temporal link', async () => {
     const seen: Seen[] = [];
-    await deliverAlert(target({ format: 'slack' }), payload, Date.now(), fakeFetch(200, seen));
+    await deliverAlert(target({ format: 'slack' }), payload, Date.now(), fakePost(200, seen));
     const body = JSON.parse(seen[0]!.body) as { text: string };
     expect(Object.keys(body)).toEqual(['text']);
     expect(body.text).toContain('Export of 2026-11-30 failed for ua_events');
@@ -170,5 +173,42 @@ describe('CLI integrations operations', () => {
     });
     expect(operationsBody({ alerts: false }, undefined)).toEqual({ alerts: null });
     expect(() => operationsBody({}, undefined)).toThrow(/nothing to change/);
+  });
+});
+
+describe('deliverAlert over node:http (src/alerts/http-post.ts), to a local receiver', () => {
+  afterEach(closeLocalEndpoints);
+
+  it('a receiver gets a signed JSON event it can verify', async () => {
+    const hook = await receiver((res) => res.writeHead(204).end());
+    const r = await deliverAlert(target({ webhookUrl: `http://${hook.address}/hook` }), payload, 1_764_561_610_000);
+    expect(r).toMatchObject({ ok: true, status: 204, retryable: false, error: null });
+    const got = hook.received[0]!;
+    expect(JSON.parse(got.body)).toEqual(payload);
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(verify('whsec_test', got.headers['x-ua-export-signature'] as string, got.headers['x-ua-export-timestamp'] as string, got.body, 1_764_561_610)).toBe(
+      true,
+    );
+  });
+
+  it('a 503 is retryable, a refused connection is retryable with its code, a 3xx is not', async () => {
+    const busy = await receiver((res) => res.writeHead(503).end());
+    expect(await deliverAlert(target({ webhookUrl: `http://${busy.address}/` }), payload, Date.now())).toMatchObject({
+      ok: false,
+      status: 503,
+      retryable: true,
+      error: 'webhook answered HTTP 503',
+    });
+    const moved = await receiver((res) => res.writeHead(302, { location: 'http://169.254.169.254/' }).end());
+    expect(await deliverAlert(target({ webhookUrl: `http://${moved.address}/` }), payload, Date.now())).toMatchObject({
+      ok: false,
+      status: 302,
+      retryable: false,
+    });
+    const gone = await receiver((res) => res.end());
+    await gone.close();
+    const r = await deliverAlert(target({ webhookUrl: `http://${gone.address}/` }), payload, Date.now());
+    expect(r).toMatchObject({ ok: false, status: null, retryable: true });
+    expect(r.error).toMatch(/^webhook unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
   });
 });

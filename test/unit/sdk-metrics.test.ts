@@ -1,27 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchSdkMetrics } from '../../src/metrics/sdk-metrics.js';
 import { metricsText } from '../../src/metrics/server.js';
+import { closeLocalEndpoints, localEndpoint as endpoint } from '../helpers/local-http.js';
 
-/** The SDK runtime's endpoint, played by a local server answering with `handler`. */
-const servers: http.Server[] = [];
-async function endpoint(handler: http.RequestListener): Promise<{ address: string; requests: () => number }> {
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    requests++;
-    handler(req, res);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
-}
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  }
-});
+afterEach(closeLocalEndpoints);
 
 // As large as the runtime's page gets, in many reads.
 const PAGE = Array.from({ length: 3_000 }, (_, i) => `temporal_request{operation="Op${i}",namespace="default"} ${i}`).join('\n') + '\n';
@@ -55,9 +37,8 @@ describe('fetchSdkMetrics', () => {
 
   it('gives null when nothing listens', async () => {
     const sdk = await endpoint(() => undefined);
-    const address = sdk.address;
-    for (const s of servers.splice(0)) await new Promise((resolve) => s.close(resolve));
-    expect(await fetchSdkMetrics(address, 2_000)).toBeNull();
+    await sdk.close();
+    expect(await fetchSdkMetrics(sdk.address, 2_000)).toBeNull();
   });
 
   it('gives null when the answer does not come in time, and drops the request', async () => {
