@@ -1,5 +1,5 @@
-import type { HttpPost } from '../src/alerts/http-post.js';
 import type { Keyring } from '../src/crypto/secrets.js';
+import type { HttpClient } from '../src/http/request.js';
 import type { Pool } from '../src/db/pool.js';
 import type { PartBudget } from '../src/export/part-budget.js';
 import type { PartChecksums } from '../src/s3/part-checksum.js';
@@ -42,8 +42,8 @@ export interface ActivityDeps {
   pauseSchedule?: (integrationId: string, note: string) => Promise<void>;
   /** TEMPORAL_UI_URL and the namespace, for the links in alert payloads. */
   temporalUi?: { baseUrl: string; namespace: string };
-  /** Alert delivery's HTTP client (tests substitute one); src/alerts/http-post.ts by default. */
-  post?: HttpPost;
+  /** Alert delivery's HTTP client (tests substitute one); src/http/request.ts by default. */
+  http?: HttpClient;
   // ---- end issue 12
   /**
    * Test-only: runs inside the file's read snapshot right before its source fingerprint is taken, so a

@@ -42,7 +42,7 @@ export function createSendAlert(deps: ActivityDeps) {
     const target = await loadingIntegration(loadAlertTarget(deps.pool, deps.keyring, req.integrationId));
     if (!target) return { delivered: false, status: null, skipped: 'no webhook configured' };
     const payload = await buildPayload(deps, req, target.appId);
-    const result = await deliverAlert(target, payload, Date.now(), deps.post);
+    const result = await deliverAlert(target, payload, Date.now(), deps.http);
     const log = (deps.log ?? createLogger('silent')).child({ integrationId: req.integrationId, event: req.event, eventId: req.eventId, day: req.day });
     if (result.ok) {
       log.info({ status: result.status, durationMs: result.durationMs }, 'alert delivered');

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { httpPost } from '../src/alerts/http-post.js';
+import { httpRequest } from '../src/http/request.js';
 import { fetchSdkMetrics } from '../src/metrics/sdk-metrics.js';
 import { memStatus } from './proc.js';
 
@@ -11,7 +11,7 @@ import { memStatus } from './proc.js';
  * What the worker's own HTTP calls cost in resident memory: the /metrics handler's read of the Temporal
  * SDK runtime's page (a GET of ~62 KB) and an alert's webhook POST (a ~1.5 KB JSON), each made 12 times
  * with fetch and with the node:http clients the worker uses (src/metrics/sdk-metrics.ts,
- * src/alerts/http-post.ts). Each case runs in a fresh node with the Dockerfile's V8 flags, against a
+ * src/http/request.ts, as src/alerts/deliver.ts calls it). Each case runs in a fresh node with the Dockerfile's V8 flags, against a
  * local server in this process, and reports VmRSS before, after calls 1, 3, 4, 6 and 12, and VmHWM.
  *
  *   npx tsx bench/http-client-rss.ts [--calls 12]
@@ -49,7 +49,7 @@ async function child(which: Case, port: number): Promise<void> {
       });
       await res.body?.cancel();
     } else {
-      await httpPost(`http://127.0.0.1:${port}/hook`, { headers: { 'content-type': 'application/json' }, body: ALERT, timeoutMs: 10_000 });
+      await httpRequest(`http://127.0.0.1:${port}/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ALERT, timeoutMs: 10_000 });
     }
     // Time for V8's background compile of a hot function to land, as between real scrapes or alerts.
     await new Promise((r) => setTimeout(r, 200));

@@ -1,6 +1,6 @@
+import { httpRequest, type HttpClient } from '../http/request.js';
 import { endpointProblems } from '../integrations/validation.js';
 import type { AlertPayload } from './events.js';
-import { httpPost, type HttpPost } from './http-post.js';
 import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.js';
 import { slackMessage } from './slack.js';
 import type { AlertTarget } from './target.js';
@@ -21,8 +21,9 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
  * One POST of one event. The URL was checked when it was saved; its addresses are checked again here
  * (DNS may have changed), refusing link-local and metadata addresses whatever the server's policy.
  * Redirects are not followed, so a receiver cannot bounce the request to an address the check refused.
+ * The answer's body is not read: only its status counts.
  */
-export async function deliverAlert(target: AlertTarget, payload: AlertPayload, nowMs: number, post: HttpPost = httpPost): Promise<DeliveryResult> {
+export async function deliverAlert(target: AlertTarget, payload: AlertPayload, nowMs: number, http: HttpClient = httpRequest): Promise<DeliveryResult> {
   const started = Date.now();
   const done = (r: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({ ...r, durationMs: Date.now() - started });
   const problems = await endpointProblems(target.webhookUrl, { allowPlainHttp: true, allowPrivate: true }, 'alerts.webhookUrl');
@@ -39,7 +40,7 @@ export async function deliverAlert(target: AlertTarget, payload: AlertPayload, n
   };
   if (target.secret) headers[SIGNATURE_HEADER] = sign(target.secret, timestamp, body);
   try {
-    const { status } = await post(target.webhookUrl, { headers, body, timeoutMs: DELIVERY_TIMEOUT_MS });
+    const { status } = await http(target.webhookUrl, { method: 'POST', headers, body, timeoutMs: DELIVERY_TIMEOUT_MS });
     if (status >= 200 && status < 300) return done({ status, ok: true, retryable: false, error: null });
     const retryable = status === 408 || status === 429 || status >= 500;
     return done({ status, ok: false, retryable, error: `webhook answered HTTP ${status}` });

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliverAlert } from '../../src/alerts/deliver.js';
-import { PostTimeoutError, type HttpPost } from '../../src/alerts/http-post.js';
 import type { AlertPayload } from '../../src/alerts/events.js';
 import { sign, verify } from '../../src/alerts/signature.js';
 import { slackMessage } from '../../src/alerts/slack.js';
@@ -9,6 +8,7 @@ import type { AlertTarget } from '../../src/alerts/target.js';
 import { operationsBody } from '../../src/cli/operations-requests.js';
 import { fingerprintQuery, fingerprintRows, formatFingerprint } from '../../src/export/fingerprint.js';
 import { DEFAULT_SETTINGS } from '../../src/export/settings.js';
+import { TimeoutError, type HttpClient } from '../../src/http/request.js';
 import { closeLocalEndpoints, recordingEndpoint as receiver } from '../helpers/local-http.js';
 
 const payload: AlertPayload = {
@@ -31,11 +31,12 @@ interface Seen {
   body: string;
 }
 
-function fakePost(status: number | Error, seen: Seen[]): HttpPost {
+function fakePost(status: number | Error, seen: Seen[]): HttpClient {
   return async (url, req) => {
-    seen.push({ url, headers: req.headers, body: req.body });
+    expect(req.method).toBe('POST');
+    seen.push({ url, headers: req.headers ?? {}, body: req.body ?? '' });
     if (status instanceof Error) throw status;
-    return { status };
+    return { status, body: null };
   };
 }
 
@@ -97,7 +98,7 @@ describe('deliverAlert', () => {
       [410, false],
       [302, false],
       [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), true],
-      [new PostTimeoutError('no answer within 10000 ms'), true],
+      [new TimeoutError('no answer within 10000 ms'), true],
     ];
     for (const [status, retryable] of cases) {
       const r = await deliverAlert(target(), payload, Date.now(), fakePost(status, []));
@@ -176,7 +177,7 @@ describe('CLI integrations operations', () => {
   });
 });
 
-describe('deliverAlert over node:http (src/alerts/http-post.ts), to a local receiver', () => {
+describe('deliverAlert over node:http (src/http/request.ts), to a local receiver', () => {
   afterEach(closeLocalEndpoints);
 
   it('a receiver gets a signed JSON event it can verify', async () => {
