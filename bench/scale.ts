@@ -414,6 +414,21 @@ async function main(): Promise<void> {
   const wfLatency = metrics.map((t) => histogramQuantiles(t, 'temporal_workflow_task_schedule_to_start_latency'));
   const actLatency = metrics.map((t) => histogramQuantiles(t, 'temporal_activity_schedule_to_start_latency'));
 
+  // Each day not delivered, explained from Temporal: did its schedule start a run for this firing at
+  // all (a schedule's lost action shows only in the server's log), and if so, where is that run.
+  const delivered = new Set(perIntegration.map((r) => r.integration_id));
+  const undelivered = await mapLimit(
+    ids.filter((id) => !delivered.has(id)),
+    8,
+    async (id) => {
+      const desc = await client.schedule.getHandle(scheduleId(id)).describe();
+      const action = desc.info.recentActions.find((a) => a.scheduledAt.getTime() === fireAt.getTime());
+      if (!action) return `${id}: its schedule started no run for ${fireAt.toISOString()} (recent actions ${desc.info.recentActions.length})`;
+      const run = await client.workflow.getHandle(action.action.workflow.workflowId).describe();
+      return `${id}: run ${action.action.workflow.workflowId} ${run.status.name}`;
+    },
+  );
+
   // Spot-check a sample, independently of the export code.
   const sampleIdx = Array.from({ length: SAMPLE }, (_, k) => Math.floor((k * N) / SAMPLE));
   const s3 = adminS3(env);
@@ -446,6 +461,7 @@ async function main(): Promise<void> {
     filesDelivered: done,
     filesFailed: failed,
     daysDelivered: perIntegration.length,
+    daysNotDelivered: undelivered,
     p50s: pct(latencies, 50) / 1000,
     p95s: pct(latencies, 95) / 1000,
     lasts: last / 1000,
@@ -471,6 +487,7 @@ async function main(): Promise<void> {
   say(
     `delivered ${perIntegration.length}/${N} days (${done} files; ${failed} failed) — p50 ${s(pct(latencies, 50))}, p95 ${s(pct(latencies, 95))}, last ${s(last)}`,
   );
+  if (undelivered.length) say(`not delivered (${undelivered.length}): ${undelivered.slice(0, 10).join(' | ')}${undelivered.length > 10 ? ' | …' : ''}`);
   say(`throughput ${report.daysPerSecond.toFixed(2)} days/s (wall clock: noisy while other work shares the box)`);
   workers.forEach((w, i) =>
     say(
