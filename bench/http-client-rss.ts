@@ -10,9 +10,10 @@ import { memStatus } from './proc.js';
 /**
  * What the worker's own HTTP calls cost in resident memory: the /metrics handler's read of the Temporal
  * SDK runtime's page (a GET of ~62 KB) and an alert's webhook POST (a ~1.5 KB JSON), each made 12 times
- * with fetch and with the node:http clients the worker uses (src/metrics/sdk-metrics.ts,
- * src/http/request.ts, as src/alerts/deliver.ts calls it). Each case runs in a fresh node with the Dockerfile's V8 flags, against a
- * local server in this process, and reports VmRSS before, after calls 1, 3, 4, 6 and 12, and VmHWM.
+ * with fetch and with the node:http client the worker uses (src/http/request.ts, as
+ * src/metrics/sdk-metrics.ts and src/alerts/deliver.ts call it). Each case runs in a fresh node with
+ * the Dockerfile's V8 flags, against a local server in this process, and reports VmRSS before, after
+ * calls 1, 3, 4, 6 and 12, and VmHWM.
  *
  *   npx tsx bench/http-client-rss.ts [--calls 12]
  *

@@ -9,7 +9,8 @@ export interface LocalEndpoint {
   close: () => Promise<void>;
 }
 
-const open = new Set<http.Server>();
+/** The close of every endpoint still open. */
+const open = new Set<() => Promise<void>>();
 
 /** A server on 127.0.0.1 answering with `handler`, counting requests; closed by closeLocalEndpoints. */
 export async function localEndpoint(handler: http.RequestListener): Promise<LocalEndpoint> {
@@ -18,23 +19,19 @@ export async function localEndpoint(handler: http.RequestListener): Promise<Loca
     requests++;
     handler(req, res);
   });
-  open.add(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const close = async () => {
-    if (!open.delete(server)) return;
+    if (!open.delete(close)) return;
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   };
+  open.add(close);
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, close };
 }
 
-/** For afterEach: every endpoint still open. */
+/** For afterEach: closes every endpoint still open. */
 export async function closeLocalEndpoints(): Promise<void> {
-  for (const server of [...open]) {
-    open.delete(server);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  for (const close of [...open]) await close();
 }
 
 export interface ReceivedRequest {
