@@ -752,6 +752,8 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       timeRatio: r.baseline.ms / r.best.exportMs,
       // Every trial counts: a cheap fastest trial must not hide an expensive one.
       cpuPerMillion: (r.trials.reduce((a, t) => a + t.workerProcessCpu, 0) / r.trials.length / r.rows) * 1e6,
+      // The same without the first trial, where a fresh worker also compiles its hot code and grows its heaps.
+      warmCpuPerMillion: r.trials.length > 1 ? (r.trials.slice(1).reduce((a, t) => a + t.workerProcessCpu, 0) / (r.trials.length - 1) / r.rows) * 1e6 : null,
       // What Postgres spent producing the same COPY stream in the fastest baseline run.
       copyPostgresCpu: (r.baseline.cpu ?? []).filter((c) => c.group.startsWith('postgres')).reduce((a, c) => a + c.seconds, 0),
     };
@@ -813,7 +815,11 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
     bars.push(
       `${fmtInt(x.r.rows)} rows, ${x.r.format}: worker process CPU (utime + stime of /proc/<pid>/stat, every thread) ${x.cpuPerMillion.toFixed(2)} core-s per 1M rows ` +
         `(${x.r.trials.map((t) => `${t.workerProcessCpu.toFixed(2)} core-s = ${(t.workerProcessCpu / t.hashingFloor).toFixed(2)}× the hashing floor measured after it`).join(', ')}; ${(x.cpuPerMillion / ((x.copyPostgresCpu / x.r.rows) * 1e6)).toFixed(2)}× what Postgres spent on the fastest COPY baseline) ` +
-        `(target ≤ ${BARS.cpuPerMillion}): ${x.cpuPerMillion <= BARS.cpuPerMillion ? 'PASS' : 'MISS'}`,
+        `(target ≤ ${BARS.cpuPerMillion}): ${x.cpuPerMillion <= BARS.cpuPerMillion ? 'PASS' : 'MISS'}` +
+        // The verdict stays on every trial; the warm figure is told apart, not substituted.
+        (x.warmCpuPerMillion !== null
+          ? `; a warm worker (${x.r.trials.length === 2 ? 'trial 2' : `trials 2–${x.r.trials.length}`}): ${x.warmCpuPerMillion.toFixed(2)} core-s per 1M rows`
+          : ''),
     );
   }
   for (const f of formats) {
