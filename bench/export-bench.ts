@@ -163,6 +163,9 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** A wall-clock time as the log lines print it, to the millisecond (UTC). */
 const clock = (d: Date) => d.toISOString().slice(11, 23);
+/** The worker process's mean CPU per trial, per 1M exported rows. */
+const cpuPerMillionRows = (trials: { workerProcessCpu: number }[], rows: number) =>
+  (trials.reduce((a, t) => a + t.workerProcessCpu, 0) / trials.length / rows) * 1e6;
 /** Peaks of VmHWM that no RSS sample saw, each placed by `when` (between which samples). */
 const peaksBetweenSamples = (peaks: RssSampler['transients'], when: (p: RssSampler['transients'][number]) => string) =>
   peaks.map((p) => `; VmHWM rose to ${fmtMiB(p.hwm)} between the samples at ${when(p)} (RSS ${fmtMiB(p.rssBefore)}, then ${fmtMiB(p.rssAfter)})`).join('');
@@ -751,9 +754,9 @@ function renderReport(results: SizeResult[], m: MachineInfo): { text: string; ma
       ratio: expMBps / baseMBps,
       timeRatio: r.baseline.ms / r.best.exportMs,
       // Every trial counts: a cheap fastest trial must not hide an expensive one.
-      cpuPerMillion: (r.trials.reduce((a, t) => a + t.workerProcessCpu, 0) / r.trials.length / r.rows) * 1e6,
+      cpuPerMillion: cpuPerMillionRows(r.trials, r.rows),
       // The same without the first trial, where a fresh worker also compiles its hot code and grows its heaps.
-      warmCpuPerMillion: r.trials.length > 1 ? (r.trials.slice(1).reduce((a, t) => a + t.workerProcessCpu, 0) / (r.trials.length - 1) / r.rows) * 1e6 : null,
+      warmCpuPerMillion: r.trials.length > 1 ? cpuPerMillionRows(r.trials.slice(1), r.rows) : null,
       // What Postgres spent producing the same COPY stream in the fastest baseline run.
       copyPostgresCpu: (r.baseline.cpu ?? []).filter((c) => c.group.startsWith('postgres')).reduce((a, c) => a + c.seconds, 0),
     };
