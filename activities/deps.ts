@@ -40,6 +40,8 @@ export interface ActivityDeps {
   // ---- issue 12 (operations)
   /** Pauses the integration's Temporal schedule with a note (auto-pause); absent when the worker has no client. */
   pauseSchedule?: (integrationId: string, note: string) => Promise<void>;
+  /** Whether the integration's Temporal schedule is paused right now; absent when the worker has no client. */
+  schedulePaused?: (integrationId: string) => Promise<boolean>;
   /** TEMPORAL_UI_URL and the namespace, for the links in alert payloads. */
   temporalUi?: { baseUrl: string; namespace: string };
   /** Alert delivery's HTTP client (tests substitute one); src/http/request.ts by default. */

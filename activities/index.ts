@@ -17,8 +17,9 @@ import { createRecordFileExported } from './record-file.js';
 import { createStartFile } from './start-file.js';
 import { createUploadParts } from './upload-parts.js';
 import { createWriteManifest } from './write-manifest.js';
-// Issue 12 (operations): alerts, auto-pause, lookback.
+// Issue 12 (operations): alerts, auto-pause, lookback, lost starts repaired.
 import { createCheckLookback } from './check-lookback.js';
+import { createReviewRecentDays } from './review-recent-days.js';
 import { createRecordScheduledOutcome } from './scheduled-outcome.js';
 import { createSendAlert } from './send-alert.js';
 
@@ -36,6 +37,8 @@ export type { IntegrationStatusInput } from './integration-status.js';
 export type { AlertDelivery, AlertRequest } from './send-alert.js';
 export type { ScheduledOutcomeInput, ScheduledOutcomeResult } from './scheduled-outcome.js';
 export type { ChangedDay, LookbackInput } from './check-lookback.js';
+export type { RecentDaysReview } from './review-recent-days.js';
+export type { MissedRun } from '../src/ops/missed-runs.js';
 
 /** The worker's activities; the keys are the activity type names workflows call. */
 export function createActivities(given: ActivityDeps) {
@@ -54,6 +57,7 @@ export function createActivities(given: ActivityDeps) {
     sendAlert: createSendAlert(deps),
     recordScheduledOutcome: createRecordScheduledOutcome(deps),
     checkLookback: createCheckLookback(deps),
+    reviewRecentDays: createReviewRecentDays(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { getIntegration } from '../src/integrations/repo.js';
 import { autoPauseNote, markAutoPaused, recordScheduledOutcome as record, type ScheduledOutcome } from '../src/ops/scheduled-outcomes.js';
+import { recordPaused } from '../src/ops/schedule-pauses.js';
 import type { ActivityDeps } from './deps.js';
 import { loadingIntegration } from './failures.js';
 
@@ -40,7 +41,9 @@ export function createRecordScheduledOutcome(deps: ActivityDeps) {
     if (input.outcome === 'config_failed' && threshold > 0 && streak.configFailedDays >= threshold && streak.failingSinceDay) {
       if (!deps.pauseSchedule) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to pause schedules with', 'WorkerMisconfigured');
       const reason = input.error ?? 'configuration error';
-      await deps.pauseSchedule(input.integrationId, autoPauseNote(streak.failingSinceDay, streak.configFailedDays, reason));
+      const note = autoPauseNote(streak.failingSinceDay, streak.configFailedDays, reason);
+      await deps.pauseSchedule(input.integrationId, note);
+      await recordPaused(deps.pool, input.integrationId, note);
       await markAutoPaused(deps.pool, input.integrationId, streak.failingSinceDay, reason);
       autoPaused = { sinceDay: streak.failingSinceDay, failedDays: streak.configFailedDays, reason };
     }

@@ -22,6 +22,7 @@ export interface AlertRequest {
   error?: string;
   redelivered?: AlertPayload['redelivered'];
   autoPaused?: AlertPayload['autoPaused'];
+  missedRun?: AlertPayload['missedRun'];
   backfill?: AlertPayload['backfill'];
 }
 
@@ -79,6 +80,7 @@ async function buildPayload(deps: ActivityDeps, req: AlertRequest, appId: string
     payload.table = req.redelivered[0]?.table ?? null;
   }
   if (req.autoPaused) payload.autoPaused = req.autoPaused;
+  if (req.missedRun) payload.missedRun = req.missedRun;
   if (req.backfill) payload.backfill = req.backfill;
   return payload;
 }

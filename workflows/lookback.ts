@@ -10,7 +10,8 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities, ChangedDay } from '../activities/index.js';
+import type { Activities, ChangedDay, MissedRun, RecentDaysReview } from '../activities/index.js';
+import type { TableName } from '../src/export/tables.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import { SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/search-attributes.js';
 import { raiseAlert } from './alerts.js';
@@ -44,34 +45,38 @@ export interface LookbackOutcome {
  * run's workflow id) makes each alert's id deterministic; `alertsConfigured` false raises none.
  */
 export async function redeliverChangedDays(integrationId: string, day: string, sourceId: string, alertsConfigured: boolean): Promise<LookbackOutcome> {
-  const outcome: LookbackOutcome = { checked: false, redelivered: [], failed: [], skippedBusy: [] };
   let changed: ChangedDay[];
   try {
     // Histories recorded before the local path replay down the task-queue activity they recorded.
     changed = await (patched(LOCAL_LOOKBACK_PATCH) ? localOps : ops).checkLookback.executeWithOptions({ summary: `lookback before ${day}` }, [
       { integrationId, day },
     ]);
-    outcome.checked = true;
   } catch (err) {
     if (isCancellation(err)) throw err;
     // A safety net that could not run today runs again tomorrow over the same window.
     log.warn('lookback check failed', { error: err instanceof Error ? err.message : String(err) });
-    return outcome;
+    return { checked: false, redelivered: [], failed: [], skippedBusy: [] };
   }
+  return redeliver(integrationId, changed, sourceId, alertsConfigured);
+}
+
+/** Exports each changed day again (only its changed tables) and raises its alert. */
+async function redeliver(integrationId: string, changed: ChangedDay[], sourceId: string, alertsConfigured: boolean): Promise<LookbackOutcome> {
+  const outcome: LookbackOutcome = { checked: true, redelivered: [], failed: [], skippedBusy: [] };
   for (const c of changed) {
+    const ran = await exportAgain(
+      integrationId,
+      c.day,
+      'redelivery',
+      c.tables.map((t) => t.table),
+      `Re-delivery of ${c.day} (${c.tables.map((t) => t.table).join(', ')}): its source changed after export`,
+    );
+    if (ran === 'busy') {
+      outcome.skippedBusy.push(c.day);
+      continue;
+    }
     const workflowId = exportWorkflowId(integrationId, c.day);
-    try {
-      await executeChild(exportDayWorkflow, {
-        workflowId,
-        args: [{ integrationId, day: c.day, tables: c.tables.map((t) => t.table), kind: 'redelivery' }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        typedSearchAttributes: [
-          { key: SA_INTEGRATION_ID, value: integrationId },
-          { key: SA_EXPORT_DAY, value: new Date(`${c.day}T00:00:00Z`) },
-          { key: SA_RUN_KIND, value: 'redelivery' },
-        ],
-        staticSummary: `Re-delivery of ${c.day} (${c.tables.map((t) => t.table).join(', ')}): its source changed after export`,
-      });
+    if (ran === 'exported') {
       outcome.redelivered.push(c.day);
       if (alertsConfigured)
         await raiseAlert({
@@ -82,24 +87,109 @@ export async function redeliverChangedDays(integrationId: string, day: string, s
           workflowId,
           redelivered: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })),
         });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        outcome.skippedBusy.push(c.day);
-        continue;
-      }
-      if (isCancellation(err)) throw err;
-      const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-      outcome.failed.push(c.day);
+      continue;
+    }
+    outcome.failed.push(c.day);
+    if (alertsConfigured)
+      await raiseAlert({ integrationId, event: 'export.failed', eventId: `${sourceId}:export.failed:${c.day}`, day: c.day, workflowId, error: ran.failed });
+  }
+  return outcome;
+}
+
+type ExportAgain = 'exported' | 'busy' | { failed: string };
+
+/** One day through the per-day workflow and its deterministic id; a day another run is exporting right now is left to it. */
+async function exportAgain(
+  integrationId: string,
+  day: string,
+  kind: 'redelivery' | 'repair',
+  tables: TableName[] | undefined,
+  summary: string,
+): Promise<ExportAgain> {
+  try {
+    await executeChild(exportDayWorkflow, {
+      workflowId: exportWorkflowId(integrationId, day),
+      args: [{ integrationId, day, ...(tables ? { tables } : {}), kind }],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: [
+        { key: SA_INTEGRATION_ID, value: integrationId },
+        { key: SA_EXPORT_DAY, value: new Date(`${day}T00:00:00Z`) },
+        { key: SA_RUN_KIND, value: kind },
+      ],
+      staticSummary: summary,
+    });
+    return 'exported';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'busy';
+    if (isCancellation(err)) throw err;
+    const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+    return { failed: cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause) };
+  }
+}
+
+/** Marks histories whose scheduled runs review the days before theirs in one step: the lookback and lost starts (workflow versioning). */
+export const REVIEW_RECENT_DAYS_PATCH = 'review-recent-days';
+
+export interface MissedRunsOutcome {
+  /** Days whose scheduled run never started, now delivered (ledger kind `repair`). */
+  repaired: string[];
+  failed: string[];
+  skippedBusy: string[];
+}
+
+/**
+ * After a scheduled run's own day succeeded: one read-only check (a local activity) finds the
+ * delivered days whose source changed (the lookback, when lookbackDays > 0) and the days its schedule
+ * owed and never started (src/ops/missed-runs.ts). The missed days are exported first, whole, as ledger
+ * kind `repair`, each raising `export.repaired`; then the changed days are re-delivered as
+ * redeliverChangedDays does. A check that cannot run is logged, and tomorrow's run covers the same days.
+ */
+export async function reviewRecentDays(
+  integrationId: string,
+  day: string,
+  sourceId: string,
+  alertsConfigured: boolean,
+  lookbackDays: number,
+): Promise<{ lookback?: LookbackOutcome; missedRuns?: MissedRunsOutcome }> {
+  let review: RecentDaysReview;
+  try {
+    review = await localOps.reviewRecentDays.executeWithOptions({ summary: `review the days before ${day}` }, [{ integrationId, day }]);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('review of the days before failed', { day, error: err instanceof Error ? err.message : String(err) });
+    return lookbackDays > 0 ? { lookback: { checked: false, redelivered: [], failed: [], skippedBusy: [] } } : {};
+  }
+  const missedRuns = review.missed.length > 0 ? await repairMissedRuns(integrationId, review.missed, sourceId, alertsConfigured) : undefined;
+  const lookback = lookbackDays > 0 ? await redeliver(integrationId, review.changed, sourceId, alertsConfigured) : undefined;
+  return { ...(lookback ? { lookback } : {}), ...(missedRuns ? { missedRuns } : {}) };
+}
+
+async function repairMissedRuns(integrationId: string, missed: MissedRun[], sourceId: string, alertsConfigured: boolean): Promise<MissedRunsOutcome> {
+  const outcome: MissedRunsOutcome = { repaired: [], failed: [], skippedBusy: [] };
+  for (const m of missed) {
+    log.warn('a scheduled run never started: exporting its day now', { day: m.day, scheduledAt: m.scheduledAt });
+    const ran = await exportAgain(integrationId, m.day, 'repair', undefined, `Repair of ${m.day}: its scheduled run (${m.scheduledAt}) never started`);
+    if (ran === 'busy') {
+      outcome.skippedBusy.push(m.day);
+      continue;
+    }
+    const workflowId = exportWorkflowId(integrationId, m.day);
+    if (ran === 'exported') {
+      outcome.repaired.push(m.day);
       if (alertsConfigured)
         await raiseAlert({
           integrationId,
-          event: 'export.failed',
-          eventId: `${sourceId}:export.failed:${c.day}`,
-          day: c.day,
+          event: 'export.repaired',
+          eventId: `${sourceId}:export.repaired:${m.day}`,
+          day: m.day,
           workflowId,
-          error: cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause),
+          missedRun: { scheduledAt: m.scheduledAt },
         });
+      continue;
     }
+    outcome.failed.push(m.day);
+    if (alertsConfigured)
+      await raiseAlert({ integrationId, event: 'export.failed', eventId: `${sourceId}:export.failed:${m.day}`, day: m.day, workflowId, error: ran.failed });
   }
   return outcome;
 }

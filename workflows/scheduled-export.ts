@@ -17,14 +17,22 @@ import { exportWorkflowId } from '../src/temporal/ids.js';
 import { SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND, SA_SCHEDULED_START } from '../src/temporal/search-attributes.js';
 import { raiseAlert } from './alerts.js';
 import { exportDayWorkflow, type ExportDayResult } from './export-day.js';
-import { redeliverChangedDays, type LookbackOutcome } from './lookback.js';
+import { REVIEW_RECENT_DAYS_PATCH, redeliverChangedDays, reviewRecentDays, type LookbackOutcome, type MissedRunsOutcome } from './lookback.js';
 
 export interface ScheduledExportInput {
   integrationId: string;
 }
 
 export type ScheduledExportResult =
-  | { status: 'exported'; day: string; result: ExportDayResult; lookback?: LookbackOutcome; recovered?: boolean }
+  | {
+      status: 'exported';
+      day: string;
+      result: ExportDayResult;
+      lookback?: LookbackOutcome;
+      /** Present when days before this one had no run at all (a start the scheduler dropped). */
+      missedRuns?: MissedRunsOutcome;
+      recovered?: boolean;
+    }
   | { status: 'already-running'; day: string; workflowId: string };
 
 // Bookkeeping after the day's export settled: retried through a Postgres restart, never for long.
@@ -50,8 +58,9 @@ export const LOCAL_OUTCOME_PATCH = 'local-outcome';
  *
  * Once the day's export has settled (issue 12): the outcome is recorded; a failure raises
  * `export.failed`, a success after failures `export.recovered`; enough consecutive configuration
- * failures pause the schedule (`integration.auto_paused`); a success also runs the lookback over the
- * days before. Alerts run as their own workflows, so none of this delays or fails the export, and only
+ * failures pause the schedule (`integration.auto_paused`); a success also reviews the days before: the
+ * lookback re-delivers those whose source changed, and those whose scheduled run never started are
+ * exported now (workflows/lookback.ts). Alerts run as their own workflows, so none of this delays or fails the export, and only
  * for an integration with a webhook (the outcome's activity, which loads the integration, says so; when
  * it could not be recorded, alerts are raised and sendAlert skips them if there is no webhook).
  */
@@ -110,8 +119,13 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
   if (recovered && alerts) {
     await raiseAlert({ integrationId: input.integrationId, event: 'export.recovered', eventId: `${info.workflowId}:export.recovered`, day, workflowId });
   }
-  const lookback = state && state.lookbackDays > 0 ? await redeliverChangedDays(input.integrationId, day, info.workflowId, alerts) : undefined;
-  return { status: 'exported', day, result, ...(lookback ? { lookback } : {}), ...(recovered ? { recovered } : {}) };
+  let review: { lookback?: LookbackOutcome; missedRuns?: MissedRunsOutcome } = {};
+  if (state && patched(REVIEW_RECENT_DAYS_PATCH)) {
+    review = await reviewRecentDays(input.integrationId, day, info.workflowId, alerts, state.lookbackDays);
+  } else if (state && state.lookbackDays > 0) {
+    review = { lookback: await redeliverChangedDays(input.integrationId, day, info.workflowId, alerts) };
+  }
+  return { status: 'exported', day, result, ...review, ...(recovered ? { recovered } : {}) };
 }
 
 /** Records the day's outcome; bookkeeping that cannot be done is logged, never a reason to fail the run. */

@@ -5,7 +5,15 @@
  * drops duplicates by it (also sent as the X-UA-Export-Delivery header).
  */
 
-export const ALERT_EVENTS = ['export.failed', 'export.recovered', 'integration.auto_paused', 'export.redelivered', 'backfill.completed', 'alert.test'] as const;
+export const ALERT_EVENTS = [
+  'export.failed',
+  'export.recovered',
+  'integration.auto_paused',
+  'export.redelivered',
+  'export.repaired',
+  'backfill.completed',
+  'alert.test',
+] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 export interface FailedTable {
@@ -31,6 +39,8 @@ export interface AlertPayload {
   tables?: FailedTable[];
   /** export.redelivered: rows delivered before and now, per table. */
   redelivered?: { table: string; rowsBefore: number; rowsAfter: number }[];
+  /** export.repaired: when the schedule should have started the day's run, which never started. */
+  missedRun?: { scheduledAt: string };
   /** integration.auto_paused */
   autoPaused?: { sinceDay: string; failedDays: number; reason: string };
   /** backfill.completed */
@@ -51,6 +61,8 @@ export function headline(p: AlertPayload): string {
       return `Daily exports paused after ${p.autoPaused?.failedDays} failed days since ${p.autoPaused?.sinceDay} (${who})`;
     case 'export.redelivered':
       return `${p.day} re-delivered: its source changed after export (${who})`;
+    case 'export.repaired':
+      return `${p.day} delivered late: its scheduled run (${p.missedRun?.scheduledAt}) never started (${who})`;
     case 'backfill.completed':
       return `Backfill ${p.backfill?.from} → ${p.backfill?.to} ${p.backfill?.status} (${who})`;
     case 'alert.test':

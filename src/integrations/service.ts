@@ -9,6 +9,7 @@ import { exportWorkflowId, scheduleId } from '../temporal/ids.js';
 import { runningWorkflowsQuery } from '../temporal/queries.js';
 import { deleteSchedule, syncSchedule, type ScheduleSettings } from '../temporal/schedules.js';
 import { statusName } from '../temporal/status.js';
+import { recordPaused, recordResumed } from '../ops/schedule-pauses.js';
 import { createIntegration, deleteIntegration, updateIntegration, type Integration, type IntegrationPatch, type NewIntegration } from './repo.js';
 
 /**
@@ -36,6 +37,7 @@ export async function createIntegrationWithSchedule(deps: Deps, input: Omit<NewI
   try {
     return await inTransaction(deps.pool, async (db) => {
       const row = await createIntegration(db, deps.keyring, { id, ...input });
+      if (!row.enabled) await recordPaused(db, id, 'integration disabled');
       scheduleTouched = true;
       await deps.temporal(() => syncSchedule(deps.client, row, deps.schedule));
       return row;
@@ -53,6 +55,8 @@ export async function updateIntegrationWithSchedule(deps: Deps, before: Integrat
   return inTransaction(deps.pool, async (db) => {
     const row = await updateIntegration(db, deps.keyring, before.id, patch);
     const resume = !before.enabled && row.enabled;
+    if (before.enabled && !row.enabled) await recordPaused(db, row.id, 'integration disabled');
+    if (resume) await recordResumed(db, row.id, true);
     await deps.temporal(() => syncSchedule(deps.client, row, deps.schedule, resume ? 'integration enabled' : undefined, resume));
     return row;
   });
@@ -69,6 +73,7 @@ export async function deleteIntegrationSafely(deps: Deps, integration: Integrati
   if (integration.enabled) {
     await inTransaction(deps.pool, async (db) => {
       const row = await updateIntegration(db, deps.keyring, integration.id, { enabled: false });
+      await recordPaused(db, integration.id, 'integration being deleted');
       await deps.temporal(() => syncSchedule(deps.client, row, deps.schedule, 'integration being deleted'));
     });
   } else {
@@ -164,18 +169,23 @@ export async function recentScheduledRuns(deps: Pick<Deps, 'client' | 'temporal'
   });
 }
 
-/** Pauses the schedule (repairing it first when missing). */
+/**
+ * Pauses the schedule (repairing it first when missing) and records when, so the days it skips are
+ * never taken for lost starts (src/ops/missed-runs.ts).
+ */
 export async function pauseSchedule(deps: Deps, integration: Integration, note: string): Promise<void> {
   await describeSchedule(deps, integration);
   const handle = deps.client.schedule.getHandle(scheduleId(integration.id));
   await deps.temporal(() => handle.pause(note));
+  await recordPaused(deps.pool, integration.id, note);
 }
 
-/** Unpauses the schedule (repairing it first when missing). */
+/** Unpauses the schedule (repairing it first when missing) and closes its recorded pause. */
 export async function resumeSchedule(deps: Deps, integration: Integration, note: string): Promise<void> {
-  await describeSchedule(deps, integration);
+  const before = await describeSchedule(deps, integration);
   const handle = deps.client.schedule.getHandle(scheduleId(integration.id));
   await deps.temporal(() => handle.unpause(note));
+  await recordResumed(deps.pool, integration.id, before.state.paused);
 }
 
 /** Triggers the schedule once now; the run exports the previous UTC day (as of `now()` once triggered). */

@@ -4,7 +4,7 @@ import type { TableName } from '../export/tables.js';
 
 /** The ledger: one row per attempt (workflow run) per integration, table and day. */
 
-export type RunKind = 'scheduled' | 'backfill' | 'manual' | 'redelivery';
+export type RunKind = 'scheduled' | 'backfill' | 'manual' | 'redelivery' | 'repair';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunIdentity {

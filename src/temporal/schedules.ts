@@ -6,6 +6,7 @@ import {
   type ScheduleDescription,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { addDays } from '../export/days.js';
 import type { Integration } from '../integrations/repo.js';
 import { mapLimit } from '../map-limit.js';
 import { integrationIdOfSchedule, scheduleId, scheduledWorkflowIdBase } from './ids.js';
@@ -17,6 +18,11 @@ import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
  * them: Temporal replays every missed firing, each exporting its own (scheduled) day.
  */
 export const SCHEDULE_HOUR_UTC = 4;
+
+/** When the schedule fires to export `day`: 04:00 UTC the day after (the inverse of dayToExport). */
+export function scheduledFiringOf(day: string): Date {
+  return new Date(`${addDays(day, 1)}T${String(SCHEDULE_HOUR_UTC).padStart(2, '0')}:00:00.000Z`);
+}
 export const CATCHUP_WINDOW = '30 days';
 /** Schedules synced at once by reconcile: enough to start in seconds, few enough not to flood the frontend. */
 const RECONCILE_CONCURRENCY = 16;

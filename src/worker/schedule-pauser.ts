@@ -8,3 +8,8 @@ import { scheduleId } from '../temporal/ids.js';
 export function schedulePauser(client: Client): (integrationId: string, note: string) => Promise<void> {
   return (integrationId, note) => client.schedule.getHandle(scheduleId(integrationId)).pause(note);
 }
+
+/** Whether the schedule is paused right now (by anyone, in ua-export or the Temporal UI): the repair of lost starts asks before acting. */
+export function schedulePausedCheck(client: Client): (integrationId: string) => Promise<boolean> {
+  return async (integrationId) => (await client.schedule.getHandle(scheduleId(integrationId)).describe()).state.paused;
+}

@@ -12,7 +12,7 @@ import type { Keyring } from '../crypto/secrets.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
 import { activityMetricsInterceptor } from './interceptors.js';
-import { schedulePauser } from './schedule-pauser.js';
+import { schedulePausedCheck, schedulePauser } from './schedule-pauser.js';
 import { workflowRunningVia } from './workflow-liveness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -170,8 +170,9 @@ export async function createExportWorker(opts: ExportWorkerOptions): Promise<Wor
       ...(opts.beforeFingerprint ? { beforeFingerprint: opts.beforeFingerprint } : {}),
       log: opts.log,
       ...(opts.client ? { workflowRunning: workflowRunningVia(opts.client) } : {}),
-      // Issue 12: auto-pause changes the schedule itself; alerts link into the Temporal UI.
-      ...(opts.client ? { pauseSchedule: schedulePauser(opts.client) } : {}),
+      // Issue 12: auto-pause changes the schedule itself (the repair of lost starts reads whether it is
+      // paused); alerts link into the Temporal UI.
+      ...(opts.client ? { pauseSchedule: schedulePauser(opts.client), schedulePaused: schedulePausedCheck(opts.client) } : {}),
       ...(opts.temporalUiUrl ? { temporalUi: { baseUrl: opts.temporalUiUrl, namespace: opts.namespace } } : {}),
     }),
     // Not even eagerly: an activity a workflow task schedules would otherwise be offered to this worker.

@@ -70,6 +70,7 @@ const ACTIVITY_NAMES: ActivityName[] = [
   'sendAlert',
   'recordScheduledOutcome',
   'checkLookback',
+  'reviewRecentDays',
 ];
 
 /** What each activity returns unless a scenario replaces it: deterministic, derived from the input. */
@@ -128,6 +129,10 @@ export const happy: { [K in ActivityName]: (input: In<K>) => Promise<Out<K>> } =
   },
   async checkLookback() {
     return [];
+  },
+  // Nothing changed, no start lost.
+  async reviewRecentDays() {
+    return { changed: [], missed: [] };
   },
 };
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertPayload } from '../../src/alerts/events.js';
 import { verify } from '../../src/alerts/signature.js';
 import { partSizeBytes } from '../../src/config/env.js';
-import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
+import { eventsForDay, insertEvents, type EventRow, insertMetrics, metricsForDay } from '../../src/dev/generate.js';
 import { addDays, daysInRange, utcDayOf } from '../../src/export/days.js';
 import { createActivities } from '../../activities/index.js';
 import { fingerprintRows, sourceFingerprint } from '../../src/export/fingerprint.js';
@@ -15,6 +15,7 @@ import { objectKeys } from '../../src/export/keys.js';
 import { updateIntegration, type Integration } from '../../src/integrations/repo.js';
 import { exportWorkflowId, scheduleId } from '../../src/temporal/ids.js';
 import { syncSchedule } from '../../src/temporal/schedules.js';
+import { schedulePausedCheck } from '../../src/worker/schedule-pauser.js';
 import { createExportWorker } from '../../src/worker/worker.js';
 import type { exportDayWorkflow } from '../../workflows/export-day.js';
 import type { ScheduledExportResult } from '../../workflows/scheduled-export.js';
@@ -200,6 +201,112 @@ describe('operations that run themselves (real services)', () => {
     }
   }, 90_000);
 
+  it('a day whose scheduled run never started is exported whole by the next scheduled run (kind repair, signed export.repaired); a paused day is not', async () => {
+    const [A, B, C] = ['2025-07-10', '2025-07-11', '2025-07-12'];
+    const integration = await h.integration({ alerts: { webhookUrl: hookUrl, format: 'json', secret: SECRET }, lookbackDays: 2 });
+    // The integration (and its schedule) existed before A's firing: B's run was owed.
+    await h.pool.query(`UPDATE integrations SET created_at = $2 WHERE id = $1`, [integration.id, new Date(at04(A).getTime() - 3_600_000)]);
+    await syncSchedule(h.testEnv.client, integration, { taskQueue: h.taskQueue });
+    const source: Record<string, EventRow[]> = {};
+    const metricRows: Record<string, number> = {};
+    for (const [i, d] of [A, B, C].entries()) {
+      source[d] = [...eventsForDay(integration.appId, d, 25 + i, 40 + i)].map((e) => ({ ...e, profile_id: e.profile_id ?? randomUUID() }));
+      await insertEvents(h.pool, source[d]);
+      const metrics = [...metricsForDay(integration.appId, d, 2, 3 + i)];
+      metricRows[d] = metrics.length;
+      await insertMetrics(h.pool, metrics);
+    }
+    try {
+      const [first] = await runScheduledAt(integration, [at04(A)]);
+      expect(first).toMatchObject({ status: 'exported', day: A });
+      expect(first).not.toHaveProperty('missedRuns');
+      // B's firing is lost: the scheduler never starts it (as when a start fails non-retryably). C's run repairs it.
+      const [next] = await runScheduledAt(integration, [at04(C)]);
+      expect(next).toMatchObject({ status: 'exported', day: C, missedRuns: { repaired: [B], failed: [], skippedBusy: [] }, lookback: { checked: true } });
+      const keys = objectKeys(integration.bucket, integration.folder, 'ua_events', B);
+      expect(await h.getText(keys.dataKey)).toBe(expectedEventsCsv(source[B]!));
+      const { rows: ledger } = await h.pool.query<{ table_name: string; kind: string; status: string; rows: string }>(
+        `SELECT table_name, kind, status, rows::text FROM export_runs WHERE integration_id = $1 AND day = $2 ORDER BY id`,
+        [integration.id, B],
+      );
+      expect(ledger).toEqual([
+        { table_name: 'ua_events', kind: 'repair', status: 'succeeded', rows: String(source[B]!.length) },
+        { table_name: 'campaign_metrics', kind: 'repair', status: 'succeeded', rows: String(metricRows[B]) },
+      ]);
+      const alert = await waitFor(async () => eventsFor(integration.id, 'export.repaired')[0], 20_000, 'export.repaired');
+      expectSigned(alert);
+      expect(alert.payload).toMatchObject({ day: B, missedRun: { scheduledAt: at04(B).toISOString() } });
+      expect(alert.payload.uiUrl).toContain(encodeURIComponent(exportWorkflowId(integration.id, B)));
+      // The run after that finds nothing owed: B is in the ledger now.
+      const [after] = await runScheduledAt(integration, [at04(addDays(C, 1))]);
+      expect(after).toMatchObject({ status: 'exported', day: addDays(C, 1) });
+      expect(after).not.toHaveProperty('missedRuns');
+
+      // An operator's pause through the API is recorded, and its resume closes it ...
+      expect((await api.call('POST', `/v1/integrations/${integration.id}/schedule/pause`, { note: 'holiday' })).statusCode).toBe(200);
+      const open = await h.pool.query(`SELECT note, resumed_at FROM schedule_pauses WHERE integration_id = $1`, [integration.id]);
+      expect(open.rows).toEqual([{ note: 'holiday', resumed_at: null }]);
+      expect((await api.call('POST', `/v1/integrations/${integration.id}/schedule/resume`, {})).statusCode).toBe(200);
+      const closed = await h.pool.query<{ paused_at: Date; resumed_at: Date }>(`SELECT paused_at, resumed_at FROM schedule_pauses WHERE integration_id = $1`, [
+        integration.id,
+      ]);
+      expect(closed.rows).toHaveLength(1);
+      expect(closed.rows[0]!.resumed_at.getTime()).toBeGreaterThanOrEqual(closed.rows[0]!.paused_at.getTime());
+      // ... and a day whose firing fell in a pause is the operator's decision, never repaired. (The
+      // recorded stretch is moved back over D+1's firing, as if the pause had been then.)
+      const [D, E] = [addDays(C, 3), addDays(C, 4)];
+      await h.pool.query(`UPDATE schedule_pauses SET paused_at = $2, resumed_at = $3 WHERE integration_id = $1`, [
+        integration.id,
+        new Date(at04(D).getTime() - 60_000),
+        new Date(at04(D).getTime() + 60_000),
+      ]);
+      // C+2's firing is lost as well, outside the pause: that one is owed.
+      const [paused] = await runScheduledAt(integration, [at04(E)]);
+      expect(paused).toMatchObject({ status: 'exported', day: E, missedRuns: { repaired: [addDays(C, 2)] } });
+      const { rows: dayD } = await h.pool.query(`SELECT 1 FROM export_runs WHERE integration_id = $1 AND day = $2`, [integration.id, D]);
+      expect(dayD).toEqual([]);
+    } finally {
+      await h.testEnv.client.schedule.getHandle(scheduleId(integration.id)).delete();
+    }
+  }, 120_000);
+
+  it('a schedule paused where ua-export cannot record it (the Temporal UI) repairs nothing while paused; its resume through the API keeps the paused days unowed', async () => {
+    const [A, B, C] = ['2025-08-10', '2025-08-11', '2025-08-12'];
+    const integration = await h.integration({ lookbackDays: 0 });
+    await h.pool.query(`UPDATE integrations SET created_at = $2 WHERE id = $1`, [integration.id, new Date(at04(A).getTime() - 3_600_000)]);
+    await syncSchedule(h.testEnv.client, integration, { taskQueue: h.taskQueue });
+    const schedule = h.testEnv.client.schedule.getHandle(scheduleId(integration.id));
+    const activities = createActivities({
+      pool: h.pool,
+      keyring: h.keyring,
+      partSize: partSizeBytes(h.env),
+      schedulePaused: schedulePausedCheck(h.testEnv.client),
+    });
+    try {
+      const [first] = await runScheduledAt(integration, [at04(A)]);
+      expect(first).toMatchObject({ status: 'exported', day: A });
+      // B never ran. Not paused: owed.
+      expect(await activities.reviewRecentDays({ integrationId: integration.id, day: C })).toEqual({
+        changed: [],
+        missed: [{ day: B, scheduledAt: at04(B).toISOString() }],
+      });
+      // Paused in Temporal directly: nothing is recorded, and the review leaves B alone while it lasts.
+      await schedule.pause('paused in the Temporal UI');
+      expect(await activities.reviewRecentDays({ integrationId: integration.id, day: C })).toEqual({ changed: [], missed: [] });
+      // Resumed through the API: the unrecorded pause is taken to have lasted since the integration's
+      // creation (there is no earlier stretch), so B is never repaired.
+      expect((await api.call('POST', `/v1/integrations/${integration.id}/schedule/resume`, {})).statusCode).toBe(200);
+      const { rows } = await h.pool.query<{ paused_at: Date; note: string }>(`SELECT paused_at, note FROM schedule_pauses WHERE integration_id = $1`, [
+        integration.id,
+      ]);
+      expect(rows).toEqual([{ paused_at: new Date(at04(A).getTime() - 3_600_000), note: 'paused outside ua-export (Temporal UI or CLI)' }]);
+      expect(await activities.reviewRecentDays({ integrationId: integration.id, day: C })).toEqual({ changed: [], missed: [] });
+      expect(await activities.reviewRecentDays({ integrationId: integration.id, day: addDays(C, 365) })).toEqual({ changed: [], missed: [] });
+    } finally {
+      await schedule.delete();
+    }
+  }, 90_000);
+
   it('three failed scheduled days pause the schedule with a note; resume with catch-up delivers them; the next success is export.recovered', async () => {
     const integration = await h.integration({
       secretAccessKey: 'wrong-secret-for-ops-test',
@@ -324,7 +431,8 @@ describe('operations that run themselves (real services)', () => {
     }
     // The lookback of the next day's run sees both days changed by their late row.
     const activities = createActivities({ pool: h.pool, keyring: h.keyring, partSize: partSizeBytes(h.env) });
-    const changed = await activities.checkLookback({ integrationId: integration.id, day: addDays(LARGE, 1) });
+    const { changed, missed } = await activities.reviewRecentDays({ integrationId: integration.id, day: addDays(LARGE, 1) });
+    expect(missed).toEqual([]);
     expect(changed.map((c) => ({ day: c.day, tables: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })) }))).toEqual([
       { day: SMALL, tables: [{ table: 'ua_events', rowsBefore: 30, rowsAfter: 31 }] },
       { day: LARGE, tables: [{ table: 'ua_events', rowsBefore: LARGE_ROWS, rowsAfter: LARGE_ROWS + 1 }] },

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { alertWorkflowId, exportWorkflowId } from '../../src/temporal/ids.js';
 import { backfillWorkflow } from '../../workflows/backfill.js';
 import { scheduledExportWorkflow } from '../../workflows/index.js';
-import { startMockWorker, waitFor, type MockWorker, type Scenario } from '../helpers/mock-worker.js';
+import { happy, startMockWorker, waitFor, type MockWorker, type Scenario } from '../helpers/mock-worker.js';
 
 /**
  * Issue 12's decisions in scheduledExportWorkflow, the real workflow code against mocked activities:
@@ -63,8 +63,8 @@ describe.concurrent('scheduled run operations (mocked activities)', () => {
     });
     const failed = events.find((e) => e.event === 'export.failed')!;
     expect(failed).toMatchObject({ day, workflowId: exportWorkflowId(s.integrationId, day), error: expect.stringContaining('SignatureDoesNotMatch') });
-    // A failed day runs no lookback: the destination is broken.
-    expect(s.of('checkLookback')).toHaveLength(0);
+    // A failed day reviews nothing before it: the destination is broken.
+    expect(s.of('reviewRecentDays')).toHaveLength(0);
   });
 
   it('a failure that is not a configuration error (a refused row; a transient outage once its retries ran out) records failed, so it cannot count toward a pause', async () => {
@@ -93,25 +93,32 @@ describe.concurrent('scheduled run operations (mocked activities)', () => {
     ]);
     expect(plain.of('recordScheduledOutcome').map((c) => c.input.outcome)).toEqual(['succeeded']);
     expect(plain.of('sendAlert')).toHaveLength(0);
-    // lookbackDays 0: no check at all.
+    // lookbackDays 0: no lookback, but the review for lost starts still runs, and found none.
+    expect(plain.of('reviewRecentDays').map((c) => c.input)).toEqual([{ integrationId: plain.integrationId, day: b.day }]);
+    expect(await b.handle.result()).not.toHaveProperty('lookback');
+    expect(await b.handle.result()).not.toHaveProperty('missedRuns');
     expect(plain.of('checkLookback')).toHaveLength(0);
   });
 
   it('the lookback re-exports only the changed tables of a changed day, as kind redelivery, and raises export.redelivered with the row counts', async () => {
     const s = w.scenario({
       recordScheduledOutcome: async () => ({ previousFailed: false, autoPaused: null, lookbackDays: 3 }),
-      checkLookback: async (input) => [
-        {
-          day: addDays(input.day, -2),
-          tables: [{ table: 'ua_events', rowsBefore: 100, rowsAfter: 101, before: 'v1:100:0000000000000001', after: 'v1:101:0000000000000002' }],
-        },
-      ],
+      reviewRecentDays: async (input) => ({
+        changed: [
+          {
+            day: addDays(input.day, -2),
+            tables: [{ table: 'ua_events', rowsBefore: 100, rowsAfter: 101, before: 'v1:100:0000000000000001', after: 'v1:101:0000000000000002' }],
+          },
+        ],
+        missed: [],
+      }),
     });
     const { handle, day } = await runScheduled(s);
     const changed = addDays(day, -2);
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'exported', lookback: { checked: true, redelivered: [changed], failed: [], skippedBusy: [] } });
-    expect(s.of('checkLookback').map((c) => c.input)).toEqual([{ integrationId: s.integrationId, day }]);
+    expect(s.of('reviewRecentDays').map((c) => c.input)).toEqual([{ integrationId: s.integrationId, day }]);
+    expect(s.of('checkLookback')).toHaveLength(0);
     const redelivery = s.of('startFile').filter((c) => c.input.day === changed);
     expect(redelivery.map((c) => [c.input.table, c.input.kind, c.input.workflowId])).toEqual([
       ['ua_events', 'redelivery', exportWorkflowId(s.integrationId, changed)],
@@ -120,6 +127,84 @@ describe.concurrent('scheduled run operations (mocked activities)', () => {
     expect(alertsOf(s)).toEqual([
       expect.objectContaining({ event: 'export.redelivered', day: changed, redelivered: [{ table: 'ua_events', rowsBefore: 100, rowsAfter: 101 }] }),
     ]);
+  });
+
+  it('days whose scheduled run never started are exported whole as kind repair, before the lookback, each raising export.repaired (or export.failed)', async () => {
+    // The mock learns the run's day from the review, which runs before any repair.
+    let failingDay = '';
+    const s = w.scenario({
+      recordScheduledOutcome: async () => ({ previousFailed: false, autoPaused: null, lookbackDays: 3 }),
+      reviewRecentDays: async (input) => {
+        failingDay = addDays(input.day, -2);
+        return {
+          changed: [
+            {
+              day: addDays(input.day, -1),
+              tables: [{ table: 'campaign_metrics', rowsBefore: 7, rowsAfter: 8, before: 'v1:7:0000000000000001', after: 'v1:8:0000000000000002' }],
+            },
+          ],
+          missed: [
+            { day: addDays(input.day, -3), scheduledAt: `${addDays(input.day, -2)}T04:00:00.000Z` },
+            { day: addDays(input.day, -2), scheduledAt: `${addDays(input.day, -1)}T04:00:00.000Z` },
+          ],
+        };
+      },
+      planExport: async (input) => {
+        if (input.day === failingDay) throw ApplicationFailure.nonRetryable('NoSuchBucket: the bucket does not exist', 'NoSuchBucket');
+        return happy.planExport(input);
+      },
+    });
+    const { handle, day } = await runScheduled(s);
+    const [repairedDay, changedDay] = [addDays(day, -3), addDays(day, -1)];
+    const result = await handle.result();
+    expect(result).toMatchObject({
+      status: 'exported',
+      day,
+      missedRuns: { repaired: [repairedDay], failed: [failingDay], skippedBusy: [] },
+      lookback: { checked: true, redelivered: [changedDay], failed: [], skippedBusy: [] },
+    });
+    // The run's own day, then the missed days whole (both tables), then the changed table of the changed day.
+    expect(s.of('planExport').map((c) => [c.input.day, c.input.tables])).toEqual([
+      [day, ['ua_events', 'campaign_metrics']],
+      [repairedDay, ['ua_events', 'campaign_metrics']],
+      [failingDay, ['ua_events', 'campaign_metrics']],
+      [changedDay, ['campaign_metrics']],
+    ]);
+    expect(
+      s
+        .of('startFile')
+        .filter((c) => c.input.day === repairedDay)
+        .map((c) => [c.input.table, c.input.kind, c.input.workflowId]),
+    ).toEqual([
+      ['ua_events', 'repair', exportWorkflowId(s.integrationId, repairedDay)],
+      ['campaign_metrics', 'repair', exportWorkflowId(s.integrationId, repairedDay)],
+    ]);
+    await waitFor('three alerts', () => s.of('sendAlert').length >= 3);
+    expect(alertsOf(s)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          event: 'export.repaired',
+          day: repairedDay,
+          eventId: `wf-ops-${s.integrationId}:export.repaired:${repairedDay}`,
+          missedRun: { scheduledAt: `${addDays(repairedDay, 1)}T04:00:00.000Z` },
+        }),
+        expect.objectContaining({ event: 'export.failed', day: failingDay, error: expect.stringContaining('NoSuchBucket') }),
+        expect.objectContaining({ event: 'export.redelivered', day: changedDay }),
+      ]),
+    );
+    expect(s.of('sendAlert')).toHaveLength(3);
+  });
+
+  it('a review that cannot run is logged, never a reason to fail the day: the run is exported and tomorrow reviews the same days', async () => {
+    const s = w.scenario({
+      recordScheduledOutcome: async () => ({ previousFailed: false, autoPaused: null, lookbackDays: 3 }),
+      reviewRecentDays: async () => {
+        throw ApplicationFailure.nonRetryable('connection terminated', 'Error');
+      },
+    });
+    const { handle } = await runScheduled(s);
+    expect(await handle.result()).toMatchObject({ status: 'exported', lookback: { checked: false, redelivered: [] } });
+    expect(await handle.result()).not.toHaveProperty('missedRuns');
   });
 
   it('a webhook that keeps failing neither fails nor delays the export: the run completes while its alert is still retrying', async () => {
@@ -148,12 +233,15 @@ describe.concurrent('scheduled run operations (mocked activities)', () => {
     });
     const succeeding = w.scenario({
       recordScheduledOutcome: async () => ({ previousFailed: true, autoPaused: null, lookbackDays: 3, alertsConfigured: false }),
-      checkLookback: async (input) => [
-        {
-          day: addDays(input.day, -2),
-          tables: [{ table: 'ua_events', rowsBefore: 100, rowsAfter: 101, before: 'v1:100:0000000000000001', after: 'v1:101:0000000000000002' }],
-        },
-      ],
+      reviewRecentDays: async (input) => ({
+        changed: [
+          {
+            day: addDays(input.day, -2),
+            tables: [{ table: 'ua_events', rowsBefore: 100, rowsAfter: 101, before: 'v1:100:0000000000000001', after: 'v1:101:0000000000000002' }],
+          },
+        ],
+        missed: [],
+      }),
     });
     const [f, ok] = await Promise.all([runScheduled(failing), runScheduled(succeeding)]);
     await expect(f.handle.result()).rejects.toThrow();

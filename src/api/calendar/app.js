@@ -536,7 +536,8 @@ function showDay(day) {
     if (e.sha256) html += `<tr><th>SHA-256</th><td class="mono" title="${esc(e.sha256)}">${esc(e.sha256.slice(0, 16))}…</td></tr>`;
     if (e.attempts > 0) html += `<tr><th>Attempts</th><td>${e.attempts}</td></tr>`;
     // A redelivery is the lookback re-sending a day whose source changed after it was delivered.
-    if (e.kind) html += `<tr><th>Run</th><td>${esc(e.kind === 'redelivery' ? 'redelivery (source changed after delivery)' : e.kind)}</td></tr>`;
+    if (e.kind)
+      html += `<tr><th>Run</th><td>${esc(e.kind === 'redelivery' ? 'redelivery (source changed after delivery)' : e.kind === 'repair' ? 'repair (its scheduled run never started)' : e.kind)}</td></tr>`;
     if (e.finishedAt) html += `<tr><th>Finished</th><td>${esc(e.finishedAt.replace('T', ' ').slice(0, 19))} UTC</td></tr>`;
     else if (e.startedAt) html += `<tr><th>Started</th><td>${esc(e.startedAt.replace('T', ' ').slice(0, 19))} UTC</td></tr>`;
     if (e.error) html += `<tr><th>Error</th><td class="err">${esc(e.error)}</td></tr>`;

@@ -35,7 +35,7 @@ export default fp(
               "Events POSTed to an integration's `alerts.webhookUrl`, at least once, each with an idempotency key (`id`, also the `X-UA-Export-Delivery` header):",
               '`export.failed` (a scheduled or re-delivered day failed for good: `day`, `table`, `error` saying what to fix, `attempts`, `tables`),',
               '`export.recovered` (the first scheduled success after failures), `integration.auto_paused` (`autoPaused: { sinceDay, failedDays, reason }`),',
-              '`export.redelivered` (`redelivered: [{ table, rowsBefore, rowsAfter }]`), `backfill.completed` (`backfill: { backfillId, from, to, status, completedDays, failedDays }`) and `alert.test`.',
+              '`export.redelivered` (`redelivered: [{ table, rowsBefore, rowsAfter }]`), `export.repaired` (a day whose scheduled run never started, delivered by a later one: `missedRun: { scheduledAt }`), `backfill.completed` (`backfill: { backfillId, from, to, status, completedDays, failedDays }`) and `alert.test`.',
               'Every JSON body has `id, event, occurredAt, integrationId, appId, day, table, error, attempts, uiUrl` (Temporal UI link); never a secret.',
               'With `alerts.secret`: `X-UA-Export-Timestamp: <unix seconds>` and `X-UA-Export-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)>`.',
               '`format: "slack"` posts `{ text }` for a Slack incoming webhook instead.',

@@ -26,9 +26,9 @@ export const LedgerEntry = Type.Object({
   workflowId: Nullable(Type.String()),
   runId: Nullable(Type.String()),
   kind: Nullable(
-    Type.Union([Type.Literal('scheduled'), Type.Literal('backfill'), Type.Literal('manual'), Type.Literal('redelivery')], {
+    Type.Union([Type.Literal('scheduled'), Type.Literal('backfill'), Type.Literal('manual'), Type.Literal('redelivery'), Type.Literal('repair')], {
       description:
-        "What started the latest attempt: the daily schedule, a backfill, a manual run, or the lookback's `redelivery` of a day whose source changed after it was delivered",
+        "What started the latest attempt: the daily schedule, a backfill, a manual run, the lookback's `redelivery` of a day whose source changed after it was delivered, or the `repair` of a day whose scheduled run never started",
     }),
   ),
   attempts: Type.Integer(),

@@ -25,7 +25,8 @@ export const Settings = Type.Object({
 });
 
 // ---- issue 12 (operations): alerts, lookback, auto-pause
-export const ALERT_EVENT_NAMES = 'export.failed, export.recovered, integration.auto_paused, export.redelivered, backfill.completed (and alert.test)';
+export const ALERT_EVENT_NAMES =
+  'export.failed, export.recovered, integration.auto_paused, export.redelivered, export.repaired, backfill.completed (and alert.test)';
 
 export const AlertsInput = Type.Object(
   {

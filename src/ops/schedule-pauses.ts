@@ -1,0 +1,55 @@
+import type { Pool } from '../db/pool.js';
+
+/**
+ * When ua-export paused and resumed each integration's daily schedule (migrations/…_schedule-pauses.sql).
+ * Temporal keeps only whether a schedule is paused now; the repair of lost starts needs to know whether
+ * a past firing was paused, so every pause and resume that goes through ua-export is written here, next
+ * to the Temporal call that makes it.
+ */
+
+export interface PauseStretch {
+  pausedAt: string;
+  /** null while still paused. */
+  resumedAt: string | null;
+}
+
+/** Opens a pause stretch; a schedule already paused keeps the stretch it is in (its first note). */
+export async function recordPaused(db: Pool, integrationId: string, note: string): Promise<void> {
+  await db.query(
+    `INSERT INTO schedule_pauses (integration_id, paused_at, note) VALUES ($1, clock_timestamp(), $2)
+     ON CONFLICT (integration_id) WHERE resumed_at IS NULL DO NOTHING`,
+    [integrationId, note],
+  );
+}
+
+/**
+ * Closes the open pause stretch. `wasPaused` is what Temporal said before the unpause: a schedule paused
+ * where ua-export could not see it (the Temporal UI or CLI) has no open stretch, and gets one from the
+ * end of the last recorded stretch (or the integration's creation), so the days it skipped are never
+ * taken for lost starts.
+ */
+export async function recordResumed(db: Pool, integrationId: string, wasPaused: boolean): Promise<void> {
+  const { rowCount } = await db.query(
+    `UPDATE schedule_pauses SET resumed_at = greatest(clock_timestamp(), paused_at) WHERE integration_id = $1 AND resumed_at IS NULL`,
+    [integrationId],
+  );
+  if ((rowCount ?? 0) > 0 || !wasPaused) return;
+  await db.query(
+    `INSERT INTO schedule_pauses (integration_id, paused_at, resumed_at, note)
+     SELECT i.id, coalesce(max(p.resumed_at), i.created_at), clock_timestamp(), 'paused outside ua-export (Temporal UI or CLI)'
+     FROM integrations i LEFT JOIN schedule_pauses p ON p.integration_id = i.id
+     WHERE i.id = $1 GROUP BY i.id
+     ON CONFLICT DO NOTHING`,
+    [integrationId],
+  );
+}
+
+/** The stretches that overlap [from, to), oldest first. */
+export async function pausesBetween(db: Pool, integrationId: string, from: Date, to: Date): Promise<PauseStretch[]> {
+  const { rows } = await db.query<{ paused_at: Date; resumed_at: Date | null }>(
+    `SELECT paused_at, resumed_at FROM schedule_pauses
+     WHERE integration_id = $1 AND paused_at < $3 AND (resumed_at IS NULL OR resumed_at > $2) ORDER BY paused_at`,
+    [integrationId, from, to],
+  );
+  return rows.map((r) => ({ pausedAt: r.paused_at.toISOString(), resumedAt: r.resumed_at?.toISOString() ?? null }));
+}
