@@ -53,3 +53,16 @@ export async function pausesBetween(db: Pool, integrationId: string, from: Date,
   );
   return rows.map((r) => ({ pausedAt: r.paused_at.toISOString(), resumedAt: r.resumed_at?.toISOString() ?? null }));
 }
+
+export interface PauseRecord extends PauseStretch {
+  note: string;
+}
+
+/** The latest stretches, newest first: what the schedule view shows an operator. */
+export async function recentPauses(db: Pool, integrationId: string, limit = 10): Promise<PauseRecord[]> {
+  const { rows } = await db.query<{ paused_at: Date; resumed_at: Date | null; note: string }>(
+    `SELECT paused_at, resumed_at, note FROM schedule_pauses WHERE integration_id = $1 ORDER BY paused_at DESC LIMIT $2`,
+    [integrationId, limit],
+  );
+  return rows.map((r) => ({ pausedAt: r.paused_at.toISOString(), resumedAt: r.resumed_at?.toISOString() ?? null, note: r.note }));
+}

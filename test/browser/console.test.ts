@@ -10,6 +10,7 @@ import { eventsForDay, insertEvents, insertMetrics, metricsForDay } from '../../
 import { addDays, utcDayOf } from '../../src/export/days.js';
 import { EVENT_TYPE_GROUPS, EVENT_TYPES } from '../../src/export/event-types.js';
 import { objectKeys } from '../../src/export/keys.js';
+import { recordPaused } from '../../src/ops/schedule-pauses.js';
 import { createLogger } from '../../src/logging.js';
 import { scheduleId } from '../../src/temporal/ids.js';
 import { axeViolations, openBrowser, SCREENSHOT_DIR, type UiSession } from '../helpers/browser.js';
@@ -292,6 +293,7 @@ describe('console', () => {
     await page.getByLabel(/^Note/).fill('bucket migration');
     await page.getByRole('button', { name: 'Pause schedule' }).click();
     await page.locator('#schedule-state').getByText('Note: “bucket migration”.').waitFor();
+    await page.locator('#schedule-pauses').getByText('still paused: “bucket migration”').waitFor();
     const paused = await h.testEnv.client.schedule.getHandle(scheduleId(integrationId!)).describe();
     expect(paused.state).toMatchObject({ paused: true, note: 'bucket migration' });
 
@@ -417,7 +419,7 @@ describe('console', () => {
     expect(secondId).not.toBeNull();
     const { page } = ui;
     // What the daily run does after repeated configuration failures (workflows/scheduled-export.ts):
-    // failed days in the ledger, the auto-pause mark, the schedule paused.
+    // failed days in the ledger, the auto-pause mark, the schedule paused and the pause recorded.
     const missed = DAYS[0]!;
     for (const table of TABLES) {
       await h.pool.query(
@@ -431,6 +433,7 @@ describe('console', () => {
       [secondId, missed],
     );
     await h.testEnv.client.schedule.getHandle(scheduleId(secondId!)).pause('auto-paused by the console test');
+    await recordPaused(h.pool, secondId!, 'auto-paused by the console test');
 
     await page.goto(`${api.url}/console`);
     const listed = page.locator(`tr[data-id="${secondId}"]`);
@@ -459,6 +462,10 @@ describe('console', () => {
     expect(await h.listKeys(key)).toEqual([key]);
     // The mark is gone: the page and the list say the schedule runs again.
     await expect.poll(() => page.locator('#auto-paused').count(), STATUS_WAIT).toBe(0);
+    // The pause it ended is listed, closed, with the auto-pause's note.
+    const pause = await page.locator('#schedule-pauses li').first().innerText();
+    expect(pause).toContain('“auto-paused by the console test”');
+    expect(pause).not.toContain('still paused');
     expect(await axeViolations(page)).toEqual([]);
     await shot('console-10-caught-up');
   });

@@ -430,13 +430,13 @@ describe('the schedule through the API', () => {
     const i = await createIntegration();
     const handle = h.testEnv.client.schedule.getHandle(scheduleId(i.id));
     const initial = (await api.call('GET', `/v1/integrations/${i.id}/schedule`)).json();
-    expect(initial).toMatchObject({ scheduleId: scheduleId(i.id), paused: false, recentRuns: [] });
+    expect(initial).toMatchObject({ scheduleId: scheduleId(i.id), paused: false, recentRuns: [], pauses: [] });
     expect(initial.nextRunTimes.length).toBeGreaterThan(0);
     expect(initial.uiUrl).toBe(`${h.env.TEMPORAL_UI_URL}/namespaces/${h.env.TEMPORAL_NAMESPACE}/schedules/${scheduleId(i.id)}`);
 
     const paused = await api.call('POST', `/v1/integrations/${i.id}/schedule/pause`, { note: 'customer rotating keys' });
     expect(paused.statusCode, paused.body).toBe(200);
-    expect(paused.json()).toMatchObject({ paused: true, note: 'customer rotating keys' });
+    expect(paused.json()).toMatchObject({ paused: true, note: 'customer rotating keys', pauses: [{ resumedAt: null, note: 'customer rotating keys' }] });
     expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'customer rotating keys' });
     expect((await api.call('GET', `/v1/integrations/${i.id}/schedule`)).json()).toMatchObject({ paused: true, note: 'customer rotating keys' });
     expect((await api.call('GET', `/v1/integrations/${i.id}`)).json().schedule).toMatchObject({ paused: true, note: 'customer rotating keys' });
@@ -444,6 +444,10 @@ describe('the schedule through the API', () => {
     const resumed = await api.call('POST', `/v1/integrations/${i.id}/schedule/resume`, { note: 'keys rotated' });
     expect(resumed.statusCode, resumed.body).toBe(200);
     expect(resumed.json()).toMatchObject({ paused: false, note: 'keys rotated' });
+    // The stretch is closed, and stays in the view: the days it skipped were skipped on purpose.
+    const [stretch] = resumed.json().pauses as { pausedAt: string; resumedAt: string; note: string }[];
+    expect(stretch).toMatchObject({ note: 'customer rotating keys', resumedAt: expect.any(String) });
+    expect(Date.parse(stretch!.resumedAt)).toBeGreaterThanOrEqual(Date.parse(stretch!.pausedAt));
     expect((await handle.describe()).state).toMatchObject({ paused: false, note: 'keys rotated' });
     expect((await api.call('GET', `/v1/integrations/${i.id}/schedule`)).json()).toMatchObject({ paused: false, note: 'keys rotated' });
 
@@ -451,6 +455,10 @@ describe('the schedule through the API', () => {
     const bare = await api.call('POST', `/v1/integrations/${i.id}/schedule/pause`);
     expect(bare.statusCode, bare.body).toBe(200);
     expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'paused via API' });
+    expect(bare.json().pauses.map((p: { note: string; resumedAt: string | null }) => [p.note, p.resumedAt === null])).toEqual([
+      ['paused via API', true],
+      ['customer rotating keys', false],
+    ]);
   });
 
   it('trigger exports yesterday now, and the run shows in recentRuns', async () => {

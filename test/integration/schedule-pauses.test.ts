@@ -65,7 +65,13 @@ describe('days never attempted', () => {
   it('are the days with neither a ledger state for any table nor a scheduled outcome; a disabled integration owes none', async () => {
     const integration = await h.integration();
     await h.pool.query('UPDATE integrations SET created_at = $2 WHERE id = $1', [integration.id, new Date('2025-01-01T00:00:00Z')]);
-    const run = { integrationId: integration.id, table: 'campaign_metrics' as const, day: '2025-03-02', workflowId: `wf-${integration.id}`, runId: randomUUID() };
+    const run = {
+      integrationId: integration.id,
+      table: 'campaign_metrics' as const,
+      day: '2025-03-02',
+      workflowId: `wf-${integration.id}`,
+      runId: randomUUID(),
+    };
     await recordRunStart(h.pool, { ...run, kind: 'scheduled', objectKey: 'k', manifestKey: 'm' });
     await recordScheduledOutcome(h.pool, integration.id, '2025-03-04', 'config_failed', 'wrong key');
     expect(await neverAttemptedDays(h.pool, integration.id, '2025-03-01', '2025-03-05')).toEqual(['2025-03-01', '2025-03-03', '2025-03-05']);

@@ -135,6 +135,17 @@ export function SchedulePanel({ api, ctx, integration, announce, version, onResu
                   )}
                 </tbody>
               </table>`
+        }
+        ${
+          schedule.pauses.length > 0 &&
+          html`<h3>Pauses</h3>
+            <p class="hint">Days whose 04:00 run fell in a pause were skipped on purpose; any other day whose run never started is exported by the next run.</p>
+            <ul class="plain" id="schedule-pauses">
+              ${schedule.pauses.map(
+                (p) =>
+                  html`<li key=${p.pausedAt}>${formatInstant(p.pausedAt)} → ${p.resumedAt ? formatInstant(p.resumedAt) : 'still paused'}: “${p.note}”</li>`,
+              )}
+            </ul>`
         }`
     }
   </section>`;

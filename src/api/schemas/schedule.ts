@@ -14,12 +14,25 @@ export const RecentRun = Type.Object({
   status: Type.String({ description: 'running, completed, failed, cancelled, terminated, timed_out, continued_as_new or unknown' }),
 });
 
+export const Pause = Type.Object(
+  {
+    pausedAt: DateTime,
+    resumedAt: Nullable(DateTime),
+    note: Type.String(),
+  },
+  { description: 'A stretch the schedule was paused; resumedAt is null while it still is' },
+);
+
 export const Schedule = Type.Object({
   scheduleId: Type.String(),
   paused: Type.Boolean(),
   note: Nullable(Type.String()),
   nextRunTimes: Type.Array(DateTime),
   recentRuns: Type.Array(RecentRun),
+  pauses: Type.Array(Pause, {
+    description:
+      'The latest 10 stretches the schedule was paused through ua-export (pause, disable, deletion, auto-pause), newest first. Days whose run time fell in one were skipped on purpose; any other day whose run never started is repaired by the next scheduled run',
+  }),
   uiUrl: Type.String(),
 });
 

@@ -13,17 +13,19 @@ import { startBackfill } from '../../../backfills/service.js';
 import { utcDayOf } from '../../../export/days.js';
 import { planCatchUp } from '../../../ops/catch-up.js';
 import { clearAutoPaused } from '../../../ops/scheduled-outcomes.js';
+import { recentPauses } from '../../../ops/schedule-pauses.js';
 
 const tags = ['schedule'];
 
 async function scheduleView(ua: ApiContext, integration: Integration, d: ScheduleDescription) {
-  const recentRuns = await recentScheduledRuns(ua, d);
+  const [recentRuns, pauses] = await Promise.all([recentScheduledRuns(ua, d), recentPauses(ua.pool, integration.id)]);
   return {
     scheduleId: scheduleId(integration.id),
     paused: d.state.paused,
     note: d.state.note ?? null,
     nextRunTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
     recentRuns,
+    pauses,
     uiUrl: scheduleUiUrl(ua, integration.id),
   };
 }
@@ -62,7 +64,7 @@ const schedule: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: 'Pause the daily schedule',
         description:
-          'Pauses the Temporal schedule with `note` (shown in the Temporal UI). Runs already started continue; exports resume with the missed days when resumed (catch-up window 30 days).',
+          'Pauses the Temporal schedule with `note` (shown in the Temporal UI). Runs already started continue. Days whose run time passes while paused are skipped: resume with `catchUp: true` to deliver them. The pause is recorded, so a later run never takes those days for lost starts to repair.',
         params: IntegrationParams,
         body: ScheduleNoteBody,
         response: { 200: Schedule, ...errors(400, 404) },
