@@ -237,12 +237,22 @@ export function renderSchedule(s: ScheduleView): string {
     ['temporal ui', s.uiUrl],
   ];
   const head = renderKeyValue(pairs);
-  if (s.recentRuns.length === 0) return `${head}\n\nNo recent runs.`;
-  const runs = renderTable(
-    [{ header: 'DAY' }, { header: 'STATUS' }, { header: 'STARTED' }, { header: 'WORKFLOW ID' }],
-    s.recentRuns.map((r) => [r.day, r.status, formatInstant(r.startedAt), r.workflowId]),
-  );
-  return `${head}\n\nRecent runs:\n${runs}`;
+  const runs =
+    s.recentRuns.length === 0
+      ? 'No recent runs.'
+      : `Recent runs:\n${renderTable(
+          [{ header: 'DAY' }, { header: 'STATUS' }, { header: 'STARTED' }, { header: 'WORKFLOW ID' }],
+          s.recentRuns.map((r) => [r.day, r.status, formatInstant(r.startedAt), r.workflowId]),
+        )}`;
+  // Days whose run time fell in one of these were skipped on purpose; the API has the latest ten.
+  const pauses =
+    s.pauses.length === 0
+      ? ''
+      : `\n\nPauses:\n${renderTable(
+          [{ header: 'PAUSED' }, { header: 'RESUMED' }, { header: 'NOTE' }],
+          s.pauses.map((p) => [formatInstant(p.pausedAt), p.resumedAt ? formatInstant(p.resumedAt) : 'still paused', p.note]),
+        )}`;
+  return `${head}\n\n${runs}${pauses}`;
 }
 
 export function renderTrigger(t: TriggerView): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backfillView as backfill } from '../helpers/cli-fixtures.js';
-import type { ExportsView, LedgerEntryView } from '../../src/cli/types.js';
-import { progressLine, renderBackfill, renderBackfillSummary, renderLedger, renderTestConnection } from '../../src/cli/views.js';
+import type { ExportsView, LedgerEntryView, ScheduleView } from '../../src/cli/types.js';
+import { progressLine, renderBackfill, renderBackfillSummary, renderLedger, renderSchedule, renderTestConnection } from '../../src/cli/views.js';
 
 const at = (s: number) => new Date(Date.parse('2026-05-13T10:00:00.000Z') + s * 1000);
 
@@ -156,5 +156,60 @@ describe('test-connection', () => {
     }));
     const text = renderTestConnection({ ok: true, endpoint: 'https://s3.test', bucket: 'b', probePrefix: 'p', partChecksum, steps });
     expect(text.split('\n').at(-1)).toBe(line);
+  });
+});
+
+describe('the schedule', () => {
+  const schedule = (over: Partial<ScheduleView> = {}): ScheduleView => ({
+    scheduleId: 'ua-daily-i1',
+    paused: false,
+    note: null,
+    nextRunTimes: ['2026-12-04T04:00:00.000Z', '2026-12-05T04:00:00.000Z'],
+    recentRuns: [],
+    pauses: [],
+    uiUrl: 'http://ui/schedules/ua-daily-i1',
+    ...over,
+  });
+
+  it('shows its state, next runs and that there are no runs yet; no pause section when never paused', () => {
+    const text = renderSchedule(schedule());
+    expect(text).toContain('state        active');
+    expect(text).toContain('2026-12-04 04:00:00Z');
+    expect(text).toContain('No recent runs.');
+    expect(text).not.toContain('Pauses:');
+  });
+
+  it('lists recent runs and the recorded pauses, an open one as still paused', () => {
+    const text = renderSchedule(
+      schedule({
+        paused: true,
+        note: 'holiday',
+        recentRuns: [
+          {
+            scheduledAt: '2026-12-03T04:00:00.000Z',
+            startedAt: '2026-12-03T04:00:01.000Z',
+            day: '2026-12-02',
+            workflowId: 'ua-daily-i1-2026-12-03T04:00:00Z',
+            runId: 'r1',
+            status: 'completed',
+          },
+        ],
+        pauses: [
+          { pausedAt: '2026-12-03T09:00:00.000Z', resumedAt: null, note: 'holiday' },
+          { pausedAt: '2026-11-20T08:00:00.000Z', resumedAt: '2026-11-21T08:00:00.000Z', note: 'bucket migration' },
+        ],
+      }),
+    );
+    expect(text).toContain('next runs    - (paused)');
+    const [, runs, pauses] = text.split(/\n\n/);
+    expect(runs).toMatch(/^Recent runs:\n/);
+    expect(runs).toContain('2026-12-02');
+    expect(runs).toContain('completed');
+    expect(pauses!.split('\n')).toEqual([
+      'Pauses:',
+      expect.stringMatching(/^PAUSED\s+RESUMED\s+NOTE$/),
+      expect.stringMatching(/^2026-12-03 09:00:00Z\s+still paused\s+holiday$/),
+      expect.stringMatching(/^2026-11-20 08:00:00Z\s+2026-11-21 08:00:00Z\s+bucket migration$/),
+    ]);
   });
 });
