@@ -10,7 +10,7 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities, ChangedDay, MissedRun, RecentDaysReview } from '../activities/index.js';
+import type { Activities, AlertRequest, ChangedDay, MissedRun, RecentDaysReview } from '../activities/index.js';
 import type { TableName } from '../src/export/tables.js';
 import { exportWorkflowId } from '../src/temporal/ids.js';
 import { SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND } from '../src/temporal/search-attributes.js';
@@ -62,38 +62,62 @@ export async function redeliverChangedDays(integrationId: string, day: string, s
 
 /** Exports each changed day again (only its changed tables) and raises its alert. */
 async function redeliver(integrationId: string, changed: ChangedDay[], sourceId: string, alertsConfigured: boolean): Promise<LookbackOutcome> {
-  const outcome: LookbackOutcome = { checked: true, redelivered: [], failed: [], skippedBusy: [] };
-  for (const c of changed) {
-    const ran = await exportAgain(
-      integrationId,
-      c.day,
-      'redelivery',
-      c.tables.map((t) => t.table),
-      `Re-delivery of ${c.day} (${c.tables.map((t) => t.table).join(', ')}): its source changed after export`,
-    );
+  const ran = await exportEach(
+    integrationId,
+    'redelivery',
+    changed.map((c) => ({
+      day: c.day,
+      tables: c.tables.map((t) => t.table),
+      summary: `Re-delivery of ${c.day} (${c.tables.map((t) => t.table).join(', ')}): its source changed after export`,
+      alert: {
+        event: 'export.redelivered',
+        redelivered: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })),
+      },
+    })),
+    sourceId,
+    alertsConfigured,
+  );
+  return { checked: true, redelivered: ran.exported, failed: ran.failed, skippedBusy: ran.skippedBusy };
+}
+
+interface DayToExport {
+  day: string;
+  /** Only these tables; all when absent. */
+  tables?: TableName[];
+  summary: string;
+  /** The event raised once the day is exported. */
+  alert: Pick<AlertRequest, 'event' | 'redelivered' | 'missedRun'>;
+}
+
+/**
+ * Each day in turn through the per-day workflow, raising its alert on success (`export.failed` on
+ * failure). Alert ids are `<sourceId>:<event>:<day>`, deterministic per scheduled run.
+ */
+async function exportEach(
+  integrationId: string,
+  kind: 'redelivery' | 'repair',
+  days: DayToExport[],
+  sourceId: string,
+  alertsConfigured: boolean,
+): Promise<{ exported: string[]; failed: string[]; skippedBusy: string[] }> {
+  const out = { exported: [] as string[], failed: [] as string[], skippedBusy: [] as string[] };
+  for (const d of days) {
+    const ran = await exportAgain(integrationId, d.day, kind, d.tables, d.summary);
     if (ran === 'busy') {
-      outcome.skippedBusy.push(c.day);
+      out.skippedBusy.push(d.day);
       continue;
     }
-    const workflowId = exportWorkflowId(integrationId, c.day);
+    const workflowId = exportWorkflowId(integrationId, d.day);
     if (ran === 'exported') {
-      outcome.redelivered.push(c.day);
-      if (alertsConfigured)
-        await raiseAlert({
-          integrationId,
-          event: 'export.redelivered',
-          eventId: `${sourceId}:export.redelivered:${c.day}`,
-          day: c.day,
-          workflowId,
-          redelivered: c.tables.map((t) => ({ table: t.table, rowsBefore: t.rowsBefore, rowsAfter: t.rowsAfter })),
-        });
+      out.exported.push(d.day);
+      if (alertsConfigured) await raiseAlert({ integrationId, ...d.alert, eventId: `${sourceId}:${d.alert.event}:${d.day}`, day: d.day, workflowId });
       continue;
     }
-    outcome.failed.push(c.day);
+    out.failed.push(d.day);
     if (alertsConfigured)
-      await raiseAlert({ integrationId, event: 'export.failed', eventId: `${sourceId}:export.failed:${c.day}`, day: c.day, workflowId, error: ran.failed });
+      await raiseAlert({ integrationId, event: 'export.failed', eventId: `${sourceId}:export.failed:${d.day}`, day: d.day, workflowId, error: ran.failed });
   }
-  return outcome;
+  return out;
 }
 
 type ExportAgain = 'exported' | 'busy' | { failed: string };
@@ -165,31 +189,17 @@ export async function reviewRecentDays(
 }
 
 async function repairMissedRuns(integrationId: string, missed: MissedRun[], sourceId: string, alertsConfigured: boolean): Promise<MissedRunsOutcome> {
-  const outcome: MissedRunsOutcome = { repaired: [], failed: [], skippedBusy: [] };
-  for (const m of missed) {
-    log.warn('a scheduled run never started: exporting its day now', { day: m.day, scheduledAt: m.scheduledAt });
-    const ran = await exportAgain(integrationId, m.day, 'repair', undefined, `Repair of ${m.day}: its scheduled run (${m.scheduledAt}) never started`);
-    if (ran === 'busy') {
-      outcome.skippedBusy.push(m.day);
-      continue;
-    }
-    const workflowId = exportWorkflowId(integrationId, m.day);
-    if (ran === 'exported') {
-      outcome.repaired.push(m.day);
-      if (alertsConfigured)
-        await raiseAlert({
-          integrationId,
-          event: 'export.repaired',
-          eventId: `${sourceId}:export.repaired:${m.day}`,
-          day: m.day,
-          workflowId,
-          missedRun: { scheduledAt: m.scheduledAt },
-        });
-      continue;
-    }
-    outcome.failed.push(m.day);
-    if (alertsConfigured)
-      await raiseAlert({ integrationId, event: 'export.failed', eventId: `${sourceId}:export.failed:${m.day}`, day: m.day, workflowId, error: ran.failed });
-  }
-  return outcome;
+  for (const m of missed) log.warn('a scheduled run never started: exporting its day now', { day: m.day, scheduledAt: m.scheduledAt });
+  const ran = await exportEach(
+    integrationId,
+    'repair',
+    missed.map((m) => ({
+      day: m.day,
+      summary: `Repair of ${m.day}: its scheduled run (${m.scheduledAt}) never started`,
+      alert: { event: 'export.repaired', missedRun: { scheduledAt: m.scheduledAt } },
+    })),
+    sourceId,
+    alertsConfigured,
+  );
+  return { repaired: ran.exported, failed: ran.failed, skippedBusy: ran.skippedBusy };
 }
