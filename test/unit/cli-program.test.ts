@@ -158,7 +158,15 @@ describe('requests made from the command line', () => {
           202,
         );
       if (c.path.endsWith('/schedule/pause'))
-        return ok({ scheduleId: 's', paused: true, note: (c.body as { note?: string }).note ?? null, nextRunTimes: [], recentRuns: [], uiUrl: 'http://t' });
+        return ok({
+          scheduleId: 's',
+          paused: true,
+          note: (c.body as { note?: string }).note ?? null,
+          nextRunTimes: [],
+          recentRuns: [],
+          pauses: [],
+          uiUrl: 'http://t',
+        });
       if (c.path.endsWith('/schedule/trigger'))
         return ok({ scheduleId: 's', day: '2026-05-12', exportWorkflowId: 'ua-export-x-2026-05-12', uiUrl: 'http://t' }, 202);
       if (c.method === 'PATCH')
