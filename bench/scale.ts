@@ -423,7 +423,8 @@ async function main(): Promise<void> {
     async (id) => {
       const desc = await client.schedule.getHandle(scheduleId(id)).describe();
       const action = desc.info.recentActions.find((a) => a.scheduledAt.getTime() === fireAt.getTime());
-      if (!action) return `${id}: its schedule started no run for ${fireAt.toISOString()} (recent actions ${desc.info.recentActions.length})`;
+      if (!action)
+        return `${id}: its schedule started no run for ${fireAt.toISOString()} (recent actions ${desc.info.recentActions.length}; the next scheduled run repairs the day)`;
       const run = await client.workflow.getHandle(action.action.workflow.workflowId).describe();
       return `${id}: run ${action.action.workflow.workflowId} ${run.status.name}`;
     },
