@@ -335,6 +335,11 @@ describe('operations that run themselves (real services)', () => {
         schedule: { paused: boolean; autoPaused: { since: string; reason: string } };
       }>();
       expect(shown.schedule).toMatchObject({ paused: true, autoPaused: { since: days[0] } });
+      // The auto-pause is recorded like an operator's, so the days it skips are never taken for lost starts.
+      const stretch = await h.pool.query<{ note: string; resumed_at: Date | null }>(`SELECT note, resumed_at FROM schedule_pauses WHERE integration_id = $1`, [
+        integration.id,
+      ]);
+      expect(stretch.rows).toEqual([{ note: d.state.note, resumed_at: null }]);
       const calendar = (await api.call('GET', '/v1/calendar')).json<{ integrations: { id: string; autoPaused: { since: string } | null }[] }>();
       expect(calendar.integrations.find((i) => i.id === integration.id)?.autoPaused).toMatchObject({ since: days[0] });
 
@@ -359,8 +364,13 @@ describe('operations that run themselves (real services)', () => {
       await updateIntegration(h.pool, h.keyring, integration.id, { secretAccessKey: h.env.LOCAL_S3_SECRET_ACCESS_KEY });
       const res = await api.call('POST', `/v1/integrations/${integration.id}/schedule/resume`, { catchUp: true });
       expect(res.statusCode).toBe(200);
-      const body = res.json<{ paused: boolean; catchUp: { backfillId: string; from: string; to: string; missedDays: string[] } }>();
+      const body = res.json<{
+        paused: boolean;
+        pauses: { note: string; resumedAt: string | null }[];
+        catchUp: { backfillId: string; from: string; to: string; missedDays: string[] };
+      }>();
       expect(body.paused).toBe(false);
+      expect(body.pauses).toEqual([expect.objectContaining({ note: d.state.note, resumedAt: expect.any(String) })]);
       // Before 04:05 UTC yesterday's run has not happened yet: it is missed too.
       const missed = daysInRange(days[0]!, addDays(today, -1));
       expect(body.catchUp).toMatchObject({ from: days[0], to: missed.at(-1), missedDays: missed });
