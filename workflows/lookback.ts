@@ -38,11 +38,8 @@ export interface LookbackOutcome {
 }
 
 /**
- * Late data: compares the delivered days before `day` with their source, and exports again every day
- * whose fingerprint changed (only the changed tables), through the same per-day workflow and id as
- * every export, so the usual guarantees hold: new file and manifest, a ledger attempt of kind
- * `redelivery`. A day another run is exporting right now is left to it. `sourceId` (the scheduled
- * run's workflow id) makes each alert's id deterministic; `alertsConfigured` false raises none.
+ * The lookback as scheduled runs recorded before REVIEW_RECENT_DAYS_PATCH ran it (its own check
+ * activity, then the re-deliveries); newer runs take reviewRecentDays. Kept so those histories replay.
  */
 export async function redeliverChangedDays(integrationId: string, day: string, sourceId: string, alertsConfigured: boolean): Promise<LookbackOutcome> {
   let changed: ChangedDay[];
@@ -60,7 +57,13 @@ export async function redeliverChangedDays(integrationId: string, day: string, s
   return redeliver(integrationId, changed, sourceId, alertsConfigured);
 }
 
-/** Exports each changed day again (only its changed tables) and raises its alert. */
+/**
+ * Late data: exports again every delivered day whose fingerprint changed (only the changed tables),
+ * through the same per-day workflow and id as every export, so the usual guarantees hold: new file and
+ * manifest, a ledger attempt of kind `redelivery`. A day another run is exporting right now is left to
+ * it. `sourceId` (the scheduled run's workflow id) makes each alert's id deterministic;
+ * `alertsConfigured` false raises none.
+ */
 async function redeliver(integrationId: string, changed: ChangedDay[], sourceId: string, alertsConfigured: boolean): Promise<LookbackOutcome> {
   const ran = await exportEach(
     integrationId,
@@ -154,6 +157,12 @@ async function exportAgain(
 /** Marks histories whose scheduled runs review the days before theirs in one step: the lookback and lost starts (workflow versioning). */
 export const REVIEW_RECENT_DAYS_PATCH = 'review-recent-days';
 
+/** What a scheduled run's review of the days before its own did: each part only when it ran. */
+export interface RecentDaysOutcome {
+  lookback?: LookbackOutcome;
+  missedRuns?: MissedRunsOutcome;
+}
+
 export interface MissedRunsOutcome {
   /** Days whose scheduled run never started, now delivered (ledger kind `repair`). */
   repaired: string[];
@@ -174,7 +183,7 @@ export async function reviewRecentDays(
   sourceId: string,
   alertsConfigured: boolean,
   lookbackDays: number,
-): Promise<{ lookback?: LookbackOutcome; missedRuns?: MissedRunsOutcome }> {
+): Promise<RecentDaysOutcome> {
   let review: RecentDaysReview;
   try {
     review = await localOps.reviewRecentDays.executeWithOptions({ summary: `review the days before ${day}` }, [{ integrationId, day }]);

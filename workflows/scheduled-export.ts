@@ -17,7 +17,14 @@ import { exportWorkflowId } from '../src/temporal/ids.js';
 import { SA_EXPORT_DAY, SA_INTEGRATION_ID, SA_RUN_KIND, SA_SCHEDULED_START } from '../src/temporal/search-attributes.js';
 import { raiseAlert } from './alerts.js';
 import { exportDayWorkflow, type ExportDayResult } from './export-day.js';
-import { REVIEW_RECENT_DAYS_PATCH, redeliverChangedDays, reviewRecentDays, type LookbackOutcome, type MissedRunsOutcome } from './lookback.js';
+import {
+  REVIEW_RECENT_DAYS_PATCH,
+  redeliverChangedDays,
+  reviewRecentDays,
+  type LookbackOutcome,
+  type MissedRunsOutcome,
+  type RecentDaysOutcome,
+} from './lookback.js';
 
 export interface ScheduledExportInput {
   integrationId: string;
@@ -119,7 +126,7 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
   if (recovered && alerts) {
     await raiseAlert({ integrationId: input.integrationId, event: 'export.recovered', eventId: `${info.workflowId}:export.recovered`, day, workflowId });
   }
-  let review: { lookback?: LookbackOutcome; missedRuns?: MissedRunsOutcome } = {};
+  let review: RecentDaysOutcome = {};
   if (state && patched(REVIEW_RECENT_DAYS_PATCH)) {
     review = await reviewRecentDays(input.integrationId, day, info.workflowId, alerts, state.lookbackDays);
   } else if (state && state.lookbackDays > 0) {

@@ -45,13 +45,13 @@ export async function recordResumed(db: Pool, integrationId: string, wasPaused: 
 }
 
 /** The stretches that overlap [from, to), oldest first. */
-export async function pausesBetween(db: Pool, integrationId: string, from: Date, to: Date): Promise<PauseStretch[]> {
-  const { rows } = await db.query<{ paused_at: Date; resumed_at: Date | null }>(
-    `SELECT paused_at, resumed_at FROM schedule_pauses
+export async function pausesBetween(db: Pool, integrationId: string, from: Date, to: Date): Promise<PauseRecord[]> {
+  const { rows } = await db.query<PauseRow>(
+    `SELECT paused_at, resumed_at, note FROM schedule_pauses
      WHERE integration_id = $1 AND paused_at < $3 AND (resumed_at IS NULL OR resumed_at > $2) ORDER BY paused_at`,
     [integrationId, from, to],
   );
-  return rows.map((r) => ({ pausedAt: r.paused_at.toISOString(), resumedAt: r.resumed_at?.toISOString() ?? null }));
+  return rows.map(fromRow);
 }
 
 export interface PauseRecord extends PauseStretch {
@@ -60,9 +60,19 @@ export interface PauseRecord extends PauseStretch {
 
 /** The latest stretches, newest first: what the schedule view shows an operator. */
 export async function recentPauses(db: Pool, integrationId: string, limit = 10): Promise<PauseRecord[]> {
-  const { rows } = await db.query<{ paused_at: Date; resumed_at: Date | null; note: string }>(
+  const { rows } = await db.query<PauseRow>(
     `SELECT paused_at, resumed_at, note FROM schedule_pauses WHERE integration_id = $1 ORDER BY paused_at DESC LIMIT $2`,
     [integrationId, limit],
   );
-  return rows.map((r) => ({ pausedAt: r.paused_at.toISOString(), resumedAt: r.resumed_at?.toISOString() ?? null, note: r.note }));
+  return rows.map(fromRow);
+}
+
+interface PauseRow {
+  paused_at: Date;
+  resumed_at: Date | null;
+  note: string;
+}
+
+function fromRow(r: PauseRow): PauseRecord {
+  return { pausedAt: r.paused_at.toISOString(), resumedAt: r.resumed_at?.toISOString() ?? null, note: r.note };
 }

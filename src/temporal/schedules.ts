@@ -18,14 +18,14 @@ import { SA_INTEGRATION_ID, SA_RUN_KIND } from './search-attributes.js';
  * them: Temporal replays every missed firing, each exporting its own (scheduled) day.
  */
 export const SCHEDULE_HOUR_UTC = 4;
+export const CATCHUP_WINDOW = '30 days';
+/** Schedules synced at once by reconcile: enough to start in seconds, few enough not to flood the frontend. */
+const RECONCILE_CONCURRENCY = 16;
 
 /** When the schedule fires to export `day`: 04:00 UTC the day after (the inverse of dayToExport). */
 export function scheduledFiringOf(day: string): Date {
   return new Date(`${addDays(day, 1)}T${String(SCHEDULE_HOUR_UTC).padStart(2, '0')}:00:00.000Z`);
 }
-export const CATCHUP_WINDOW = '30 days';
-/** Schedules synced at once by reconcile: enough to start in seconds, few enough not to flood the frontend. */
-const RECONCILE_CONCURRENCY = 16;
 
 export interface ScheduleSettings {
   taskQueue: string;
