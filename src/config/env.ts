@@ -76,6 +76,10 @@ export const EnvSchema = Type.Object({
     WORKER_ROLES.map((r) => Type.Literal(r)),
     { default: 'all' },
   ),
+  // How often a worker that runs workflows records schedule pauses made outside ua-export (the Temporal
+  // UI or CLI), so the repair of lost starts leaves the days they skipped alone (src/ops/pause-sweep.ts).
+  // 0 turns the sweep off.
+  SCHEDULE_PAUSE_SWEEP_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 86400 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

@@ -13,13 +13,29 @@ export interface PauseStretch {
   resumedAt: string | null;
 }
 
-/** Opens a pause stretch; a schedule already paused keeps the stretch it is in (its first note). */
+/** The note of a stretch the pause sweep opened: a pause made where ua-export could not see it. */
+export const SWEPT_PAUSE_NOTE = 'paused outside ua-export (Temporal UI or CLI), seen by the pause sweep';
+
+/**
+ * Opens a pause stretch; a schedule already paused keeps the stretch it is in (its first note), except
+ * one the sweep opened: ua-export's own pause names it then (the sweep can see a pause between its
+ * Temporal call and this write).
+ */
 export async function recordPaused(db: Pool, integrationId: string, note: string): Promise<void> {
   await db.query(
     `INSERT INTO schedule_pauses (integration_id, paused_at, note) VALUES ($1, clock_timestamp(), $2)
-     ON CONFLICT (integration_id) WHERE resumed_at IS NULL DO NOTHING`,
-    [integrationId, note],
+     ON CONFLICT (integration_id) WHERE resumed_at IS NULL
+     DO UPDATE SET note = EXCLUDED.note WHERE schedule_pauses.note = $3 AND EXCLUDED.note <> $3`,
+    [integrationId, note, SWEPT_PAUSE_NOTE],
   );
+}
+
+/** Every open stretch: the integrations ua-export believes paused, and since when. */
+export async function openPauses(db: Pool): Promise<{ integrationId: string; pausedAt: Date }[]> {
+  const { rows } = await db.query<{ integration_id: string; paused_at: Date }>(
+    `SELECT integration_id, paused_at FROM schedule_pauses WHERE resumed_at IS NULL`,
+  );
+  return rows.map((r) => ({ integrationId: r.integration_id, pausedAt: r.paused_at }));
 }
 
 /**

@@ -91,6 +91,19 @@ export async function syncSchedule(client: Client, integration: Integration, s: 
   });
 }
 
+/**
+ * The integrations whose schedules on this task queue are paused now, as Temporal's visibility lists
+ * them (the `TemporalSchedulePaused` search attribute: one query, however many schedules run).
+ */
+export async function pausedIntegrationIds(client: Client, s: ScheduleSettings): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const summary of client.schedule.list({ query: 'TemporalSchedulePaused = true' })) {
+    const integrationId = integrationIdOfSchedule(summary.scheduleId);
+    if (integrationId !== null && summary.memo?.taskQueue === s.taskQueue) ids.add(integrationId);
+  }
+  return ids;
+}
+
 export async function deleteSchedule(client: Client, integrationId: string): Promise<void> {
   try {
     await client.schedule.getHandle(scheduleId(integrationId)).delete();

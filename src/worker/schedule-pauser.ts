@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { scheduleId } from '../temporal/ids.js';
 
 /**
@@ -12,4 +12,20 @@ export function schedulePauser(client: Client): (integrationId: string, note: st
 /** Whether the schedule is paused right now (by anyone, in ua-export or the Temporal UI): the repair of lost starts asks before acting. */
 export function schedulePausedCheck(client: Client): (integrationId: string) => Promise<boolean> {
   return async (integrationId) => (await client.schedule.getHandle(scheduleId(integrationId)).describe()).state.paused;
+}
+
+/**
+ * The pause sweep's check: whether the schedule is paused, read from the schedule itself; null for one
+ * that does not exist (an integration being deleted) or that another task queue's workers own.
+ */
+export function schedulePausedState(client: Client, taskQueue: string): (integrationId: string) => Promise<boolean | null> {
+  return async (integrationId) => {
+    try {
+      const schedule = await client.schedule.getHandle(scheduleId(integrationId)).describe();
+      return schedule.memo?.taskQueue === taskQueue ? schedule.state.paused : null;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return null;
+      throw err;
+    }
+  };
 }

@@ -6,6 +6,7 @@ import { pausesBetween, recordPaused, recordResumed } from '../../src/ops/schedu
 import { recordScheduledOutcome } from '../../src/ops/scheduled-outcomes.js';
 import { scheduledFiringOf } from '../../src/temporal/schedules.js';
 import { setupHarness, type Harness } from '../helpers/harness.js';
+import { pauseStretches } from '../helpers/pause-stretches.js';
 
 /** The pause record and the lost-start query on Postgres (the workflow side: operations.test.ts). */
 
@@ -17,13 +18,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const stretches = async (integrationId: string) =>
-  (
-    await h.pool.query<{ note: string; open: boolean }>(
-      `SELECT note, resumed_at IS NULL AS open FROM schedule_pauses WHERE integration_id = $1 ORDER BY paused_at`,
-      [integrationId],
-    )
-  ).rows;
+const stretches = (integrationId: string) => pauseStretches(h.pool, integrationId);
 
 describe('schedule pauses', () => {
   it('a second pause keeps the stretch it is in; a resume closes it; a resume of a schedule that was not paused records nothing', async () => {

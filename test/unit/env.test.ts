@@ -45,6 +45,7 @@ describe('loadEnv', () => {
       WORKER_DB_POOL_MAX: 10,
       TEMPORAL_SDK_METRICS_ADDRESS: '127.0.0.1:9465',
       WORKER_ROLE: 'all',
+      SCHEDULE_PAUSE_SWEEP_SECONDS: 60,
       LOG_LEVEL: 'info',
     });
   });
@@ -110,6 +111,8 @@ describe('loadEnv', () => {
     ['TEMPORAL_UI_URL', 'ftp://x'],
     ['LOG_LEVEL', 'verbose'],
     ['WORKER_ROLE', 'both'],
+    ['SCHEDULE_PAUSE_SWEEP_SECONDS', '-5'],
+    ['SCHEDULE_PAUSE_SWEEP_SECONDS', '86401'],
     ['LOCAL_S3_BUCKET', 'ab'],
   ])('rejects %s=%j naming the variable', (name, value) => {
     const e = configError({ [name]: value });
