@@ -16,6 +16,7 @@ import { localS3Client } from '../s3/client.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { listIntegrations } from '../integrations/repo.js';
+import { pauseSweepFromEnv } from '../worker/pause-sweep-loop.js';
 import { createExportWorker, workerSettingsFromEnv } from '../worker/worker.js';
 import { getBackfill, startBackfill } from '../backfills/service.js';
 import { workflowListUiUrl, workflowUiUrl } from '../temporal/links.js';
@@ -91,6 +92,7 @@ const worker = await createExportWorker({
   log: log.child({ component: 'worker' }),
 });
 const workerDone = worker.run();
+const stopPauseSweep = pauseSweepFromEnv(env, { client, pool, log: log.child({ component: 'worker' }) });
 
 const api = await startApi({ env, pool, keyring, client, logger: log });
 
@@ -141,6 +143,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   say('\nstopping…');
+  stopPauseSweep();
   worker.shutdown();
   await workerDone.catch(() => undefined);
   await api.close();

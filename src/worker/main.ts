@@ -8,7 +8,7 @@ import { listIntegrations } from '../integrations/repo.js';
 import { connectClient } from '../temporal/connection.js';
 import { reconcileSchedules } from '../temporal/schedules.js';
 import { createLogger } from '../logging.js';
-import { startPauseSweep } from './pause-sweep-loop.js';
+import { pauseSweepFromEnv } from './pause-sweep-loop.js';
 import { createExportWorker, pollsWorkflows, prebuildWorkflowBundle, workerSettingsFromEnv } from './worker.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,11 +65,7 @@ const worker = await createExportWorker({
   role: env.WORKER_ROLE,
 });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, role: env.WORKER_ROLE }, 'worker started');
-// The lost-start review runs in workflow workers, so they keep its pause record in step with Temporal.
-const stopPauseSweep =
-  withWorkflows && env.SCHEDULE_PAUSE_SWEEP_SECONDS > 0
-    ? startPauseSweep({ client, pool, taskQueue: env.TEMPORAL_TASK_QUEUE, intervalMs: env.SCHEDULE_PAUSE_SWEEP_SECONDS * 1000, log })
-    : () => undefined;
+const stopPauseSweep = pauseSweepFromEnv(env, { client, pool, log });
 // Parent processes (tests, npm start) wait for this line.
 if (process.send) process.send({ ready: true });
 // A parent that started this worker with an IPC channel (tests, npm start, bench, soak) may die without

@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
+import type { Env } from '../config/env.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logging.js';
 import { sweepSchedulePauses } from '../ops/pause-sweep.js';
 import { pausedIntegrationIds } from '../temporal/schedules.js';
 import { schedulePausedState } from './schedule-pauser.js';
+import { pollsWorkflows } from './worker.js';
 
 /**
  * How long an open pause stretch is left alone by the sweep: longer than a visibility listing lags
@@ -41,4 +43,14 @@ export function startPauseSweep(opts: { client: Client; pool: Pool; taskQueue: s
   const timer = setInterval(() => void sweep(), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The sweep as a process's environment sets it (the worker's main and `npm start`): the lost-start
+ * review runs in workers that run workflows, so they keep its record in step; off with
+ * SCHEDULE_PAUSE_SWEEP_SECONDS=0.
+ */
+export function pauseSweepFromEnv(env: Env, deps: { client: Client; pool: Pool; log: Logger }): () => void {
+  if (!pollsWorkflows(env.WORKER_ROLE) || env.SCHEDULE_PAUSE_SWEEP_SECONDS === 0) return () => undefined;
+  return startPauseSweep({ ...deps, taskQueue: env.TEMPORAL_TASK_QUEUE, intervalMs: env.SCHEDULE_PAUSE_SWEEP_SECONDS * 1000 });
 }
