@@ -11,7 +11,9 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { createIntegration } from '../../src/integrations/repo.js';
 import { exportWorkflowId, scheduleId } from '../../src/temporal/ids.js';
 import { deleteSchedule } from '../../src/temporal/schedules.js';
+import { SWEPT_PAUSE_NOTE } from '../../src/ops/schedule-pauses.js';
 import { dropDatabaseForce, setupHarness, type Harness } from '../helpers/harness.js';
+import { pauseStretches } from '../helpers/pause-stretches.js';
 
 /**
  * The real worker process (src/worker/main.ts) on its own empty database: it migrates, reconciles the
@@ -152,5 +154,27 @@ describe('the worker process with a prebuilt workflow bundle', () => {
     expect(err.code).not.toBe(0);
     expect(err.output).toContain(`WORKFLOW_BUNDLE_PATH: no file at ${missing}`);
     expect(err.output).toContain('npm run build:workflows');
+  });
+});
+
+describe('the worker process sweeps schedule pauses', () => {
+  it('records a schedule paused straight through Temporal, as the Temporal UI does', async () => {
+    const integration = await localIntegration('11111111-2222-4333-8444-777777777777', 'sweep');
+    const worker = await startWorkerMain({ SCHEDULE_PAUSE_SWEEP_SECONDS: '1' });
+    try {
+      // The worker created the schedule when it reconciled on start.
+      await h.testEnv.client.schedule.getHandle(scheduleId(integration.id)).pause('paused in the Temporal UI');
+      const deadline = Date.now() + 20_000;
+      let stretches = await pauseStretches(pool, integration.id);
+      while (stretches.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        stretches = await pauseStretches(pool, integration.id);
+      }
+      expect(stretches).toEqual([{ note: SWEPT_PAUSE_NOTE, open: true }]);
+    } finally {
+      await stopWorker(worker.child);
+      for (const row of (await pool.query<{ id: string }>('SELECT id FROM integrations')).rows)
+        await deleteSchedule(h.testEnv.client, row.id).catch(() => undefined);
+    }
   });
 });
