@@ -1,4 +1,5 @@
 import type { Pool } from '../db/pool.js';
+import { isUuid } from '../integrations/page-cursor.js';
 import { openPauses, recordPaused, recordResumed, SWEPT_PAUSE_NOTE } from './schedule-pauses.js';
 
 /**
@@ -28,8 +29,6 @@ export interface PauseSweepResult {
   closed: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function sweepSchedulePauses(deps: PauseSweepDeps): Promise<PauseSweepResult> {
   const now = Date.now();
   const [listed, open] = await Promise.all([deps.listPaused(), openPauses(deps.db)]);
@@ -37,7 +36,7 @@ export async function sweepSchedulePauses(deps: PauseSweepDeps): Promise<PauseSw
   const opened: string[] = [];
   const closed: string[] = [];
   // Only integrations of this database: another deployment's schedules may share the namespace.
-  const candidates = [...listed].filter((id) => UUID.test(id) && !openIds.has(id));
+  const candidates = [...listed].filter((id) => isUuid(id) && !openIds.has(id));
   const known = candidates.length
     ? new Set((await deps.db.query<{ id: string }>(`SELECT id FROM integrations WHERE id = ANY($1::uuid[])`, [candidates])).rows.map((r) => r.id))
     : new Set<string>();
